@@ -1,0 +1,60 @@
+{#- Vars and arguments that end up in SQL are validated here, so a hostile value
+    (quotes, semicolons, comments) stops the run with a clear error instead of
+    being executed. -#}
+
+{% macro validated_path(value, name) %}
+    {% if value is none or value == '' %}
+        {{ return('') }}
+    {% endif %}
+    {% set text = value | string %}
+    {% if not text.startswith('/') %}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: var '" ~ name ~ "' must be an absolute path, got '" ~ text
+            ~ "'. Relative paths would depend on the current directory.") }}
+    {% endif %}
+    {% if modules.re.search("['\";`\\\\\n\r]|--|/\\*", text) %}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: var '" ~ name ~ "' contains a character that is not allowed in a path"
+            ~ " (quote, semicolon, backslash, backtick, newline or SQL comment): " ~ text) }}
+    {% endif %}
+    {{ return(text.rstrip('/')) }}
+{% endmacro %}
+
+
+{% macro validated_identifier(value, name) %}
+    {% if value is none or value == '' %}
+        {{ return('') }}
+    {% endif %}
+    {% set text = value | string %}
+    {% if not modules.re.match('^[A-Za-z_][A-Za-z0-9_]{0,127}$', text) %}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: var '" ~ name ~ "' must be a plain identifier (letters, digits, _), got '"
+            ~ text ~ "'") }}
+    {% endif %}
+    {{ return(text) }}
+{% endmacro %}
+
+
+{% macro validated_date(value, name) %}
+    {% if value is none or value == '' %}
+        {{ return('') }}
+    {% endif %}
+    {% set text = value | string %}
+    {% if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) %}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: var '" ~ name ~ "' must be a date written YYYY-MM-DD, got '" ~ text ~ "'") }}
+    {% endif %}
+    {% set parsed = modules.datetime.datetime.strptime(text, '%Y-%m-%d') %}
+    {{ return(text) }}
+{% endmacro %}
+
+
+{#- A threshold var that must be a number. -#}
+{% macro validated_number(name) %}
+    {% set value = var(name) %}
+    {% if not modules.re.match('^-?[0-9]+(\\.[0-9]+)?$', value | string) %}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: var '" ~ name ~ "' must be a number, got '" ~ value ~ "'") }}
+    {% endif %}
+    {{ return(value) }}
+{% endmacro %}

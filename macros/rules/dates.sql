@@ -1,0 +1,45 @@
+{#- "Today" and the validity window, as SQL date expressions. -#}
+
+{#- as_of_date: the var when given, else the date of the latest kept valid
+    order (int_as_of_date). -#}
+{% macro as_of_date() %}
+    {% set value = member_analytics.validated_date(var('as_of_date', ''), 'as_of_date') %}
+    {% if value %}
+        {{ return("cast('" ~ value ~ "' as date)") }}
+    {% endif %}
+    {{ return("(select as_of_date from " ~ ref('int_as_of_date') ~ ")") }}
+{% endmacro %}
+
+
+{% macro earliest_valid_date() %}
+    {% set value = member_analytics.validated_date(
+        var('member_analytics__validation__earliest_valid_date'), 'member_analytics__validation__earliest_valid_date') %}
+    {{ return("cast('" ~ value ~ "' as date)") }}
+{% endmacro %}
+
+
+{#- The var when given, else the day after the run started (UTC). -#}
+{% macro latest_valid_date_value() %}
+    {% set value = member_analytics.validated_date(
+        var('member_analytics__validation__latest_valid_date', ''), 'member_analytics__validation__latest_valid_date') %}
+    {% if not value %}
+        {% set value = (run_started_at + modules.datetime.timedelta(days=1)).strftime('%Y-%m-%d') %}
+    {% endif %}
+    {{ return(value) }}
+{% endmacro %}
+
+
+{% macro latest_valid_date() %}
+    {{ return("cast('" ~ member_analytics.latest_valid_date_value() ~ "' as date)") }}
+{% endmacro %}
+
+
+{#- The reason an event timestamp is out of the valid window, or null. -#}
+{% macro date_window_reason(timestamp_expression) -%}
+    case
+        when cast({{ timestamp_expression }} as date) < {{ member_analytics.earliest_valid_date() }}
+            then 'date_before_earliest'
+        when cast({{ timestamp_expression }} as date) > {{ member_analytics.latest_valid_date() }}
+            then 'date_after_latest'
+    end
+{%- endmacro %}

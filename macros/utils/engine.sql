@@ -1,0 +1,30 @@
+{#- The few places where DuckDB and Spark SQL differ. Everything else in the
+    project is written once in SQL both engines accept. -#}
+
+{#- Integer division truncating toward zero, for exact money allocation in
+    cents (doubles would round differently on the two engines). -#}
+{% macro integer_divide(numerator, denominator) %}
+    {{ return(adapter.dispatch('integer_divide', 'member_analytics')(numerator, denominator)) }}
+{% endmacro %}
+
+{% macro default__integer_divide(numerator, denominator) -%}
+    ({{ numerator }} // {{ denominator }})
+{%- endmacro %}
+
+{% macro spark__integer_divide(numerator, denominator) -%}
+    ({{ numerator }} div {{ denominator }})
+{%- endmacro %}
+
+
+{#- Hex sha256 of a string. -#}
+{% macro sha256_hex(expression) %}
+    {{ return(adapter.dispatch('sha256_hex', 'member_analytics')(expression)) }}
+{% endmacro %}
+
+{% macro default__sha256_hex(expression) -%}
+    sha256({{ expression }})
+{%- endmacro %}
+
+{% macro spark__sha256_hex(expression) -%}
+    sha2({{ expression }}, 256)
+{%- endmacro %}

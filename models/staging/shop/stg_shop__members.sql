@@ -1,0 +1,82 @@
+-- One row per raw members row, typed and normalised, with its row_status and
+-- rejection_reason. Personal data (phone, nickname, birth_date) stays in this
+-- layer; marts get hashes, age bands and birthday month/day only.
+with
+
+source as (
+    select * from {{ source('shop', 'members') }}
+),
+
+numbered as (
+    select
+        source.*,
+        {{ member_analytics.copy_number('members') }} as copy_number,
+        {{ member_analytics.source_record('members') }} as source_record
+    from source
+),
+
+typed as (
+    select
+        {{ member_analytics.clean_text('numbered.shop_id') }} as shop_id,
+        {{ member_analytics.clean_text('numbered.member_id') }} as member_id,
+        case
+            when {{ member_analytics.clean_code('numbered.gender') }} in ('m', 'male', '男') then 'male'
+            when {{ member_analytics.clean_code('numbered.gender') }} in ('f', 'female', '女') then 'female'
+            else 'unknown'
+        end as gender,
+        {{ member_analytics.clean_text('numbered.province') }} as province,
+        {{ member_analytics.clean_text('numbered.city') }} as city,
+        {{ member_analytics.clean_text('numbered.phone') }} as phone,
+        {{ member_analytics.clean_text('numbered.nickname') }} as nickname,
+        {{ member_analytics.parse_boolean('numbered.is_marketing_opt_out') }} as is_marketing_opt_out,
+        {{ member_analytics.typed_value('numbered.birth_date', 'date') }} as birth_date,
+        {{ member_analytics.typed_value('numbered.registered_at', 'timestamp') }} as registered_at,
+        (
+            {{ member_analytics.is_bad_value('numbered.registered_at', 'timestamp') }}
+            or {{ member_analytics.is_bad_value('numbered.birth_date', 'date') }}
+            or (
+                {{ member_analytics.clean_text('numbered.is_marketing_opt_out') }} is not null
+                and {{ member_analytics.parse_boolean('numbered.is_marketing_opt_out') }} is null
+            )
+        ) as has_bad_type,
+        numbered.copy_number,
+        numbered.source_record
+    from numbered
+),
+
+checked as (
+    select
+        *,
+        case
+            when shop_id is null or member_id is null then 'missing_key'
+            when has_bad_type then 'bad_type'
+            else {{ member_analytics.date_window_reason('registered_at') }}
+        end as row_rejection_reason
+    from typed
+),
+
+keyed as (
+    select
+        *,
+        {{ member_analytics.candidates_per_key(['shop_id', 'member_id']) }} as candidates_with_key
+    from checked
+),
+
+final as (
+    select
+        shop_id,
+        member_id,
+        gender,
+        province,
+        city,
+        phone,
+        nickname,
+        {{ member_analytics.row_status_columns(key_conflict='candidates_with_key > 1') }},
+        source_record,
+        coalesce(is_marketing_opt_out, false) as is_marketing_opt_out,
+        birth_date,
+        registered_at
+    from keyed
+)
+
+select * from final
