@@ -31,7 +31,15 @@
 
 {#- The cleaned raw value cast to a type (null when blank or not castable). -#}
 {% macro typed_value(raw_column, data_type) -%}
-    {{ member_analytics.try_cast(member_analytics.clean_text(raw_column), data_type) }}
+    {%- if data_type in ('bigint', 'int', 'integer') -%}
+        {#- Integers must be written as integers: DuckDB would round '1.5' and Spark truncate it. -#}
+        case
+            when {{ member_analytics.matches_regex(member_analytics.clean_text(raw_column), '^[+-]?[0-9]+$') }}
+                then {{ member_analytics.try_cast(member_analytics.clean_text(raw_column), data_type) }}
+        end
+    {%- else -%}
+        {{ member_analytics.try_cast(member_analytics.clean_text(raw_column), data_type) }}
+    {%- endif -%}
 {%- endmacro %}
 
 

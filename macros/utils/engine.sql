@@ -28,3 +28,17 @@
 {% macro spark__sha256_hex(expression) -%}
     sha2({{ expression }}, 256)
 {%- endmacro %}
+
+
+{#- True when a string matches a regular expression (pattern: a literal). -#}
+{% macro matches_regex(expression, pattern) %}
+    {{ return(adapter.dispatch('matches_regex', 'member_analytics')(expression, pattern)) }}
+{% endmacro %}
+
+{% macro default__matches_regex(expression, pattern) -%}
+    regexp_matches({{ expression }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__matches_regex(expression, pattern) -%}
+    ({{ expression }} rlike '{{ pattern }}')
+{%- endmacro %}
