@@ -8,8 +8,7 @@ orders as (
 ),
 
 final as (
-    select
-        max(cast(ordered_at as date)) as as_of_date
+    select max(cast(ordered_at as date)) as as_of_date
     from orders
     where {{ member_analytics.is_valid_purchase(
         'status', 'paid_amount',

@@ -42,12 +42,12 @@ final as (
         shop_id,
         order_id,
         product_id,
-        case when order_rejection_reason is not null then 'rejected' else row_status end as row_status,
-        coalesce(order_rejection_reason, rejection_reason) as rejection_reason,
         source_record,
         quantity,
         unit_price,
-        line_amount
+        line_amount,
+        case when order_rejection_reason is not null then 'rejected' else row_status end as row_status,
+        coalesce(order_rejection_reason, rejection_reason) as rejection_reason
     from checked
 )
 

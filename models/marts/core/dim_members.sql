@@ -56,21 +56,42 @@ first_events as (
         member_id,
         min(occurred_at) as first_event_at
     from (
-        select shop_id, member_id, occurred_at from behavior_events
+        select
+            shop_id,
+            member_id,
+            occurred_at
+        from behavior_events
         union all
-        select shop_id, member_id, occurred_at from service_events
+        select
+            shop_id,
+            member_id,
+            occurred_at
+        from service_events
         union all
-        select shop_id, member_id, occurred_at from points_events
+        select
+            shop_id,
+            member_id,
+            occurred_at
+        from points_events
     ) as events
     group by shop_id, member_id
 ),
 
 all_members as (
-    select shop_id, member_id from members
+    select
+        shop_id,
+        member_id
+    from members
     union
-    select shop_id, member_id from first_orders
+    select
+        shop_id,
+        member_id
+    from first_orders
     union
-    select shop_id, member_id from first_events
+    select
+        shop_id,
+        member_id
+    from first_events
 ),
 
 joined as (
@@ -110,7 +131,8 @@ aged as (
         *,
         extract(year from as_of_date) - extract(year from birth_date)
         - case
-            when extract(month from as_of_date) * 100 + extract(day from as_of_date)
+            when
+                extract(month from as_of_date) * 100 + extract(day from as_of_date)
                 < extract(month from birth_date) * 100 + extract(day from birth_date)
                 then 1
             else 0

@@ -23,11 +23,20 @@ service_events as (
 ),
 
 referenced as (
-    select shop_id, product_id from order_items
+    select
+        shop_id,
+        product_id
+    from order_items
     union
-    select shop_id, product_id from behavior_events
+    select
+        shop_id,
+        product_id
+    from behavior_events
     union
-    select shop_id, product_id from service_events
+    select
+        shop_id,
+        product_id
+    from service_events
 ),
 
 uncatalogued as (

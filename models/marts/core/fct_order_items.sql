@@ -58,7 +58,7 @@ floored as (
             'sum(line_weight) over (partition by shop_id, order_id)') }} as floor_cents,
         row_number() over (
             partition by shop_id, order_id
-            order by line_weight desc, line_number
+            order by line_weight desc, line_number asc
         ) as weight_rank
     from weighted
 ),

@@ -36,7 +36,8 @@ checked as (
             when shop_id is null or member_id is null then 'missing_key'
             when has_missing_value then 'missing_value'
             when has_bad_type then 'bad_type'
-            when event_type is null
+            when
+                event_type is null
                 or event_type not in (
                     'view', 'favorite', 'cart', 'favorite_shop', 'check_in', 'game', 'survey', 'vote', 'share'
                 )

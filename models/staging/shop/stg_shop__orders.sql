@@ -51,7 +51,8 @@ checked as (
             when shop_id is null or order_id is null or member_id is null then 'missing_key'
             when has_missing_value then 'missing_value'
             when has_bad_type then 'bad_type'
-            when status is null
+            when
+                status is null
                 or status not in ('created', 'paid', 'shipped', 'completed', 'cancelled', 'refunded')
                 then 'unknown_code'
             when paid_amount < 0 or refunded_amount < 0 or discount_amount < 0 then 'negative_amount'
