@@ -154,3 +154,48 @@ def test_a_rebuild_of_the_same_data_gives_identical_marts(tiny_build, tmp_path):
     ]:
         checksum = f"select md5(string_agg(cast(t as varchar), '\n' order by {key})) from {table} as t"
         assert project.query(checksum) == again.query(checksum), table
+
+
+def _compiled_analysis(project, name: str) -> str:
+    path = project.home / "target" / "compiled" / "member_analytics" / "analyses" / f"{name}.sql"
+    return path.read_text()
+
+
+@pytest.fixture(scope="module")
+def compiled_analyses(tiny_build):
+    project, truth = tiny_build
+    project.dbt("compile", "--select", "resource_type:analysis", vars={"as_of_date": truth["as_of_date"]})
+    return project
+
+
+def test_analysis_repeat_purchase_rate_by_shop(compiled_analyses):
+    project = compiled_analyses
+    answer = project.frame(_compiled_analysis(project, "repeat_purchase_rate_by_shop"))
+    orders = project.frame("select shop_id, member_id from marts.fct_orders where is_valid_purchase")
+    per_member = orders.groupby(["shop_id", "member_id"]).size()
+    expected = per_member.groupby("shop_id").agg(buyers="size", repeat_buyers=lambda counts: int((counts >= 2).sum()))
+    assert list(answer["shop_id"]) == list(expected.index)
+    assert list(answer["buyers"]) == list(expected["buyers"])
+    assert list(answer["repeat_buyers"]) == list(expected["repeat_buyers"])
+    # the sample is shaped like a real shop: most buyers buy once
+    assert ((answer["repeat_purchase_rate"] > 0.2) & (answer["repeat_purchase_rate"] < 0.5)).all()
+
+
+def test_analysis_rejected_rows_by_reason(compiled_analyses):
+    project = compiled_analyses
+    answer = project.frame(_compiled_analysis(project, "rejected_rows_by_reason"))
+    _, truth = project, None
+    assert answer["rejected_rows"].sum() == project.query("select count(*) from audit.fct_rejected_rows")[0][0]
+    assert list(answer["rejected_rows"]) == sorted(answer["rejected_rows"], reverse=True)
+    assert answer[["shop_id", "table_name", "rejection_reason"]].duplicated().sum() == 0
+
+
+def test_analysis_monthly_net_revenue_by_channel(compiled_analyses):
+    project = compiled_analyses
+    answer = project.frame(_compiled_analysis(project, "monthly_net_revenue_by_channel"))
+    orders = project.frame("select shop_id, channel, ordered_date, net_amount from marts.fct_orders where is_valid_purchase")
+    assert answer["purchases"].sum() == len(orders)
+    assert Decimal(str(answer["net_revenue"].sum())) == Decimal(str(orders["net_amount"].sum()))
+    november = answer[pd.to_datetime(answer["order_month"]).dt.month == 11]["purchases"].sum()
+    march = answer[pd.to_datetime(answer["order_month"]).dt.month == 3]["purchases"].sum()
+    assert november > march, "the 11.11 peak shows in the monthly revenue"
