@@ -23,9 +23,8 @@ def read_raw(raw_path: Path, table: str) -> pd.DataFrame:
     """A contract table as text, absent columns as None."""
     parquet, csv = raw_path / f"{table}.parquet", raw_path / f"{table}.csv"
     if parquet.exists():
-        frame = pd.read_parquet(parquet)
-        frame = frame.astype(object).where(frame.notna(), None)
-        frame = frame.map(lambda value: None if value is None else _as_text(value))
+        frame = pd.read_parquet(parquet).astype(object)
+        frame = frame.map(lambda value: None if value is None or pd.isna(value) else _as_text(value))
     else:
         frame = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=[])
         frame = frame.map(lambda value: None if value == "" else value)
@@ -39,7 +38,7 @@ def _as_text(value) -> str:
 
 
 def _clean(value):
-    if value is None:
+    if value is None or (isinstance(value, float) and value != value):  # pandas turns None into NaN
         return None
     value = str(value).strip()
     return value or None
@@ -50,9 +49,12 @@ def _money(value):
     if value is None:
         return None
     try:
-        return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        number = Decimal(value)
     except InvalidOperation:
         return "bad"
+    if not number.is_finite():
+        return "bad"
+    return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _time(value):
@@ -60,9 +62,10 @@ def _time(value):
     if value is None:
         return None
     try:
-        return pd.Timestamp(value)
+        stamp = pd.Timestamp(value)
     except (ValueError, TypeError):
         return "bad"
+    return "bad" if pd.isna(stamp) else stamp
 
 
 def kept_orders(raw_path: Path, earliest: str, latest: str) -> pd.DataFrame:
@@ -110,7 +113,7 @@ def kept_orders(raw_path: Path, earliest: str, latest: str) -> pd.DataFrame:
 
     kept = []
     for _, versions in candidates.groupby(["shop_id", "order_id"], sort=False):
-        stamps = [value for value in versions["updated_at"] if value is not None]
+        stamps = [value for value in versions["updated_at"] if not pd.isna(value)]
         latest_stamp = max(stamps) if stamps else None
         top = versions[[value == latest_stamp for value in versions["updated_at"]]] if latest_stamp else versions
         if len(top) == 1:
@@ -125,9 +128,9 @@ def expected_fct_orders(raw_path: Path, as_of_date: str, earliest: str, latest: 
     records = []
     for row in orders.to_dict("records"):
         paid = row["paid_amount"]
-        refund = row["refunded_amount"] if row["refunded_amount"] is not None else (
+        refund = row["refunded_amount"] if not pd.isna(row["refunded_amount"]) else (
             paid if row["status"] == "refunded" else Decimal("0.00"))
-        refund_time = next(value for value in (row["refunded_at"], row["updated_at"], row["ordered_at"]) if value is not None)
+        refund_time = next(value for value in (row["refunded_at"], row["updated_at"], row["ordered_at"]) if not pd.isna(value))
         applied = refund if refund_time.date() <= as_of else Decimal("0.00")
         ordered_date = row["ordered_at"].date()
         valid = ordered_date <= as_of and (
