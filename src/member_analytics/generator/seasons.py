@@ -130,6 +130,17 @@ class Calendar:
         return (((month == 11) & (dom <= 15)) | ((month == 6) & (dom <= 20))
                 | ((month == 12) & (dom == 12)))
 
+    def is_return_period(self, day_index: np.ndarray) -> np.ndarray:
+        """The days right after a big promotion: Nov 12-15 and Jun 19-20."""
+        month, dom = month_and_day(self.start + np.asarray(day_index))
+        return ((month == 11) & (dom >= 12) & (dom <= 15)) | ((month == 6) & (dom >= 19)
+                                                              & (dom <= 20))
+
+    def is_big_day(self, day_index: np.ndarray) -> np.ndarray:
+        """The 6.18 and 11.11 days themselves."""
+        month, dom = month_and_day(self.start + np.asarray(day_index))
+        return ((month == 11) & (dom == 11)) | ((month == 6) & (dom == 18))
+
     def sample_days(self, rng: np.random.Generator, kind: str,
                     low: np.ndarray, high: np.ndarray) -> np.ndarray:
         """One day per (low, high) pair, drawn with the day weights of `kind`."""
