@@ -75,8 +75,14 @@ def tiny_build(tmp_path_factory, tiny_raw) -> tuple[DbtProject, dict]:
     """A full `dbt build` (models, seeds, unit and data tests) of the tiny dataset."""
     raw_path, truth = tiny_raw
     project = DbtProject(tmp_path_factory.mktemp("tiny_build"), raw_path)
-    project.dbt("build", vars={"as_of_date": truth["as_of_date"]})
+    project.dbt("build", vars=build_vars(truth))
     return project, truth
+
+
+def build_vars(truth: dict) -> dict:
+    """The sample's as_of_date, and a fixed latest valid date so the build does
+    not depend on the machine's clock (the sample plants rows after as_of_date)."""
+    return {"as_of_date": truth["as_of_date"], "member_analytics__validation__latest_valid_date": "2030-12-31"}
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
+from .conftest import DbtProject, build_vars
 from .reference import expected_fct_orders, read_raw
 
 pytestmark = pytest.mark.dbt
@@ -94,6 +95,28 @@ def test_order_lines_sum_to_their_order_and_follow_line_gross(tiny_build):
     assert max(error) <= Decimal("0.01") * lines_per_order.max()
 
 
+def test_the_same_sample_as_csv_is_read_as_text_and_gives_the_same_verdicts(tmp_path):
+    from member_analytics.generator import generate
+
+    raw = tmp_path / "csv"
+    truth = generate(raw, scale="tiny", seed=7, file_format="csv")
+    project = DbtProject(tmp_path / "home", raw)
+    project.dbt(
+        "build", "--select", "+rpt_row_reconciliation", "+fct_orders", "--exclude", "test_type:unit",
+        "--indirect-selection", "cautious", vars=build_vars(truth),
+    )
+    rows = project.query(
+        "select table_name, source_format, raw_rows, kept_rows, rejected_rows, duplicate_rows, superseded_rows "
+        "from audit.rpt_row_reconciliation"
+    )
+    for table, source_format, *counts in rows:
+        expected = truth["row_counts"][table]
+        assert source_format == "csv"
+        assert counts == [expected[key] for key in ["raw", "kept", "rejected", "duplicate", "superseded"]], table
+    # ids keep their leading zeros
+    assert project.query("select count(*) from marts.fct_orders where member_id like '0%'")[0][0] > 0
+
+
 def test_dim_members_is_every_buyer_registered_member_and_event_actor(tiny_build, tiny_raw):
     project, _ = tiny_build
     actual = set(project.query("select shop_id, member_id from marts.dim_members"))
@@ -140,10 +163,8 @@ def test_as_of_date_is_recorded_and_later_orders_are_left_out(tiny_build):
 
 def test_a_rebuild_of_the_same_data_gives_identical_marts(tiny_build, tmp_path):
     project, truth = tiny_build
-    from .conftest import DbtProject
-
     again = DbtProject(tmp_path / "again", project.raw_path)
-    again.dbt("build", "--exclude", "test_type:data", "test_type:unit", vars={"as_of_date": truth["as_of_date"]})
+    again.dbt("build", "--exclude", "test_type:data", "test_type:unit", vars=build_vars(truth))
     for table, key in [
         ("marts.fct_orders", "shop_id, order_id"),
         ("marts.fct_order_items", "shop_id, order_item_id"),
@@ -164,7 +185,7 @@ def _compiled_analysis(project, name: str) -> str:
 @pytest.fixture(scope="module")
 def compiled_analyses(tiny_build):
     project, truth = tiny_build
-    project.dbt("compile", "--select", "resource_type:analysis", vars={"as_of_date": truth["as_of_date"]})
+    project.dbt("compile", "--select", "resource_type:analysis", vars=build_vars(truth))
     return project
 
 
