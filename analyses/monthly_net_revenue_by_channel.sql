@@ -15,7 +15,10 @@ final as (
         count(*) as purchases,
         sum(net_amount) as net_revenue
     from orders
-    group by 1, 2, 3
+    group by
+        shop_id,
+        cast({{ dbt.date_trunc('month', 'ordered_date') }} as date),
+        coalesce(channel, 'unknown')
 )
 
 select * from final

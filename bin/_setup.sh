@@ -14,8 +14,15 @@ _wanted="$(cat "$MEMBER_ANALYTICS_HOME/requirements/lock.txt" "$MEMBER_ANALYTICS
 if [[ ! -x "$MEMBER_ANALYTICS_VENV/bin/python" ]] || [[ "$(cat "$_stamp" 2>/dev/null)" != "$_wanted" ]]; then
     echo "== setting up $MEMBER_ANALYTICS_VENV from requirements/lock.txt (first run: about 2 minutes)"
     [[ -x "$MEMBER_ANALYTICS_VENV/bin/python" ]] || "$_python" -m venv "$MEMBER_ANALYTICS_VENV"
+    # (this machine's pip config may point at local package folders that do not
+    # exist; pip warns about each one: the filter keeps real errors visible)
     "$MEMBER_ANALYTICS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -r "$MEMBER_ANALYTICS_HOME/requirements/lock.txt"
+        -r "$MEMBER_ANALYTICS_HOME/requirements/lock.txt" 2>&1 \
+        | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+    if [[ "${PIPESTATUS[0]}" != 0 ]]; then
+        echo "installing requirements/lock.txt failed (see above)" >&2
+        exit 1
+    fi
     "$MEMBER_ANALYTICS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
         --no-deps --no-build-isolation -e "$MEMBER_ANALYTICS_HOME" 2>/dev/null \
         || "$MEMBER_ANALYTICS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
