@@ -1,0 +1,92 @@
+"""Compare the public marts of two builds (DuckDB and Spark) value by value.
+
+Public marts and their keys come from the project's YAML: every model under
+models/marts with an enforced contract, keyed by its
+`unique_combination_of_columns` test. A new public mart is therefore compared
+as soon as it exists, without touching this module.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+# Only final ratios are doubles; they may differ in the last bits between engines.
+RATIO_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Mart:
+    name: str
+    schema: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    double_columns: tuple[str, ...]
+
+
+def public_marts(project_root: Path = ROOT) -> list[Mart]:
+    """Every contracted mart under models/marts, with its key and columns."""
+    marts = []
+    for path in sorted((project_root / "models" / "marts").rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
+            if not model.get("config", {}).get("contract", {}).get("enforced"):
+                continue
+            key = ()
+            for test in model.get("data_tests", []):
+                if isinstance(test, dict) and "unique_combination_of_columns" in test:
+                    key = tuple(test["unique_combination_of_columns"]["arguments"]["combination_of_columns"])
+            columns = tuple(column["name"] for column in model["columns"])
+            doubles = tuple(column["name"] for column in model["columns"] if column.get("data_type") == "double")
+            marts.append(Mart(model["name"], "marts", key or columns[:1], columns, doubles))
+    return marts
+
+
+def _normalise(value):
+    """One representation per value whatever engine or driver produced it."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, Decimal):
+        return value.normalize() if value == value.to_integral_value() else value
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value
+
+
+def compare(mart: Mart, left: pd.DataFrame, right: pd.DataFrame, limit: int = 20) -> list[str]:
+    """Differences between two extracts of one mart, as readable lines (empty when equal)."""
+    problems = []
+    if len(left) != len(right):
+        problems.append(f"{mart.name}: {len(left)} rows vs {len(right)} rows")
+    key = list(mart.key)
+    left_rows = {tuple(_normalise(v) for v in row[key]): row for _, row in left.iterrows()}
+    right_rows = {tuple(_normalise(v) for v in row[key]): row for _, row in right.iterrows()}
+    only_left = sorted(set(left_rows) - set(right_rows), key=str)
+    only_right = sorted(set(right_rows) - set(left_rows), key=str)
+    if only_left:
+        problems.append(f"{mart.name}: {len(only_left)} keys only in the first build, e.g. {only_left[:3]}")
+    if only_right:
+        problems.append(f"{mart.name}: {len(only_right)} keys only in the second build, e.g. {only_right[:3]}")
+    for key_value in sorted(set(left_rows) & set(right_rows), key=str):
+        for column in mart.columns:
+            a, b = _normalise(left_rows[key_value][column]), _normalise(right_rows[key_value][column])
+            if column in mart.double_columns and a is not None and b is not None:
+                equal = math.isclose(float(a), float(b), rel_tol=RATIO_TOLERANCE, abs_tol=RATIO_TOLERANCE)
+            else:
+                equal = a == b
+            if not equal:
+                problems.append(f"{mart.name} {dict(zip(key, key_value))}: {column} = {a!r} vs {b!r}")
+                if len(problems) >= limit:
+                    return problems
+    return problems
