@@ -6,5 +6,12 @@
         'member_analytics__landing_schema',
         'member_analytics__validation__earliest_valid_date',
         'member_analytics__validation__latest_valid_date',
+        'member_analytics__rfm__active_period_max_days',
+        'member_analytics__rfm__silent_period_max_days',
+        'member_analytics__rfm__sleeping_period_max_days',
+        'member_analytics__rfm__loyalty_ladder_top_step',
+        'member_analytics__lifecycle__new_buyer_window_days',
+        'member_analytics__lifecycle__loyal_window_days',
+        'member_analytics__lifecycle__loyal_min_purchase_days',
     ]) }}
 {% endmacro %}

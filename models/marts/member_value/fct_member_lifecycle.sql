@@ -1,0 +1,245 @@
+-- One row per shop and member of dim_members: the lifecycle stage as of
+-- as_of_date, the rule that placed the member there, the date they entered
+-- it, and the stage's action (seed lifecycle_stage_actions). Buyers are
+-- staged by purchase days (docs/decisions/0012): loyal (enough purchase days
+-- in the trailing loyal window), repeat (two or more), new (one, within the
+-- new-buyer window), sleeping (one, longer ago). Non-buyers: potential
+-- (favourited or carted), else registered.
+--
+-- The entry date is exact: a buyer's stage can only change on a purchase
+-- day, the day a purchase leaves the loyal window, or the day the new-buyer
+-- window ends. The stage is evaluated on each of those days and the member
+-- entered the current stage on the first day of its last unbroken run.
+{%- set new_window_days = member_analytics.validated_number('member_analytics__lifecycle__new_buyer_window_days') %}
+{%- set loyal_window_days = member_analytics.validated_number('member_analytics__lifecycle__loyal_window_days') %}
+{%- set loyal_min_purchase_days = member_analytics.validated_number('member_analytics__lifecycle__loyal_min_purchase_days') %}
+
+with
+
+members as (
+    select * from {{ ref('dim_members') }}
+),
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+    where is_valid_purchase
+),
+
+interest as (
+    select * from {{ ref('int_interest_events_aggregated_to_members') }}
+),
+
+stage_actions as (
+    select * from {{ ref('lifecycle_stage_actions') }}
+),
+
+purchase_days as (
+    select distinct
+        shop_id,
+        member_id,
+        ordered_date as purchase_date
+    from orders
+),
+
+buyer_totals as (
+    select
+        shop_id,
+        member_id,
+        count(*) as number_of_purchase_days,
+        min(purchase_date) as first_purchase_date,
+        max(purchase_date) as last_purchase_date
+    from purchase_days
+    group by shop_id, member_id
+),
+
+buyers as (
+    select
+        *,
+        {{ member_analytics.as_of_date() }} as as_of_date
+    from buyer_totals
+),
+
+candidate_days as (
+    select
+        shop_id,
+        member_id,
+        purchase_date as stage_date
+    from purchase_days
+    union
+    select
+        shop_id,
+        member_id,
+        cast({{ dbt.dateadd('day', loyal_window_days, 'purchase_date') }} as date) as stage_date
+    from purchase_days
+    union
+    select
+        shop_id,
+        member_id,
+        cast({{ dbt.dateadd('day', new_window_days ~ ' + 1', 'first_purchase_date') }} as date) as stage_date
+    from buyers
+    union
+    select
+        shop_id,
+        member_id,
+        as_of_date as stage_date
+    from buyers
+),
+
+paired as (
+    select
+        candidate_days.shop_id,
+        candidate_days.member_id,
+        candidate_days.stage_date,
+        buyers.first_purchase_date,
+        {{ dbt.datediff('purchase_days.purchase_date', 'candidate_days.stage_date', 'day') }} as days_since_purchase
+    from candidate_days
+    inner join buyers
+        on
+            candidate_days.shop_id = buyers.shop_id
+            and candidate_days.member_id = buyers.member_id
+    inner join purchase_days
+        on
+            candidate_days.shop_id = purchase_days.shop_id
+            and candidate_days.member_id = purchase_days.member_id
+            and candidate_days.stage_date >= purchase_days.purchase_date
+    where candidate_days.stage_date <= buyers.as_of_date
+),
+
+counted as (
+    select
+        shop_id,
+        member_id,
+        stage_date,
+        first_purchase_date,
+        count(*) as purchase_days_to_date,
+        sum(case when days_since_purchase < {{ loyal_window_days }} then 1 else 0 end) as purchase_days_in_loyal_window
+    from paired
+    group by shop_id, member_id, stage_date, first_purchase_date
+),
+
+staged as (
+    select
+        *,
+        case
+            when purchase_days_in_loyal_window >= {{ loyal_min_purchase_days }} then 'loyal'
+            when purchase_days_to_date >= 2 then 'repeat'
+            when {{ dbt.datediff('first_purchase_date', 'stage_date', 'day') }} <= {{ new_window_days }} then 'new'
+            else 'sleeping'
+        end as lifecycle_stage
+    from counted
+),
+
+current_stages as (
+    select
+        staged.shop_id,
+        staged.member_id,
+        staged.lifecycle_stage,
+        staged.purchase_days_in_loyal_window
+    from staged
+    inner join buyers
+        on
+            staged.shop_id = buyers.shop_id
+            and staged.member_id = buyers.member_id
+            and staged.stage_date = buyers.as_of_date
+),
+
+last_other_stage as (
+    select
+        staged.shop_id,
+        staged.member_id,
+        max(staged.stage_date) as last_other_stage_date
+    from staged
+    inner join current_stages
+        on
+            staged.shop_id = current_stages.shop_id
+            and staged.member_id = current_stages.member_id
+    where staged.lifecycle_stage <> current_stages.lifecycle_stage
+    group by staged.shop_id, staged.member_id
+),
+
+entered as (
+    select
+        staged.shop_id,
+        staged.member_id,
+        min(staged.stage_date) as stage_entered_date
+    from staged
+    left join last_other_stage
+        on
+            staged.shop_id = last_other_stage.shop_id
+            and staged.member_id = last_other_stage.member_id
+    where
+        last_other_stage.last_other_stage_date is null
+        or staged.stage_date > last_other_stage.last_other_stage_date
+    group by staged.shop_id, staged.member_id
+),
+
+joined as (
+    select
+        members.shop_id,
+        members.member_id,
+        case
+            when current_stages.lifecycle_stage is not null then current_stages.lifecycle_stage
+            when interest.member_id is not null then 'potential'
+            else 'registered'
+        end as lifecycle_stage,
+        coalesce(buyers.number_of_purchase_days, 0) as number_of_purchase_days,
+        coalesce(current_stages.purchase_days_in_loyal_window, 0) as purchase_days_in_loyal_window,
+        interest.member_id is not null as has_favorite_or_cart,
+        {{ member_analytics.as_of_date() }} as as_of_date,
+        case
+            when current_stages.lifecycle_stage is not null then entered.stage_entered_date
+            when interest.member_id is not null then interest.first_interest_date
+            when members.first_seen_date <= {{ member_analytics.as_of_date() }} then members.first_seen_date
+        end as stage_entered_date,
+        buyers.first_purchase_date,
+        buyers.last_purchase_date,
+        interest.first_interest_date as first_favorite_or_cart_date
+    from members
+    left join buyers
+        on
+            members.shop_id = buyers.shop_id
+            and members.member_id = buyers.member_id
+    left join current_stages
+        on
+            members.shop_id = current_stages.shop_id
+            and members.member_id = current_stages.member_id
+    left join entered
+        on
+            members.shop_id = entered.shop_id
+            and members.member_id = entered.member_id
+    left join interest
+        on
+            members.shop_id = interest.shop_id
+            and members.member_id = interest.member_id
+),
+
+final as (
+    select
+        joined.shop_id,
+        joined.member_id,
+        joined.lifecycle_stage,
+        case joined.lifecycle_stage
+            when 'loyal' then 'purchase_days_in_loyal_window_at_least_minimum'
+            when 'repeat' then 'two_or_more_purchase_days'
+            when 'new' then 'one_purchase_day_within_new_buyer_window'
+            when 'sleeping' then 'one_purchase_day_before_new_buyer_window'
+            when 'potential' then 'favorite_or_cart_without_purchase'
+            else 'no_purchase_no_favorite_or_cart'
+        end as stage_rule,
+        stage_actions.description as stage_description,
+        stage_actions.suggested_action,
+        cast(stage_actions.stage_order as int) as stage_order,
+        cast(joined.number_of_purchase_days as bigint) as number_of_purchase_days,
+        cast(joined.purchase_days_in_loyal_window as bigint) as purchase_days_in_loyal_window,
+        joined.has_favorite_or_cart,
+        joined.as_of_date,
+        joined.stage_entered_date,
+        joined.first_purchase_date,
+        joined.last_purchase_date,
+        joined.first_favorite_or_cart_date
+    from joined
+    left join stage_actions
+        on joined.lifecycle_stage = stage_actions.lifecycle_stage
+)
+
+select * from final
