@@ -1,5 +1,7 @@
-# Sourced by bin/run and bin/test: create .venv from the lock file when it is
-# missing or the lock changed, and install this project's tooling into it.
+# Sourced by bin/run and bin/test: create .venv and install each lock file that
+# is new or changed since the last install, then this project's tooling.
+# MEMBER_ANALYTICS_WITH_SPARK=1 (bin/test sets it) adds requirements/spark-lock.txt
+# (dbt-spark, pyspark: ~500 MB), which DuckDB-only users never need.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_env.sh"
 
@@ -9,24 +11,28 @@ if ! "$_python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1
     exit 1
 fi
 
-_stamp="$MEMBER_ANALYTICS_VENV/.member_analytics-lock"
-_wanted="$(cat "$MEMBER_ANALYTICS_HOME/requirements/lock.txt" "$MEMBER_ANALYTICS_HOME/pyproject.toml" | sha256sum | cut -d' ' -f1)"
-if [[ ! -x "$MEMBER_ANALYTICS_VENV/bin/python" ]] || [[ "$(cat "$_stamp" 2>/dev/null)" != "$_wanted" ]]; then
-    echo "== setting up $MEMBER_ANALYTICS_VENV from requirements/lock.txt (first run: about 2 minutes)"
-    [[ -x "$MEMBER_ANALYTICS_VENV/bin/python" ]] || "$_python" -m venv "$MEMBER_ANALYTICS_VENV"
-    # (this machine's pip config may point at local package folders that do not
-    # exist; pip warns about each one: the filter keeps real errors visible)
-    "$MEMBER_ANALYTICS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -r "$MEMBER_ANALYTICS_HOME/requirements/lock.txt" 2>&1 \
-        | { grep -v "is ignored: it is neither a file nor a directory" || true; }
-    if [[ "${PIPESTATUS[0]}" != 0 ]]; then
-        echo "installing requirements/lock.txt failed (see above)" >&2
-        exit 1
-    fi
-    "$MEMBER_ANALYTICS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        --no-deps --no-build-isolation -e "$MEMBER_ANALYTICS_HOME" 2>/dev/null \
-        || "$MEMBER_ANALYTICS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-            --no-deps -e "$MEMBER_ANALYTICS_HOME"
-    echo "$_wanted" > "$_stamp"
+_locks=(lock.txt)
+if [[ "${MEMBER_ANALYTICS_WITH_SPARK:-0}" == 1 ]]; then
+    _locks+=(spark-lock.txt)
 fi
+
+[[ -x "$MEMBER_ANALYTICS_VENV/bin/python" ]] || {
+    echo "== creating $MEMBER_ANALYTICS_VENV (first run: about 2 minutes, 4 with Spark)"
+    "$_python" -m venv "$MEMBER_ANALYTICS_VENV"
+}
+for _lock in "${_locks[@]}"; do
+    _stamp="$MEMBER_ANALYTICS_VENV/.installed-$_lock"
+    _wanted="$(cat "$MEMBER_ANALYTICS_HOME/requirements/$_lock" "$MEMBER_ANALYTICS_HOME/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+    [[ "$(cat "$_stamp" 2>/dev/null)" == "$_wanted" ]] && continue
+    echo "== installing requirements/$_lock into $MEMBER_ANALYTICS_VENV"
+    # This machine's pip config may name local package folders that do not
+    # exist; pip warns about each. The filter hides that noise, not errors.
+    "$MEMBER_ANALYTICS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -r "$MEMBER_ANALYTICS_HOME/requirements/$_lock" 2>&1 \
+        | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+    "$MEMBER_ANALYTICS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --no-deps -e "$MEMBER_ANALYTICS_HOME" 2>&1 \
+        | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+    echo "$_wanted" > "$_stamp"
+done
 export PATH="$MEMBER_ANALYTICS_VENV/bin:$PATH"
