@@ -13,5 +13,18 @@
         'member_analytics__lifecycle__new_buyer_window_days',
         'member_analytics__lifecycle__loyal_window_days',
         'member_analytics__lifecycle__loyal_min_purchase_days',
+        'member_analytics__co_purchase__window_days',
+        'member_analytics__co_purchase__max_basket_items',
+        'member_analytics__co_purchase__min_pair_baskets',
+        'member_analytics__co_purchase__min_support',
+        'member_analytics__co_purchase__min_lift',
+        'member_analytics__co_purchase__sequence_max_days',
+        'member_analytics__co_purchase__sequence_min_members',
+        'member_analytics__co_purchase__bundle_min_lift',
+        'member_analytics__co_purchase__bundle_min_support',
+        'member_analytics__co_purchase__recommendation_min_lift',
+        'member_analytics__co_purchase__recommendations_per_product',
+        'member_analytics__co_purchase__recommendations_per_member',
+        'member_analytics__co_purchase__recent_purchase_days',
     ]) }}
 {% endmacro %}

@@ -1,0 +1,164 @@
+-- One row per shop, member and recommended product: the top
+-- recommendations_per_member catalogue products the member has never bought
+-- (no valid purchase up to as_of_date), scored from the products of their
+-- recent valid orders (recent_purchase_days up to as_of_date). For each
+-- recent product A, a candidate B earns confidence(A → B) when B is in A's
+-- "also bought" list (fct_product_recommendations) and P(B after A) when B is
+-- among A's top "bought later" sequences with a lift above
+-- recommendation_min_lift; score = the sum over the member's recent products.
+-- Ties: the product id. Members without recent purchases get no rows
+-- (docs/decisions/0022).
+with
+
+order_items as (
+    select * from {{ ref('fct_order_items') }}
+    where is_valid_purchase
+),
+
+product_recommendations as (
+    select * from {{ ref('fct_product_recommendations') }}
+),
+
+sequences as (
+    select * from {{ ref('fct_product_sequences') }}
+    where lift > {{ member_analytics.co_purchase_var('recommendation_min_lift') }}
+),
+
+products as (
+    select * from {{ ref('dim_products') }}
+),
+
+sellable_products as (
+    select * from products
+    where is_in_catalog
+),
+
+dated as (
+    select
+        *,
+        {{ member_analytics.as_of_date() }} as as_of_date
+    from order_items
+),
+
+bought as (
+    select distinct
+        shop_id,
+        member_id,
+        product_id
+    from dated
+    where ordered_date <= as_of_date
+),
+
+recent as (
+    select distinct
+        shop_id,
+        member_id,
+        product_id
+    from dated
+    where
+        ordered_date <= as_of_date
+        and ordered_date > cast({{ dbt.dateadd(
+            'day', '-' ~ member_analytics.co_purchase_var('recent_purchase_days'), 'as_of_date') }} as date)
+),
+
+-- Each product's top "bought later" products, like its "also bought" list,
+-- so a member's candidates stay bounded by recent products × 2 K.
+top_sequences as (
+    select
+        shop_id,
+        product_id_a,
+        product_id_b,
+        probability_b_after_a
+    from sequences
+    qualify row_number() over (
+        partition by shop_id, product_id_a
+        order by probability_b_after_a desc, lift desc, product_id_b asc
+    ) <= {{ member_analytics.co_purchase_var('recommendations_per_product') }}
+),
+
+signals as (
+    select
+        recent.shop_id,
+        recent.member_id,
+        recent.product_id as source_product_id,
+        product_recommendations.recommended_product_id as product_id,
+        product_recommendations.confidence as pair_score,
+        0.0 as sequence_score
+    from recent
+    inner join product_recommendations
+        on
+            recent.shop_id = product_recommendations.shop_id
+            and recent.product_id = product_recommendations.product_id
+    union all
+    select
+        recent.shop_id,
+        recent.member_id,
+        recent.product_id as source_product_id,
+        top_sequences.product_id_b as product_id,
+        0.0 as pair_score,
+        top_sequences.probability_b_after_a as sequence_score
+    from recent
+    inner join top_sequences
+        on
+            recent.shop_id = top_sequences.shop_id
+            and recent.product_id = top_sequences.product_id_a
+),
+
+candidates as (
+    select
+        signals.shop_id,
+        signals.member_id,
+        signals.product_id,
+        sum(cast(signals.pair_score as double)) as pair_score,
+        sum(cast(signals.sequence_score as double)) as sequence_score,
+        count(distinct signals.source_product_id) as number_of_source_products
+    from signals
+    inner join sellable_products
+        on
+            signals.shop_id = sellable_products.shop_id
+            and signals.product_id = sellable_products.product_id
+    left join bought
+        on
+            signals.shop_id = bought.shop_id
+            and signals.member_id = bought.member_id
+            and signals.product_id = bought.product_id
+    where bought.product_id is null
+    group by signals.shop_id, signals.member_id, signals.product_id
+),
+
+-- Ranked on the score rounded to 9 decimals: a sum of doubles may differ in
+-- its last digits from run to run (parallel aggregation), which must not
+-- reorder equal scores; ties then go to the product id.
+ranked as (
+    select
+        *,
+        pair_score + sequence_score as score,
+        row_number() over (
+            partition by shop_id, member_id
+            order by round(pair_score + sequence_score, 9) desc, product_id asc
+        ) as recommendation_rank
+    from candidates
+),
+
+final as (
+    select
+        ranked.shop_id,
+        ranked.member_id,
+        ranked.product_id,
+        cast(ranked.recommendation_rank as int) as recommendation_rank,
+        products.product_name,
+        products.category,
+        products.brand,
+        cast(ranked.number_of_source_products as bigint) as number_of_source_products,
+        ranked.score,
+        ranked.pair_score,
+        ranked.sequence_score
+    from ranked
+    inner join products
+        on
+            ranked.shop_id = products.shop_id
+            and ranked.product_id = products.product_id
+    where ranked.recommendation_rank <= {{ member_analytics.co_purchase_var('recommendations_per_member') }}
+)
+
+select * from final
