@@ -29,18 +29,37 @@
 {%- endmacro %}
 
 
-{#- The cleaned raw value cast to a type (null when blank or not castable). -#}
+{#- The cleaned raw value cast to a type (null when blank or not castable).
+    The text must first look like the type, because the engines' casts accept
+    different extras: DuckDB rounds '1.5' to an integer and reads '1_000',
+    Spark truncates, reads '2026-01' as a timestamp and shifts '+08:00' offsets.
+    Timestamps carry no time zone (the contract: local wall-clock time). -#}
 {% macro typed_value(raw_column, data_type) -%}
-    {%- if data_type in ('bigint', 'int', 'integer') -%}
-        {#- Integers must be written as integers: DuckDB would round '1.5' and Spark truncate it. -#}
+    {%- set pattern = member_analytics.raw_value_pattern(data_type) -%}
+    {%- if pattern -%}
         case
-            when {{ member_analytics.matches_regex(member_analytics.clean_text(raw_column), '^[+-]?[0-9]+$') }}
+            when {{ member_analytics.matches_regex(member_analytics.clean_text(raw_column), pattern) }}
                 then {{ member_analytics.try_cast(member_analytics.clean_text(raw_column), data_type) }}
         end
     {%- else -%}
         {{ member_analytics.try_cast(member_analytics.clean_text(raw_column), data_type) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The shape a raw text value must have to be cast to a type (no backslashes:
+    Spark string literals would read them as escapes). -#}
+{% macro raw_value_pattern(data_type) %}
+    {%- set type_name = data_type | lower | replace(' ', '') -%}
+    {%- if type_name in ('bigint', 'int', 'integer') -%}
+        {{ return('^[+-]?[0-9]+$') }}
+    {%- elif type_name in ('timestamp', 'date') -%}
+        {{ return('^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?$') }}
+    {%- elif type_name.startswith('decimal') or type_name.startswith('numeric') -%}
+        {{ return('^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$') }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
 
 
 {#- True when a non-blank raw value does not cast to its type: a bad_type rejection. -#}

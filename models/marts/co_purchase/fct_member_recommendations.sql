@@ -150,9 +150,11 @@ final as (
         products.category,
         products.brand,
         cast(ranked.number_of_source_products as bigint) as number_of_source_products,
-        ranked.score,
-        ranked.pair_score,
-        ranked.sequence_score
+        -- sums of doubles differ in the last bits between engines and runs:
+        -- rounded so rebuilds and engines agree (ranks use the same rounding)
+        round(ranked.score, 9) as score,
+        round(ranked.pair_score, 9) as pair_score,
+        round(ranked.sequence_score, 9) as sequence_score
     from ranked
     inner join products
         on
