@@ -222,3 +222,17 @@ def test_analysis_monthly_net_revenue_by_channel(compiled_analyses):
     november = answer[pd.to_datetime(answer["order_month"]).dt.month == 11]["purchases"].sum()
     march = answer[pd.to_datetime(answer["order_month"]).dt.month == 3]["purchases"].sum()
     assert november > march, "the 11.11 peak shows in the monthly revenue"
+
+
+def test_the_summary_shows_counts_and_every_public_mart(tiny_build):
+    from member_analytics.parity import public_marts
+    from member_analytics.warehouse import summary_text
+
+    project, truth = tiny_build
+    text = summary_text(project.warehouse)
+    assert f"as_of_date: {truth['as_of_date']} (var)" in text
+    for shop in truth["shops"]:
+        assert shop in text
+    for mart in public_marts():
+        assert f"marts.{mart.name}" in text
+    assert "marts.fct_member_rfm" in text and "marts.fct_product_pairs" in text

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import duckdb
 
-PUBLIC_MARTS = ("dim_members", "dim_products", "fct_orders", "fct_order_items", "rpt_build_metadata")
+from member_analytics.parity import public_marts
+
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -74,6 +75,7 @@ def summary_text(path: Path) -> str:
         "query a mart:",
         f"  {Path('.venv/bin/python')} -c \"import duckdb; "
         f"print(duckdb.connect('{path}', read_only=True).sql('select * from marts.fct_orders limit 5'))\"",
-        "marts: " + ", ".join(f"marts.{name}" for name in PUBLIC_MARTS),
+        "public marts (docs: README.md):",
+        *(f"  {mart.schema}.{mart.name}" for mart in public_marts()),
     ]
     return "\n".join(lines)
