@@ -49,29 +49,7 @@ scored as (
 ),
 
 final as (
-    select
-        scored.shop_id,
-        scored.member_id,
-        segment_map.rfm_segment,
-        {{ member_analytics.recency_band('scored.recency_days') }} as recency_band,
-        scored.recency_days,
-        cast(scored.frequency as bigint) as frequency,
-        cast(scored.purchase_days as bigint) as purchase_days,
-        cast(scored.monetary as decimal(18, 2)) as monetary,
-        {{ member_analytics.money_per('scored.monetary', 'scored.frequency') }} as average_order_value,
-        scored.r_score,
-        scored.f_score,
-        scored.m_score,
-        {{ member_analytics.loyalty_ladder_step('scored.frequency') }} as loyalty_ladder_step,
-        scored.as_of_date,
-        scored.first_purchase_date,
-        scored.last_purchase_date
-    from scored
-    left join segment_map
-        on
-            scored.r_score = segment_map.r_score
-            and scored.f_score = segment_map.f_score
-            and scored.m_score = segment_map.m_score
+    {{ member_analytics.rfm_scored_members_select() }}
 )
 
 select * from final
