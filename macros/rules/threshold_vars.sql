@@ -26,5 +26,11 @@
         'member_analytics__co_purchase__recommendations_per_product',
         'member_analytics__co_purchase__recommendations_per_member',
         'member_analytics__co_purchase__recent_purchase_days',
+        'member_analytics__tiers__lapse_days',
+        'member_analytics__tiers__counters_after_lapse',
+        'member_analytics__tiers__near_upgrade_orders',
+        'member_analytics__tiers__near_upgrade_spend_share',
+        'member_analytics__points__yuan_per_point',
+        'member_analytics__points__birthday_multiplier',
     ]) }}
 {% endmacro %}

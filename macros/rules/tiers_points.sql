@@ -1,0 +1,88 @@
+{#- Tier and points rules (docs/decisions/0030, 0031): the one definition of
+    each, used by every model that needs it. -#}
+
+{#- An order that counts for tiers and points from its order day: a valid
+    purchase before any refund (decision 0001 with refunded = 0). -#}
+{% macro is_counting_order(status, paid_amount) -%}
+    {{ member_analytics.is_valid_purchase(status, paid_amount, 'cast(0 as decimal(18, 2))') }}
+{%- endmacro %}
+
+
+{#- true when counters restart after a lapse (var tiers__counters_after_lapse). -#}
+{% macro tier_counters_restart() %}
+    {% set value = var('member_analytics__tiers__counters_after_lapse') | string %}
+    {% if value not in ('restart', 'keep') %}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: var 'member_analytics__tiers__counters_after_lapse' must be restart or keep, got '"
+            ~ value ~ "'") }}
+    {% endif %}
+    {{ return(value == 'restart') }}
+{% endmacro %}
+
+
+{#- The tiers of every scheme as bands [lower_bound, upper_bound), from a
+    relation or CTE with the columns of the seed tier_schemes. -#}
+{% macro tier_bands_select(schemes) -%}
+    select
+        scheme_name,
+        basis,
+        cast(tier_rank as int) as tier_rank,
+        tier_name,
+        cast(lower_bound as decimal(18, 2)) as lower_bound,
+        cast(lead(lower_bound) over (partition by scheme_name order by tier_rank) as decimal(18, 2)) as upper_bound,
+        lead(tier_name) over (partition by scheme_name order by tier_rank) as next_tier_name,
+        benefits
+    from {{ schemes }}
+{%- endmacro %}
+
+
+{#- The measure a scheme ranks members by: purchase count or net spend. -#}
+{% macro tier_measure(basis, cumulative_count, cumulative_net_spend) -%}
+    case
+        when {{ basis }} = 'purchase_count' then cast({{ cumulative_count }} as decimal(18, 2))
+        else {{ cumulative_net_spend }}
+    end
+{%- endmacro %}
+
+
+{#- "Tier of member X on date D": true for the one period of the tier history
+    (alias) that contains the date. Join on shop_id, member_id, scheme_name
+    and this; no period before the first purchase (left join gives null). -#}
+{% macro tier_period_contains(history, date_expression) -%}
+    (
+        {{ history }}.valid_from <= {{ date_expression }}
+        and ({{ history }}.valid_to is null or {{ date_expression }} < {{ history }}.valid_to)
+    )
+{%- endmacro %}
+
+
+{#- Purchase points for an amount of money: whole points of the rate
+    (var points__yuan_per_point) times a multiplier, computed in integer
+    cents so both engines agree. -#}
+{% macro purchase_points(amount, multiplier) -%}
+    {%- set rate = member_analytics.validated_number('member_analytics__points__yuan_per_point') | float -%}
+    {%- if rate <= 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: var 'member_analytics__points__yuan_per_point' must be above 0, got '" ~ rate ~ "'") }}
+    {%- endif -%}
+    (
+        {{ member_analytics.integer_divide(
+            'cast(round(' ~ amount ~ ' * 100) as bigint)', (rate * 100) | round | int) }}
+        * {{ multiplier }}
+    )
+{%- endmacro %}
+
+
+{#- The refund of an order as it stands on the as-of date (columns of
+    fct_orders under an alias): refund_amount (0 when dated later) and
+    refund_date (null then; never earlier than the order day). -#}
+{% macro refund_as_of_columns(orders, as_of_date_expression) -%}
+    case
+        when {{ orders }}.refund_date <= {{ as_of_date_expression }} then {{ orders }}.refund_amount
+        else cast(0 as decimal(18, 2))
+    end as refund_amount,
+    case
+        when {{ orders }}.refund_date <= {{ as_of_date_expression }}
+            then greatest({{ orders }}.refund_date, {{ orders }}.ordered_date)
+    end as refund_date
+{%- endmacro %}

@@ -1,0 +1,265 @@
+-- One row per points movement of a shop's member up to as_of_date, in the
+-- order they happened: purchase points earned and reversed by refunds, points
+-- events (once per request_id), and the balance cleared when the membership
+-- lapses; with the applied points, any shortfall and the running balance,
+-- which never goes negative (docs/decisions/0031).
+{%- set multiplier = member_analytics.validated_number('member_analytics__points__birthday_multiplier') %}
+with
+
+orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+members as (
+    select * from {{ ref('dim_members') }}
+),
+
+points_events as (
+    select * from {{ ref('stg_shop__points_events') }}
+    where row_status = 'kept'
+),
+
+lapses as (
+    select distinct
+        shop_id,
+        member_id,
+        term_end_date as lapse_date
+    from {{ ref('int_member_tier_states') }}
+    where term_end_date is not null
+),
+
+as_of as (
+    select {{ member_analytics.as_of_date() }} as as_of_date
+),
+
+purchases as (
+    select
+        orders.shop_id,
+        orders.member_id,
+        orders.order_id,
+        orders.ordered_date,
+        orders.ordered_at,
+        orders.gross_amount,
+        {{ member_analytics.refund_as_of_columns('orders', 'as_of.as_of_date') }},
+        greatest(coalesce(orders.refunded_at, orders.updated_at, orders.ordered_at), orders.ordered_at) as refunded_at,
+        coalesce(members.birth_month = month(orders.ordered_date), false) as is_birthday_month
+    from orders
+    cross join as_of
+    left join members
+        on
+            orders.shop_id = members.shop_id
+            and orders.member_id = members.member_id
+    where
+        orders.ordered_date <= as_of.as_of_date
+        and orders.gross_amount > 0
+        and {{ member_analytics.is_counting_order('orders.status', 'orders.gross_amount') }}
+),
+
+purchase_points as (
+    select
+        *,
+        case when is_birthday_month then {{ multiplier }} else 1 end as multiplier
+    from purchases
+),
+
+earned_points as (
+    select
+        *,
+        {{ member_analytics.purchase_points('gross_amount', 'multiplier') }} as earned_points,
+        {{ member_analytics.purchase_points('(gross_amount - refund_amount)', 'multiplier') }} as net_points
+    from purchase_points
+),
+
+requests as (
+    select
+        points_events.*,
+        row_number() over (
+            partition by points_events.shop_id, coalesce(points_events.request_id, points_events.source_record)
+            order by points_events.occurred_at, points_events.source_record
+        ) as request_row_number,
+        count(*) over (
+            partition by points_events.shop_id, coalesce(points_events.request_id, points_events.source_record)
+        ) as request_rows
+    from points_events
+    cross join as_of
+    where cast(points_events.occurred_at as date) <= as_of.as_of_date
+),
+
+movements as (
+    select
+        shop_id,
+        member_id,
+        ordered_date as movement_date,
+        ordered_at as occurred_at,
+        0 as is_expiry,
+        1 as type_order,
+        'purchase_earned' as movement_type,
+        'purchase' as reason,
+        order_id,
+        cast(null as string) as request_id,
+        is_birthday_month,
+        cast(earned_points as bigint) as requested_points,
+        cast(0 as bigint) as duplicate_request_rows
+    from earned_points
+    where earned_points > 0
+
+    union all
+
+    select
+        shop_id,
+        member_id,
+        refund_date as movement_date,
+        refunded_at as occurred_at,
+        0 as is_expiry,
+        2 as type_order,
+        'purchase_reversed' as movement_type,
+        'refund' as reason,
+        order_id,
+        cast(null as string) as request_id,
+        is_birthday_month,
+        cast(net_points - earned_points as bigint) as requested_points,
+        cast(0 as bigint) as duplicate_request_rows
+    from earned_points
+    where refund_date is not null and net_points < earned_points
+
+    union all
+
+    select
+        shop_id,
+        member_id,
+        cast(occurred_at as date) as movement_date,
+        occurred_at,
+        0 as is_expiry,
+        case when points > 0 then 3 else 4 end as type_order,
+        case when points > 0 then 'event_earned' else 'event_spent' end as movement_type,
+        reason,
+        cast(null as string) as order_id,
+        request_id,
+        false as is_birthday_month,
+        cast(points as bigint) as requested_points,
+        cast(request_rows - 1 as bigint) as duplicate_request_rows
+    from requests
+    where request_row_number = 1
+
+    union all
+
+    select
+        shop_id,
+        member_id,
+        lapse_date as movement_date,
+        cast(null as timestamp) as occurred_at,
+        1 as is_expiry,
+        5 as type_order,
+        'lapse_expired' as movement_type,
+        'lapse' as reason,
+        cast(null as string) as order_id,
+        cast(null as string) as request_id,
+        false as is_birthday_month,
+        cast(0 as bigint) as requested_points,
+        cast(0 as bigint) as duplicate_request_rows
+    from lapses
+),
+
+sequenced as (
+    select
+        *,
+        row_number() over (
+            partition by shop_id, member_id
+            order by
+                movement_date, is_expiry, occurred_at, type_order,
+                coalesce(order_id, request_id, ''), requested_points, reason
+        ) as raw_sequence
+    from movements
+),
+
+-- Segments run from one expiry to the next: each starts at a zero balance.
+segmented as (
+    select
+        *,
+        coalesce(sum(is_expiry) over (
+            partition by shop_id, member_id
+            order by raw_sequence
+            rows between unbounded preceding and 1 preceding
+        ), 0) as segment_number
+    from sequenced
+),
+
+summed as (
+    select
+        *,
+        sum(requested_points) over (
+            partition by shop_id, member_id, segment_number
+            order by raw_sequence
+            rows between unbounded preceding and current row
+        ) as requested_sum
+    from segmented
+),
+
+-- The balance clamped at zero, in closed form: S - min(0, running min of S).
+reflected as (
+    select
+        *,
+        requested_sum - least(
+            cast(0 as bigint),
+            min(requested_sum) over (
+                partition by shop_id, member_id, segment_number
+                order by raw_sequence
+                rows between unbounded preceding and current row
+            )
+        ) as balance_before_expiry
+    from summed
+),
+
+applied as (
+    select
+        *,
+        balance_before_expiry - coalesce(lag(balance_before_expiry) over (
+            partition by shop_id, member_id, segment_number
+            order by raw_sequence
+        ), 0) as applied_points
+    from reflected
+),
+
+resolved as (
+    select
+        shop_id,
+        member_id,
+        raw_sequence,
+        movement_date,
+        occurred_at,
+        movement_type,
+        reason,
+        order_id,
+        request_id,
+        is_birthday_month,
+        duplicate_request_rows,
+        case when is_expiry = 1 then -balance_before_expiry else requested_points end as requested_points,
+        case when is_expiry = 1 then -balance_before_expiry else applied_points end as points,
+        case when is_expiry = 1 then 0 else applied_points - requested_points end as shortfall_points,
+        case when is_expiry = 1 then 0 else balance_before_expiry end as balance_after
+    from applied
+    where is_expiry = 0 or balance_before_expiry > 0
+),
+
+final as (
+    select
+        shop_id,
+        member_id,
+        cast(row_number() over (partition by shop_id, member_id order by raw_sequence) as int) as movement_sequence,
+        movement_date,
+        occurred_at,
+        movement_type,
+        reason,
+        order_id,
+        request_id,
+        is_birthday_month,
+        cast(requested_points as bigint) as requested_points,
+        cast(points as bigint) as points,
+        cast(shortfall_points as bigint) as shortfall_points,
+        case when shortfall_points > 0 then 'insufficient_balance' end as shortfall_reason,
+        cast(balance_after as bigint) as balance_after,
+        duplicate_request_rows
+    from resolved
+)
+
+select * from final
