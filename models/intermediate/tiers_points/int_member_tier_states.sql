@@ -80,7 +80,7 @@ termed_orders as (
 ),
 
 -- A term ends on the first day outside every interval. It ends by refund when
--- no order of the term reaches that day by the lapse length alone.
+-- a full refund that day took away an order that would otherwise still stand.
 terms as (
     select
         shop_id,
@@ -88,7 +88,7 @@ terms as (
         term_number,
         min(active_from) as term_start_date,
         max(active_to) as term_end_date,
-        max(case when active_to = natural_end_date then active_to end) as latest_natural_end_date
+        max(case when active_to < natural_end_date then active_to end) as latest_refund_end_date
     from termed_orders
     group by shop_id, member_id, term_number
 ),
@@ -97,8 +97,8 @@ term_ranges as (
     select
         terms.*,
         case
-            when terms.latest_natural_end_date = terms.term_end_date then 'lapse'
-            else 'refund'
+            when terms.latest_refund_end_date = terms.term_end_date then 'refund'
+            else 'lapse'
         end as lapse_cause,
         lead(terms.term_start_date) over (
             partition by terms.shop_id, terms.member_id

@@ -13,7 +13,8 @@ checked as (
         tier_rank,
         tier_name,
         lower_bound,
-        count(distinct basis) over (partition by scheme_name) as bases,
+        min(basis) over (partition by scheme_name) as lowest_basis,
+        max(basis) over (partition by scheme_name) as highest_basis,
         row_number() over (partition by scheme_name order by tier_rank) as expected_rank,
         lag(lower_bound) over (partition by scheme_name order by tier_rank) as previous_lower_bound
     from schemes
@@ -21,7 +22,7 @@ checked as (
 
 select * from checked
 where
-    bases != 1
+    lowest_basis != highest_basis
     or tier_rank != expected_rank
     or lower_bound <= previous_lower_bound
     or tier_name in ('lapsed', 'below_entry')
