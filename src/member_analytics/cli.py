@@ -3,6 +3,7 @@
 Commands:
   generate   write a sample shop dataset (raw-data contract files + ground_truth.json)
   summary    print what a build produced and how to query it
+  benchmark  time generation, a full build and the floors per scale (docs/benchmark.md)
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _benchmark(args: argparse.Namespace) -> int:
+    from member_analytics import benchmark
+
+    scales = [scale.strip() for scale in args.scales.split(",") if scale.strip()]
+    command = (f"member-analytics benchmark --scales {','.join(scales)} --out {args.out} --seed {args.seed}"
+               + (" --keep-data" if args.keep_data else ""))
+    return benchmark.run(scales, Path(args.out), seed=args.seed, keep_data=args.keep_data, command=command)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="member-analytics", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +72,19 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("MEMBER_ANALYTICS_DUCKDB_PATH", "warehouse/member_analytics.duckdb"),
     )
     summary.set_defaults(handler=_summary)
+
+    benchmark = commands.add_parser(
+        "benchmark", help="time generation, a full build and the floors per scale (docs/benchmark.md)")
+    benchmark.add_argument("--scales", default="small,medium,large",
+                           help="comma-separated scales, run smallest first (default: small,medium,large)")
+    benchmark.add_argument(
+        "--out",
+        default=str(Path(os.environ.get("MEMBER_ANALYTICS_HOME", ".")) / "reports" / "benchmark"),
+        help="folder for benchmark.md, benchmark.json and each scale's data (default: reports/benchmark)")
+    benchmark.add_argument("--seed", type=int, default=42)
+    benchmark.add_argument("--keep-data", action="store_true",
+                           help="keep each scale's raw files and warehouse (large: ~4 GB)")
+    benchmark.set_defaults(handler=_benchmark)
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -1,0 +1,297 @@
+"""Tests of the benchmark command's parts that need no dbt build (fast).
+
+The report assembly is checked on a hand-made run_results dict whose expected
+figures are worked out by hand below; the two floor queries are checked on
+the tiny sample against a plain-Python recount of the same raw Parquet files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import Counter
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from member_analytics import benchmark
+
+AS_OF = "2026-11-18"
+
+
+# ----------------------------------------------------------------------------- report assembly
+
+def _node(kind: str, name: str, seconds: float, status: str = "success") -> dict:
+    return {"unique_id": f"{kind}.member_analytics.{name}", "status": status, "execution_time": seconds}
+
+
+# model: (seconds, file path, parent models). stg_shop__orders is reachable from
+# fct_product_pairs twice (via fct_orders and via dim_products): counted once.
+MODELS = {
+    "stg_shop__orders": (10.0, "models/staging/shop/stg_shop__orders.sql", []),
+    "fct_orders": (6.0, "models/marts/core/fct_orders.sql", ["stg_shop__orders"]),
+    "dim_products": (0.5, "models/marts/core/dim_products.sql", ["stg_shop__orders"]),
+    "fct_order_items": (4.0, "models/marts/core/fct_order_items.sql", ["fct_orders"]),
+    "fct_member_rfm": (3.0, "models/marts/member_value/fct_member_rfm.sql", ["fct_orders"]),
+    "fct_member_rfm_history": (8.0, "models/marts/member_value/fct_member_rfm_history.sql", ["fct_orders"]),
+    "rpt_cohort_retention": (1.0, "models/marts/member_value/rpt_cohort_retention.sql", ["fct_orders"]),
+    "int_basket_items_deduplicated": (2.0, "models/intermediate/co_purchase/int_basket_items_deduplicated.sql",
+                                      ["fct_order_items"]),
+    "fct_product_pairs": (5.0, "models/marts/co_purchase/fct_product_pairs.sql",
+                          ["int_basket_items_deduplicated", "dim_products"]),
+    "fct_category_pairs": (2.5, "models/marts/co_purchase/fct_category_pairs.sql",
+                           ["int_basket_items_deduplicated", "dim_products"]),
+    "int_member_tier_states": (7.5, "models/intermediate/tiers_points/int_member_tier_states.sql", ["fct_orders"]),
+    "fct_member_tier_history": (1.5, "models/marts/tiers_points/fct_member_tier_history.sql",
+                                ["int_member_tier_states"]),
+}
+RUN_RESULTS = {
+    "metadata": {"dbt_version": "1.11.16"},
+    "elapsed_time": 42.0,
+    "results": [_node("operation", "member_analytics-on-run-start-0", 0.1),
+                _node("seed", "rfm_segment_map", 0.3),
+                _node("unit_test", "fct_member_rfm.test_scores", 0.2),
+                _node("test", "not_null_fct_orders_order_id.42188550a3", 0.7, "pass"),
+                _node("test", "unique_fct_orders_order_id.559994cd1c", 0.4, "fail")]
+    + [_node("model", name, seconds) for name, (seconds, _path, _parents) in MODELS.items()],
+}
+FLOORS = {"rfm": 2.0, "pairs": 4.0}
+
+
+@pytest.fixture(scope="module")
+def summary() -> dict:
+    return benchmark.summarise_build(RUN_RESULTS, {name: path for name, (_s, path, _p) in MODELS.items()}, FLOORS,
+                                     {name: parents for name, (_s, _path, parents) in MODELS.items()})
+
+
+def test_ten_slowest_models_in_order_with_their_share(summary):
+    assert [row["model"] for row in summary["slowest_models"]] == [
+        "stg_shop__orders", "fct_member_rfm_history", "int_member_tier_states", "fct_orders", "fct_product_pairs",
+        "fct_order_items", "fct_member_rfm", "fct_category_pairs", "int_basket_items_deduplicated",
+        "fct_member_tier_history"]
+    # all model time: 10 + 6 + 0.5 + 4 + 3 + 8 + 1 + 2 + 5 + 2.5 + 7.5 + 1.5 = 51
+    assert summary["slowest_models"][0]["share_of_model_time"] == pytest.approx(10 / 51)
+    assert len(summary["model_seconds"]) == 12
+    assert list(summary["model_seconds"])[-1] == "dim_products"
+
+
+def test_totals_by_node_type_and_failures(summary):
+    assert summary["seconds_by_resource_type"] == pytest.approx(
+        {"operation": 0.1, "seed": 0.3, "unit_test": 0.2, "test": 1.1, "model": 51.0})
+    assert summary["nodes_by_resource_type"] == {"operation": 1, "seed": 1, "unit_test": 1, "test": 2, "model": 12}
+    assert summary["failed"] == ["test.member_analytics.unique_fct_orders_order_id.559994cd1c"]
+    assert summary["slowest_tests"][0] == {"test": "not_null_fct_orders_order_id", "seconds": 0.7}
+
+
+def test_marts_as_multiples_of_their_floor(summary):
+    rows = {row["model"]: row for row in summary["vs_floor"]}
+    # RFM marts (in the fixed order) first, then the co_purchase marts with fct_product_pairs first;
+    # int_basket_items_deduplicated is intermediate, not a co_purchase mart.
+    assert list(rows) == ["fct_member_rfm", "fct_member_rfm_history", "rpt_cohort_retention",
+                          "fct_product_pairs", "fct_category_pairs"]
+    assert rows["fct_member_rfm"]["floor"] == "rfm"
+    assert rows["fct_member_rfm"]["multiple"] == pytest.approx(3.0 / 2.0)
+    assert rows["fct_member_rfm_history"]["multiple"] == pytest.approx(8.0 / 2.0)
+    assert rows["rpt_cohort_retention"]["multiple"] == pytest.approx(0.5)
+    assert rows["fct_product_pairs"]["floor"] == "pairs"
+    assert rows["fct_product_pairs"]["multiple"] == pytest.approx(5.0 / 4.0)
+    assert rows["fct_category_pairs"]["multiple"] == pytest.approx(2.5 / 4.0)
+    # with upstream: fct_member_rfm 3 + fct_orders 6 + stg 10 = 19
+    assert rows["fct_member_rfm"]["lineage_seconds"] == pytest.approx(19.0)
+    assert rows["fct_member_rfm"]["lineage_multiple"] == pytest.approx(9.5)
+    # fct_product_pairs 5 + basket items 2 + order items 4 + fct_orders 6 + dim_products 0.5 + stg 10 (once)
+    assert rows["fct_product_pairs"]["lineage_seconds"] == pytest.approx(27.5)
+    assert rows["fct_product_pairs"]["lineage_multiple"] == pytest.approx(27.5 / 4.0)
+
+
+def test_tier_models_as_multiples_of_fct_member_rfm(summary):
+    assert summary["vs_fct_member_rfm"] == [
+        {"model": "fct_member_tier_history", "seconds": 1.5, "multiple": pytest.approx(0.5)},
+        {"model": "int_member_tier_states", "seconds": 7.5, "multiple": pytest.approx(2.5)},
+    ]
+
+
+def _scale(name: str, orders: int, wall: float, peak: int, warehouse: int, rfm: float, pairs: float,
+           model_seconds: float) -> dict:
+    return {"scale": name, "rows": {"orders": orders}, "build": {"wall_seconds": wall, "peak_rss_bytes": peak},
+            "warehouse_bytes": warehouse, "floors": {"rfm": {"seconds": rfm}, "pairs": {"seconds": pairs}},
+            "build_summary": {"seconds_by_resource_type": {"model": model_seconds}}}
+
+
+def test_growth_between_consecutive_scales():
+    scales = [_scale("small", 100_000, 50.0, 2_000_000_000, 100_000_000, 0.5, 1.0, 40.0),
+              _scale("medium", 1_000_000, 400.0, 5_000_000_000, 900_000_000, 4.0, 12.0, 360.0),
+              _scale("large", 10_000_000, 6_000.0, 7_500_000_000, 9_000_000_000, 40.0, 120.0, 5_400.0)]
+    first, second = benchmark.growth(scales)
+    assert (first["from"], first["to"]) == ("small", "medium")
+    assert first["orders_ratio"] == pytest.approx(10.0)
+    assert first["build_wall_ratio"] == pytest.approx(8.0)
+    assert first["build_vs_orders"] == pytest.approx(0.8)  # sublinear: fixed costs still count
+    assert first["model_seconds_ratio"] == pytest.approx(9.0)
+    assert first["peak_rss_ratio"] == pytest.approx(2.5)
+    assert first["warehouse_bytes_ratio"] == pytest.approx(9.0)
+    assert first["rfm_floor_ratio"] == pytest.approx(8.0)
+    assert first["pairs_floor_ratio"] == pytest.approx(12.0)
+    assert second["build_wall_ratio"] == pytest.approx(15.0)
+    assert second["build_vs_orders"] == pytest.approx(1.5)  # worse than linear
+    assert benchmark.growth(scales[:1]) == []
+
+
+def test_targets_pass_fail_and_unmeasured(summary):
+    scale = {"build": {"wall_seconds": 599.0, "peak_rss_bytes": 8_000_000_001},
+             "build_summary": {"vs_floor": [row for row in summary["vs_floor"] if row["model"] != "fct_product_pairs"]}}
+    rows = {row["target"]: row for row in benchmark.targets(scale)}
+    assert rows["full build (wall) within 10 min"]["passed"] is True
+    assert rows["peak memory of the build under 8 GB"]["passed"] is False
+    assert rows["fct_member_rfm within 3x the RFM floor"]["measured"] == pytest.approx(1.5)
+    assert rows["fct_member_rfm within 3x the RFM floor"]["passed"] is True
+    assert rows["fct_product_pairs within 3x the pairs floor"]["passed"] is None
+
+
+def test_markdown_report_renders(summary):
+    scale = {"scale": "small", "rows": {"members": 20_000, "orders": 100_000, "order_items": 250_000},
+             "raw_bytes": 12_000_000, "generation_seconds": 4.0, "warehouse_bytes": 150_000_000,
+             "build": {"returncode": 0, "wall_seconds": 50.0, "peak_rss_bytes": 1_500_000_000,
+                       "peak_spill_bytes": 0},
+             "floors": {"rfm": {"seconds": 2.0, "rows": 19_000}, "pairs": {"seconds": 4.0, "rows": 5_000}},
+             "floor_agreement": {"rfm": {"mart_rows": 19_000, "also_in_floor": 19_000,
+                                         "equal_frequency_and_monetary": 18_990},
+                                 "pairs": {"mart_rows": 5_000, "also_in_floor": 5_000, "equal_n_ab": 4_990}},
+             "build_summary": summary}
+    scale["targets"] = benchmark.targets(scale)
+    report = {"command": "member-analytics benchmark --scales small", "started_at": "2026-11-23T08:00:00",
+              "seed": 42, "dbt_version": "1.11.16", "machine": benchmark.machine_facts(),
+              "duckdb_settings": {"memory_limit": "8GB", "temp_directory": "/x"}, "scales": [scale],
+              "growth": [], "not_measured": list(benchmark.NOT_YET_MEASURED)}
+    text = benchmark.render_markdown(report)
+    assert "| fct_member_rfm | rfm | 3.00 s | 1.50× | 19.0 s | 9.50× |" in text
+    assert "18,990 of 19,000" in text
+    assert "memory_limit = 8GB" in text
+    assert "TODO (issue 12)" in text
+    assert "**Failed nodes:** test.member_analytics.unique_fct_orders_order_id.559994cd1c" in text
+
+
+def test_profile_settings_render_env_vars(tmp_path):
+    settings = benchmark.profile_duckdb_settings(
+        benchmark.project_home() / "profiles" / "profiles.yml",
+        {"MEMBER_ANALYTICS_DUCKDB_TEMP_DIR": str(tmp_path / "tmp")})
+    assert settings["memory_limit"] == "8GB"
+    assert settings["temp_directory"] == str(tmp_path / "tmp")
+    assert benchmark.profile_duckdb_settings(
+        benchmark.project_home() / "profiles" / "profiles.yml",
+        {"MEMBER_ANALYTICS_DUCKDB_MEMORY_LIMIT": "3GB"})["memory_limit"] == "3GB"
+
+
+# ----------------------------------------------------------------------------- the floors
+
+@pytest.fixture(scope="module")
+def floors(tmp_path_factory) -> tuple[Path, object]:
+    """The tiny sample and a DuckDB file holding both floors' tables."""
+    from member_analytics.generator import generate
+
+    raw = tmp_path_factory.mktemp("bench_raw")
+    generate(raw, scale="tiny", seed=7, file_format="parquet", as_of_date=AS_OF)
+    connection = benchmark.connect_floors(raw / "floors.duckdb", {"memory_limit": "1GB", "threads": "1"})
+    timings = benchmark.run_floors(connection, raw, AS_OF, runs=2)
+    assert set(timings) == {"rfm", "pairs"}
+    for floor in timings.values():
+        assert floor["rows"] > 0 and floor["seconds"] == min(floor["runs_seconds"]) and len(floor["runs_seconds"]) == 2
+    yield raw, connection
+    connection.close()
+
+
+def _text(value) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _money(value) -> Decimal | None:
+    try:
+        return None if _text(value) is None else Decimal(str(value)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return None
+
+
+def _dates(column: pd.Series) -> list[dt.date | None]:
+    stamps = pd.to_datetime(column, errors="coerce", format="ISO8601")
+    return [None if pd.isna(stamp) else stamp.date() for stamp in stamps]
+
+
+@pytest.fixture(scope="module")
+def purchases(floors) -> list[dict]:
+    """The floors' rough purchase rule, recounted row by row in plain Python."""
+    raw, _connection = floors
+    as_of = dt.date.fromisoformat(AS_OF)
+    orders = pd.read_parquet(raw / "orders.parquet")
+    for column in ("ordered_at", "refunded_at", "updated_at"):
+        orders[column] = _dates(orders[column])
+    result = []
+    for row in orders.to_dict("records"):
+        status = (_text(row["status"]) or "").strip().lower()
+        ordered, paid = row["ordered_at"], _money(row["paid_amount"])
+        if ordered is None or ordered > as_of or paid is None:
+            continue
+        refund_date = row["refunded_at"] or row["updated_at"] or ordered
+        refunded = _money(row["refunded_amount"])
+        if refunded is None:
+            refunded = paid if status == "refunded" else Decimal("0.00")
+        if refund_date > as_of:
+            refunded = Decimal("0.00")
+        if (status in {"paid", "shipped", "completed", "refunded"} and refunded < paid) or (
+                paid == 0 and status in {"paid", "shipped", "completed"}):
+            result.append({"shop_id": _text(row["shop_id"]), "order_id": _text(row["order_id"]),
+                           "member_id": _text(row["member_id"]), "ordered": ordered, "net": paid - refunded})
+    return result
+
+
+def test_rfm_floor_matches_a_plain_recount(floors, purchases):
+    _raw, connection = floors
+    expected: dict[tuple, dict] = {}
+    for purchase in purchases:
+        member = expected.setdefault((purchase["shop_id"], purchase["member_id"]),
+                                     {"frequency": 0, "monetary": Decimal("0.00"), "last": purchase["ordered"]})
+        member["frequency"] += 1
+        member["monetary"] += purchase["net"]
+        member["last"] = max(member["last"], purchase["ordered"])
+    rows = connection.execute(
+        "select shop_id, member_id, frequency, monetary, recency_days, r_score, f_score, m_score "
+        "from floor_member_rfm").fetchall()
+    got = {(shop, member): (frequency, monetary, recency) for shop, member, frequency, monetary, recency, *_ in rows}
+    assert len(expected) > 1_000 and set(got) == set(expected)
+    as_of = dt.date.fromisoformat(AS_OF)
+    for key, member in expected.items():
+        assert got[key] == (member["frequency"], member["monetary"], (as_of - member["last"]).days), key
+    assert {score for row in rows for score in row[5:]} <= {1, 2, 3, 4, 5}
+    # the best frequency of each shop scores 5, the most recent buyers score 5 on recency
+    for shop in {key[0] for key in expected}:
+        shop_rows = [row for row in rows if row[0] == shop]
+        assert {row[6] for row in shop_rows if row[2] == max(r[2] for r in shop_rows)} == {5}
+        assert {row[5] for row in shop_rows if row[4] == min(r[4] for r in shop_rows)} == {5}
+
+
+def test_pairs_floor_matches_an_itertools_count(floors, purchases):
+    raw, connection = floors
+    # SQL joins never match a null key
+    valid_orders = {(p["shop_id"], p["order_id"]) for p in purchases if p["shop_id"] and p["order_id"]}
+    baskets: dict[tuple, set] = {}
+    for item in pd.read_parquet(raw / "order_items.parquet").to_dict("records"):
+        key = (_text(item["shop_id"]), _text(item["order_id"]))
+        if key in valid_orders:
+            baskets.setdefault(key, set()).add(_text(item["product_id"]))
+    n = Counter(shop for shop, _order in baskets)
+    n_item: Counter = Counter()
+    n_ab: Counter = Counter()
+    for (shop, _order), products in baskets.items():
+        n_item.update((shop, product) for product in products)
+        n_ab.update((shop, a, b) for a, b in itertools.combinations(sorted(p for p in products if p is not None), 2))
+    expected = {pair: count for pair, count in n_ab.items()
+                if count >= benchmark.MIN_PAIR_BASKETS and count >= benchmark.MIN_SUPPORT * n[pair[0]]}
+    rows = connection.execute(
+        "select shop_id, product_id_a, product_id_b, n_ab, n_a, n_b, n, support, lift from floor_product_pairs"
+    ).fetchall()
+    assert len(expected) > 1_000 and {(shop, a, b): count for shop, a, b, count, *_ in rows} == expected
+    for shop, a, b, count, n_a, n_b, baskets_n, support, lift in rows[:20]:
+        assert (n_a, n_b, baskets_n) == (n_item[(shop, a)], n_item[(shop, b)], n[shop])
+        assert support == pytest.approx(count / baskets_n)
+        assert lift == pytest.approx(count * baskets_n / (n_a * n_b))
