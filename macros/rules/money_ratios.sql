@@ -10,3 +10,15 @@
         as decimal(18, 2)
     )
 {%- endmacro %}
+
+
+{#- A ratio of two non-negative integers (denominator > 0) to two decimals,
+    rounded half up, in integer arithmetic so DuckDB and Spark agree. -#}
+{% macro ratio_to_hundredths(numerator, denominator) -%}
+    cast(
+        {{ member_analytics.integer_divide(
+            '(200 * cast(' ~ numerator ~ ' as bigint) + cast(' ~ denominator ~ ' as bigint))',
+            '(2 * cast(' ~ denominator ~ ' as bigint))') }} / 100.0
+        as decimal(10, 2)
+    )
+{%- endmacro %}

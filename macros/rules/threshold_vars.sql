@@ -32,5 +32,14 @@
         'member_analytics__tiers__near_upgrade_spend_share',
         'member_analytics__points__yuan_per_point',
         'member_analytics__points__birthday_multiplier',
+        'member_analytics__activity__window_days',
+        'member_analytics__activity__not_yet_visited_max_days',
+        'member_analytics__activity__dormant_min_days',
+        'member_analytics__activity__excited_max_days',
+        'member_analytics__activity__excited_min_visit_days',
+        'member_analytics__activity__active_max_days',
+        'member_analytics__loyalty__window_days',
+        'member_analytics__loyalty__high_min_purchases',
+        'member_analytics__loyalty__high_min_purchase_days',
     ]) }}
 {% endmacro %}

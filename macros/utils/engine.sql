@@ -42,3 +42,18 @@
 {% macro spark__matches_regex(expression, pattern) -%}
     ({{ expression }} rlike '{{ pattern }}')
 {%- endmacro %}
+
+
+{#- The exact median (the mean of the two middle values for an even count),
+    as an aggregate. -#}
+{% macro median(expression) %}
+    {{ return(adapter.dispatch('median', 'member_analytics')(expression)) }}
+{% endmacro %}
+
+{% macro default__median(expression) -%}
+    quantile_cont({{ expression }}, 0.5)
+{%- endmacro %}
+
+{% macro spark__median(expression) -%}
+    percentile({{ expression }}, 0.5)
+{%- endmacro %}

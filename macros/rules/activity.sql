@@ -1,0 +1,32 @@
+{#- Activity rules (docs/decisions/0040): the one definition of the level,
+    used by the current mart and its history. Arguments are column expressions;
+    days_since_last_visit is null for a member never seen. -#}
+{% macro activity_level(days_since_last_visit, visit_days_in_window, days_since_start) -%}
+    case
+        when {{ days_since_last_visit }} is null
+            and {{ days_since_start }} <= {{ member_analytics.validated_number('member_analytics__activity__not_yet_visited_max_days') }}
+            then 'not_yet_visited'
+        when {{ days_since_last_visit }} is null
+            or {{ days_since_last_visit }} >= {{ member_analytics.validated_number('member_analytics__activity__dormant_min_days') }}
+            then 'dormant'
+        when {{ days_since_last_visit }} <= {{ member_analytics.validated_number('member_analytics__activity__excited_max_days') }}
+            and {{ visit_days_in_window }} >= {{ member_analytics.validated_number('member_analytics__activity__excited_min_visit_days') }}
+            then 'excited'
+        when {{ days_since_last_visit }} <= {{ member_analytics.validated_number('member_analytics__activity__active_max_days') }}
+            then 'active'
+        else 'inert'
+    end
+{%- endmacro %}
+
+
+{#- The first day of the visit window ending on a snapshot date. -#}
+{% macro activity_window_start(snapshot_date) -%}
+    cast({{ dbt.dateadd('day', '1 - ' ~ member_analytics.validated_number('member_analytics__activity__window_days'),
+                        snapshot_date) }} as date)
+{%- endmacro %}
+
+
+{#- A member's start: registration when registered, else first seen. -#}
+{% macro membership_start_date(members) -%}
+    coalesce({{ members }}.registered_date, {{ members }}.first_seen_date)
+{%- endmacro %}
