@@ -45,7 +45,7 @@ def test_every_model_has_a_key_or_row_test():
 
 
 def test_public_marts_have_enforced_contracts_with_portable_types():
-    portable = re.compile(r"^(string|int|bigint|double|boolean|date|timestamp|decimal\(18,2\))$")
+    portable = re.compile(r"^(string|int|bigint|double|boolean|date|timestamp|decimal\([0-9]{1,2},[0-9]\))$")
     paths = [path for path in (ROOT / "models" / "marts").rglob("*.yml") if "data_quality" not in path.parts]
     assert len(paths) >= 2
     for path in paths:
