@@ -92,3 +92,13 @@ def test_sqlfluff_lint_is_clean(tmp_path):
         cwd=ROOT, env=env, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+
+
+def test_duckdb_temp_directory_is_set_once_when_the_database_opens():
+    """dbt-duckdb runs every `settings` entry as SET on each new cursor; once DuckDB has
+    spilled, SET temp_directory fails ("Cannot switch temporary directory after the
+    current one has been used"), which broke the large-scale build. Connect-time
+    config_options are applied once."""
+    output = yaml.safe_load((ROOT / "profiles" / "profiles.yml").read_text())["member_analytics"]["outputs"]["duckdb"]
+    assert "temp_directory" in output["config_options"] and "memory_limit" in output["config_options"]
+    assert "temp_directory" not in output.get("settings", {})

@@ -219,9 +219,10 @@ _RENDERED_ENV_VAR = re.compile(r"\{\{\s*env_var\(\s*'([^']+)'\s*(?:,\s*'([^']*)'
 
 
 def profile_duckdb_settings(profiles_yml: Path, env: dict[str, str]) -> dict[str, str]:
-    """The DuckDB `settings` of the profile's duckdb output, env_var() calls rendered."""
+    """The DuckDB `config_options` (and any `settings`) of the profile's duckdb output, env_var() calls rendered."""
     profile = yaml.safe_load(profiles_yml.read_text(encoding="utf-8"))["member_analytics"]
-    settings = profile["outputs"]["duckdb"].get("settings", {})
+    output = profile["outputs"]["duckdb"]
+    settings = {**output.get("config_options", {}), **output.get("settings", {})}
 
     def render(value) -> str:
         return _RENDERED_ENV_VAR.sub(lambda match: env.get(match.group(1), match.group(2) or ""), str(value))
