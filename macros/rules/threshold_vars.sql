@@ -41,5 +41,10 @@
         'member_analytics__loyalty__window_days',
         'member_analytics__loyalty__high_min_purchases',
         'member_analytics__loyalty__high_min_purchase_days',
+        'member_analytics__service__followup_days',
+        'member_analytics__service__followup_min_rating',
+        'member_analytics__promotion__comparison_days',
+        'member_analytics__trial__window_days',
+        'member_analytics__trial__likely_best_seller_min_rate',
     ]) }}
 {% endmacro %}

@@ -1,0 +1,21 @@
+{#- The service-event rates (docs/decisions/0050), the one definition used by
+    every mart that reports them: each count over the orders placed (null when
+    there are none), and the average rating over rated reviews. Expects the
+    columns number_of_orders, number_of_cancels, number_of_rejects,
+    number_of_returns_exchanges, number_of_complaints, number_of_reviews,
+    number_of_suggestions, number_of_referrals, number_of_rated_reviews and
+    sum_of_ratings, optionally qualified by a relation. -#}
+{% macro service_event_rates(relation='') -%}
+    {%- set p = relation ~ '.' if relation else '' -%}
+    {%- for event, rate in [
+        ('cancels', 'cancel_rate'), ('rejects', 'reject_rate'), ('returns_exchanges', 'return_exchange_rate'),
+        ('complaints', 'complaint_rate'), ('reviews', 'review_rate'), ('suggestions', 'suggestion_rate'),
+        ('referrals', 'referral_rate')] %}
+    case
+        when {{ p }}number_of_orders > 0 then cast({{ p }}number_of_{{ event }} as double) / {{ p }}number_of_orders
+    end as {{ rate }},
+    {%- endfor %}
+    case
+        when {{ p }}number_of_rated_reviews > 0 then cast({{ p }}sum_of_ratings as double) / {{ p }}number_of_rated_reviews
+    end as average_rating
+{%- endmacro %}

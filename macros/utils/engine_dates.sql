@@ -1,0 +1,32 @@
+{#- Calendar parts of a timestamp where DuckDB and Spark differ
+    (docs/decisions/0051). -#}
+
+{#- ISO weekday of a timestamp or date: 1 = Monday … 7 = Sunday, as int.
+    DuckDB: isodow is already ISO. Spark: dayofweek counts 1 = Sunday …
+    7 = Saturday, shifted here so that Monday is 1 and Sunday 7. -#}
+{% macro iso_weekday(expression) %}
+    {{ return(adapter.dispatch('iso_weekday', 'member_analytics')(expression)) }}
+{% endmacro %}
+
+{% macro default__iso_weekday(expression) -%}
+    cast(isodow({{ expression }}) as int)
+{%- endmacro %}
+
+{% macro spark__iso_weekday(expression) -%}
+    cast(((dayofweek({{ expression }}) + 5) % 7) + 1 as int)
+{%- endmacro %}
+
+
+{#- Hour of day of a timestamp, 0–23, as int (local wall-clock time, as
+    given: no time zone conversion on either engine). -#}
+{% macro hour_of_day(expression) %}
+    {{ return(adapter.dispatch('hour_of_day', 'member_analytics')(expression)) }}
+{% endmacro %}
+
+{% macro default__hour_of_day(expression) -%}
+    cast(extract(hour from {{ expression }}) as int)
+{%- endmacro %}
+
+{% macro spark__hour_of_day(expression) -%}
+    cast(hour({{ expression }}) as int)
+{%- endmacro %}
