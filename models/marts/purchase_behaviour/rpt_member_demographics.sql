@@ -1,12 +1,14 @@
 -- One row per shop, dimension (age_band, gender, province) and value: members
--- of dim_members, registered members, buyers (a valid purchase up to
--- as_of_date) and their net revenue, with shares of the shop; and on every
--- row the shop's profile completeness: the share of registered members whose
--- birthday, gender and region (province) are filled (docs/decisions/0051).
+-- of dim_members first seen on or before as_of_date, registered members,
+-- buyers (a valid purchase up to as_of_date) and their net revenue, with
+-- shares of the shop; and on every row the shop's profile completeness: the
+-- share of members whose birthday, gender and region (province) are filled
+-- (docs/decisions/0051).
 with
 
 members as (
     select * from {{ ref('dim_members') }}
+    where first_seen_date <= {{ member_analytics.as_of_date() }}
 ),
 
 orders as (
@@ -31,7 +33,10 @@ profiled as (
         members.gender,
         coalesce(members.province, 'unknown') as province,
         member_revenue.net_revenue,
-        members.member_source = 'registered' as is_registered,
+        coalesce(
+            members.member_source = 'registered' and members.registered_date <= {{ member_analytics.as_of_date() }},
+            false
+        ) as is_registered,
         member_revenue.member_id is not null as is_valid_buyer,
         members.birth_month is not null as has_birthday,
         members.gender != 'unknown' as has_gender,
@@ -91,9 +96,9 @@ shops as (
         count(*) as shop_members,
         sum(coalesce(net_revenue, 0)) as shop_net_revenue,
         sum(case when is_registered then 1 else 0 end) as shop_registered_members,
-        sum(case when is_registered and has_birthday then 1 else 0 end) as registered_with_birthday,
-        sum(case when is_registered and has_gender then 1 else 0 end) as registered_with_gender,
-        sum(case when is_registered and has_region then 1 else 0 end) as registered_with_region
+        sum(case when has_birthday then 1 else 0 end) as members_with_birthday,
+        sum(case when has_gender then 1 else 0 end) as members_with_gender,
+        sum(case when has_region then 1 else 0 end) as members_with_region
     from profiled
     group by shop_id
 ),
@@ -116,18 +121,9 @@ final as (
             when cells.members > 0 then cast(cells.buyers as double) / cast(cells.members as double)
         end as buyer_rate,
         cast(shops.shop_registered_members as int) as shop_registered_members,
-        case
-            when shops.shop_registered_members > 0
-                then cast(shops.registered_with_birthday as double) / cast(shops.shop_registered_members as double)
-        end as share_with_birthday,
-        case
-            when shops.shop_registered_members > 0
-                then cast(shops.registered_with_gender as double) / cast(shops.shop_registered_members as double)
-        end as share_with_gender,
-        case
-            when shops.shop_registered_members > 0
-                then cast(shops.registered_with_region as double) / cast(shops.shop_registered_members as double)
-        end as share_with_region,
+        cast(shops.members_with_birthday as double) / cast(shops.shop_members as double) as share_with_birthday,
+        cast(shops.members_with_gender as double) / cast(shops.shop_members as double) as share_with_gender,
+        cast(shops.members_with_region as double) / cast(shops.shop_members as double) as share_with_region,
         {{ member_analytics.as_of_date() }} as as_of_date
     from cells
     inner join shops

@@ -1,7 +1,8 @@
--- One row per shop and product of dim_products: service events naming the
--- product (on or before as_of_date) by group, and their rates per order
--- holding the product (kept orders placed on or before as_of_date, any
--- status) (docs/decisions/0050).
+-- One row per shop and product of dim_products: service events of the product
+-- (on or before as_of_date) by group, and their rates per order holding the
+-- product (kept orders placed on or before as_of_date, any status). An event
+-- that names an order but no product (a cancel, a whole-order return) counts
+-- once for each product of that order (docs/decisions/0050).
 with
 
 products as (
@@ -14,7 +15,6 @@ order_items as (
 
 service_events as (
     select * from {{ ref('fct_service_events') }}
-    where product_id is not null
 ),
 
 as_of as (
@@ -32,6 +32,38 @@ product_orders as (
     group by order_items.shop_id, order_items.product_id
 ),
 
+order_products as (
+    select distinct
+        shop_id,
+        order_id,
+        product_id
+    from order_items
+),
+
+event_products as (
+    select
+        shop_id,
+        product_id,
+        event_group,
+        rating
+    from service_events
+    where product_id is not null
+
+    union all
+
+    select
+        service_events.shop_id,
+        order_products.product_id,
+        service_events.event_group,
+        service_events.rating
+    from service_events
+    inner join order_products
+        on
+            service_events.shop_id = order_products.shop_id
+            and service_events.order_id = order_products.order_id
+    where service_events.product_id is null
+),
+
 product_events as (
     select
         shop_id,
@@ -45,7 +77,7 @@ product_events as (
         sum(case when event_group = 'referral' then 1 else 0 end) as number_of_referrals,
         sum(case when event_group = 'review' and rating is not null then 1 else 0 end) as number_of_rated_reviews,
         sum(case when event_group = 'review' then rating end) as sum_of_ratings
-    from service_events
+    from event_products
     group by shop_id, product_id
 ),
 

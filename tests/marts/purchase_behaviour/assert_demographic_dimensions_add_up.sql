@@ -1,5 +1,6 @@
 -- Every dimension of rpt_member_demographics splits the whole shop: its rows
--- sum to the shop's members in dim_members and to the shop's net revenue of
+-- sum to the shop's members in dim_members (first seen on or before
+-- as_of_date) and to the shop's net revenue of
 -- valid purchases. Returns the shops and dimensions where that fails.
 with
 
@@ -8,6 +9,7 @@ members as (
         shop_id,
         count(*) as shop_members
     from {{ ref('dim_members') }}
+    where first_seen_date <= {{ member_analytics.as_of_date() }}
     group by shop_id
 ),
 
