@@ -21,8 +21,8 @@ from .conftest import DbtProject, build_vars
 
 pytestmark = pytest.mark.dbt
 
-# Marts whose grain is one row per shop (or per build): fewer than 20 rows by definition.
-# one row per shop (or per shop and 2 x 2 cell): three shops on the parity dataset
+# Marts whose grain is one row per shop (per shop and matrix cell, or per build): fewer
+# than 20 rows by definition.
 SMALL_BY_GRAIN = {"rpt_build_metadata", "rpt_co_purchase_baskets", "rpt_bundle_candidates", "rpt_activity_loyalty_matrix"}
 
 

@@ -51,7 +51,7 @@ final as (
         dated.occurred_date,
         orders.ordered_date,
         dated.occurred_at,
-        dated.resolved_at
+        case when cast(dated.resolved_at as date) <= dated.as_of_date then dated.resolved_at end as resolved_at
     from dated
     left join orders
         on
