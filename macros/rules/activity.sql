@@ -30,3 +30,19 @@
 {% macro membership_start_date(members) -%}
     coalesce({{ members }}.registered_date, {{ members }}.first_seen_date)
 {%- endmacro %}
+
+
+{#- Loyalty (docs/decisions/0040): high for repeat buying in the loyalty
+    window (enough valid purchases on enough distinct days), else low.
+    Arguments are column expressions (null counts as 0). -#}
+{% macro loyalty_level(purchases_in_window, purchase_days_in_window) -%}
+    case
+        when
+            coalesce({{ purchases_in_window }}, 0)
+            >= {{ member_analytics.validated_number('member_analytics__loyalty__high_min_purchases') }}
+            and coalesce({{ purchase_days_in_window }}, 0)
+            >= {{ member_analytics.validated_number('member_analytics__loyalty__high_min_purchase_days') }}
+            then 'high'
+        else 'low'
+    end
+{%- endmacro %}

@@ -86,3 +86,22 @@
             then greatest({{ orders }}.refund_date, {{ orders }}.ordered_date)
     end as refund_date
 {%- endmacro %}
+
+
+{#- The tipping point (docs/decisions/0030): the measure is within the
+    near-upgrade orders (purchase-count schemes) or within the near-upgrade
+    share of the next tier's lower bound (spend schemes) of the next tier.
+    False when there is no next tier. -#}
+{% macro is_near_upgrade(basis, next_tier_lower_bound, measure) -%}
+    coalesce(
+        case
+            when {{ basis }} = 'purchase_count'
+                then {{ next_tier_lower_bound }} - {{ measure }}
+                <= {{ member_analytics.validated_number('member_analytics__tiers__near_upgrade_orders') }}
+            else {{ next_tier_lower_bound }} - {{ measure }}
+                <= {{ member_analytics.validated_number('member_analytics__tiers__near_upgrade_spend_share') }}
+                * {{ next_tier_lower_bound }}
+        end,
+        false
+    )
+{%- endmacro %}

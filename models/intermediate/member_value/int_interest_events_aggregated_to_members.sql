@@ -16,7 +16,10 @@ final as (
         member_id,
         count(*) as number_of_interest_events,
         min(cast(occurred_at as date)) as first_interest_date,
-        max(cast(occurred_at as date)) as last_interest_date
+        max(cast(occurred_at as date)) as last_interest_date,
+        max(
+            case when cast(occurred_at as date) < {{ member_analytics.as_of_date() }} then cast(occurred_at as date) end
+        ) as last_interest_date_before_as_of_date
     from behavior_events
     where cast(occurred_at as date) <= {{ member_analytics.as_of_date() }}
     group by shop_id, member_id

@@ -50,15 +50,8 @@ final as (
         cast(coalesce(purchases.purchase_days_in_window, 0) as int) as purchase_days_in_window,
         cast(coalesce(purchases.net_revenue_in_window, 0) as decimal(18, 2)) as net_revenue_in_window,
         cast(coalesce(purchases.lifetime_purchases, 0) as int) as lifetime_purchases,
-        case
-            when
-                coalesce(purchases.purchases_in_window, 0)
-                >= {{ member_analytics.validated_number('member_analytics__loyalty__high_min_purchases') }}
-                and coalesce(purchases.purchase_days_in_window, 0)
-                >= {{ member_analytics.validated_number('member_analytics__loyalty__high_min_purchase_days') }}
-                then 'high'
-            else 'low'
-        end as loyalty_level
+        {{ member_analytics.loyalty_level('purchases.purchases_in_window', 'purchases.purchase_days_in_window') }}
+            as loyalty_level
     from members
     cross join as_of
     left join purchases

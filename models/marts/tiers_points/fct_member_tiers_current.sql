@@ -2,8 +2,6 @@
 -- the measures now (they may have moved since the last change), the next tier
 -- and the gap to it in orders or money, and whether the member is near the
 -- upgrade, the tipping point worth a nudge (docs/decisions/0030).
-{%- set near_orders = member_analytics.validated_number('member_analytics__tiers__near_upgrade_orders') %}
-{%- set near_share = member_analytics.validated_number('member_analytics__tiers__near_upgrade_spend_share') %}
 with
 
 history as (
@@ -90,13 +88,7 @@ final as (
         next_tier_name,
         next_tier_lower_bound,
         cast(next_tier_lower_bound - measure as decimal(18, 2)) as gap_to_next_tier,
-        coalesce(
-            case
-                when basis = 'purchase_count' then next_tier_lower_bound - measure <= {{ near_orders }}
-                else next_tier_lower_bound - measure <= {{ near_share }} * next_tier_lower_bound
-            end,
-            false
-        ) as is_near_upgrade,
+        {{ member_analytics.is_near_upgrade('basis', 'next_tier_lower_bound', 'measure') }} as is_near_upgrade,
         case when is_in_programme then projected_lapse_date end as lapses_on
     from joined
 )

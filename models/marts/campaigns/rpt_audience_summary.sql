@@ -1,0 +1,150 @@
+-- One row per shop and audience switched on (seed campaign_audiences): its
+-- members as of as_of_date, those reachable today (not suppressed), the
+-- suppressed by reason, their net revenue over the revenue days, and the
+-- change against the same rules evaluated at as_of_date - 1 day (recomputed
+-- in the same build, so a rebuild gives the same figures): members then,
+-- members who entered and members who left (docs/decisions/0060).
+with
+
+audiences as (
+    select * from {{ ref('campaign_audiences') }}
+),
+
+rows_by_day as (
+    select * from {{ ref('int_campaign_audiences') }}
+),
+
+members as (
+    select * from {{ ref('dim_members') }}
+),
+
+as_of as (
+    select {{ member_analytics.as_of_date() }} as as_of_date
+),
+
+shops as (
+    select distinct shop_id from members
+),
+
+shop_audiences as (
+    select
+        shops.shop_id,
+        audiences.audience,
+        audiences.audience_name,
+        audiences.message_kind,
+        cast(audiences.priority as int) as priority,
+        audiences.channel
+    from shops
+    cross join audiences
+    where {{ member_analytics.audience_is_enabled('shops.shop_id', 'audiences.audience') }}
+),
+
+today as (
+    select * from rows_by_day
+    where is_as_of_date
+),
+
+day_before as (
+    select * from rows_by_day
+    where not is_as_of_date
+),
+
+today_counts as (
+    select
+        shop_id,
+        audience,
+        count(*) as members,
+        sum(case when not is_suppressed then 1 else 0 end) as reachable_members,
+        sum(case when suppression_reason = 'marketing_opt_out' then 1 else 0 end) as opted_out_members,
+        sum(case when suppression_reason = 'recent_complaint' then 1 else 0 end) as recent_complaint_members,
+        sum(case when suppression_reason = 'no_usable_channel' then 1 else 0 end) as no_channel_members,
+        sum(case when suppression_reason = 'daily_cap' then 1 else 0 end) as daily_cap_members,
+        sum(recent_net_revenue) as recent_net_revenue,
+        sum(case when not is_suppressed then recent_net_revenue else 0 end) as reachable_recent_net_revenue
+    from today
+    group by shop_id, audience
+),
+
+day_before_counts as (
+    select
+        shop_id,
+        audience,
+        count(*) as members,
+        sum(case when not is_suppressed then 1 else 0 end) as reachable_members
+    from day_before
+    group by shop_id, audience
+),
+
+entered as (
+    select
+        today.shop_id,
+        today.audience,
+        count(*) as members
+    from today
+    left join day_before
+        on
+            today.shop_id = day_before.shop_id
+            and today.member_id = day_before.member_id
+            and today.audience = day_before.audience
+    where day_before.member_id is null
+    group by today.shop_id, today.audience
+),
+
+left_audience as (
+    select
+        day_before.shop_id,
+        day_before.audience,
+        count(*) as members
+    from day_before
+    left join today
+        on
+            day_before.shop_id = today.shop_id
+            and day_before.member_id = today.member_id
+            and day_before.audience = today.audience
+    where today.member_id is null
+    group by day_before.shop_id, day_before.audience
+),
+
+final as (
+    select
+        shop_audiences.shop_id,
+        shop_audiences.audience,
+        shop_audiences.audience_name,
+        shop_audiences.message_kind,
+        shop_audiences.priority,
+        shop_audiences.channel,
+        as_of.as_of_date,
+        cast(coalesce(today_counts.members, 0) as int) as members,
+        cast(coalesce(today_counts.reachable_members, 0) as int) as reachable_members,
+        cast(coalesce(today_counts.opted_out_members, 0) as int) as opted_out_members,
+        cast(coalesce(today_counts.recent_complaint_members, 0) as int) as recent_complaint_members,
+        cast(coalesce(today_counts.no_channel_members, 0) as int) as no_channel_members,
+        cast(coalesce(today_counts.daily_cap_members, 0) as int) as daily_cap_members,
+        cast(coalesce(today_counts.recent_net_revenue, 0) as decimal(18, 2)) as recent_net_revenue,
+        cast(coalesce(today_counts.reachable_recent_net_revenue, 0) as decimal(18, 2)) as reachable_recent_net_revenue,
+        cast(coalesce(day_before_counts.members, 0) as int) as members_day_before,
+        cast(coalesce(day_before_counts.reachable_members, 0) as int) as reachable_members_day_before,
+        cast(coalesce(today_counts.members, 0) - coalesce(day_before_counts.members, 0) as int) as members_change,
+        cast(coalesce(entered.members, 0) as int) as members_entered,
+        cast(coalesce(left_audience.members, 0) as int) as members_left
+    from shop_audiences
+    cross join as_of
+    left join today_counts
+        on
+            shop_audiences.shop_id = today_counts.shop_id
+            and shop_audiences.audience = today_counts.audience
+    left join day_before_counts
+        on
+            shop_audiences.shop_id = day_before_counts.shop_id
+            and shop_audiences.audience = day_before_counts.audience
+    left join entered
+        on
+            shop_audiences.shop_id = entered.shop_id
+            and shop_audiences.audience = entered.audience
+    left join left_audience
+        on
+            shop_audiences.shop_id = left_audience.shop_id
+            and shop_audiences.audience = left_audience.audience
+)
+
+select * from final

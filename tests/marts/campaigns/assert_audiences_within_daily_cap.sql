@@ -1,0 +1,11 @@
+-- No member gets more unsuppressed messages in a day than the daily cap
+-- (docs/decisions/0060), today or in the day-before evaluation.
+select
+    shop_id,
+    member_id,
+    evaluation_date,
+    count(*) as unsuppressed_messages
+from {{ ref('int_campaign_audiences') }}
+where not is_suppressed
+group by shop_id, member_id, evaluation_date
+having count(*) > {{ member_analytics.audience_var('daily_message_cap') }}
