@@ -123,3 +123,12 @@
         {{ exceptions.raise_compiler_error("member_analytics: unknown follow-up '" ~ followup ~ "'") }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- "1 day", "3 days": a count and its noun, as text. -#}
+{% macro count_words(expression, singular, plural) -%}
+    concat(
+        {{ member_analytics.as_text(expression) }},
+        case when {{ expression }} = 1 then ' {{ singular }}' else ' {{ plural }}' end
+    )
+{%- endmacro %}

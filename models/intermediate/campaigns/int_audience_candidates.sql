@@ -34,10 +34,13 @@ described as (
         case
             when last_purchase_date is not null
                 then concat(
-                    'last purchase ', {{ member_analytics.as_text('recency_days') }}, ' days ago; ',
-                    {{ member_analytics.as_text('valid_orders') }}, case when valid_orders = 1 then ' order' else ' orders' end
+                    'last purchase ', {{ member_analytics.count_words('recency_days', 'day', 'days') }}, ' ago; ',
+                    {{ member_analytics.count_words('valid_orders', 'order', 'orders') }}
                 )
         end as purchase_words,
+        case
+            when last_purchase_date is not null then {{ member_analytics.recency_band('recency_days') }}
+        end as recency_band,
         case
             when is_in_programme and reason_tier_name not in ('lapsed', 'below_entry')
                 then concat(reason_tier_name, ' tier')
@@ -74,7 +77,7 @@ membership_lapse as (
             '; ',
             concat(
                 'membership lapses on ', {{ member_analytics.as_text('lapses_on') }}, ' (in ',
-                {{ member_analytics.as_text(dbt.datediff('evaluation_date', 'lapses_on', 'day')) }}, ' days)'
+                {{ member_analytics.count_words(dbt.datediff('evaluation_date', 'lapses_on', 'day'), 'day', 'days') }}, ')'
             ),
             concat({{ member_analytics.as_text('points_balance') }}, ' points will be cleared'),
             tier_words
@@ -140,7 +143,7 @@ birthday_care as (
                 when next_birthday_date = evaluation_date then 'birthday today'
                 else concat(
                     'birthday on ', {{ member_analytics.as_text('next_birthday_date') }}, ' (in ',
-                    {{ member_analytics.as_text(dbt.datediff('evaluation_date', 'next_birthday_date', 'day')) }}, ' days)'
+                    {{ member_analytics.count_words(dbt.datediff('evaluation_date', 'next_birthday_date', 'day'), 'day', 'days') }}, ')'
                 )
             end,
             tier_words
@@ -182,7 +185,7 @@ promotions_on as (
     from described
     inner join promotion_windows
         on
-            promotion_windows.preheat_start_date <= described.evaluation_date
+            described.evaluation_date >= promotion_windows.preheat_start_date
             and described.evaluation_date
             <= {{ member_analytics.add_days('promotion_windows.promotion_date', 'promotion_windows.promotion_days - 1') }}
     where described.recency_band = 'active_period'
@@ -243,7 +246,7 @@ activity_drop as (
             concat('activity fell from ', lookback_activity_level, ' to ', activity_level),
             case
                 when days_since_last_visit is not null
-                    then concat('last visit ', {{ member_analytics.as_text('days_since_last_visit') }}, ' days ago')
+                    then concat('last visit ', {{ member_analytics.count_words('days_since_last_visit', 'day', 'days') }}, ' ago')
             end,
             purchase_words
         ) as reason,
@@ -261,8 +264,8 @@ first_order_coupon as (
         'first_order_coupon' as audience,
         concat(
             'favourited or carted ',
-            {{ member_analytics.as_text(dbt.datediff('last_interest_date', 'evaluation_date', 'day')) }},
-            ' days ago; never bought'
+            {{ member_analytics.count_words(dbt.datediff('last_interest_date', 'evaluation_date', 'day'), 'day', 'days') }},
+            ' ago; never bought'
         ) as reason,
         'potential' as occasion,
         last_interest_date as occasion_date,
@@ -386,29 +389,29 @@ holiday_greeting as (
 
 matched as (
     {%- for rule in rules %}
-    select
-        shop_id,
-        member_id,
-        evaluation_date,
-        as_of_date,
-        is_as_of_date,
-        audience,
-        reason,
-        occasion,
-        occasion_date,
-        category,
-        case when attaches_product then recommended_product_id end as product_id,
-        case when attaches_product then recommended_product_name end as product_name,
-        has_phone,
-        is_registered_member,
-        is_buyer,
-        is_marketing_opt_out,
-        last_complaint_date,
-        recent_net_revenue
-    from {{ rule }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            shop_id,
+            member_id,
+            evaluation_date,
+            as_of_date,
+            is_as_of_date,
+            audience,
+            reason,
+            occasion,
+            occasion_date,
+            category,
+            case when attaches_product then recommended_product_id end as product_id,
+            case when attaches_product then recommended_product_name end as product_name,
+            has_phone,
+            is_registered_member,
+            is_buyer,
+            is_marketing_opt_out,
+            last_complaint_date,
+            recent_net_revenue
+        from {{ rule }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -440,7 +443,7 @@ final as (
     from matched
     inner join audiences
         on matched.audience = audiences.audience
-    where {{ member_analytics.audience_is_enabled('matched.shop_id', 'matched.audience') }}
+    where {{ member_analytics.audience_is_enabled('matched.shop_id', 'audiences.audience') }}
 )
 
 select * from final

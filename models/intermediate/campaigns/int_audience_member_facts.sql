@@ -245,9 +245,8 @@ activity_measured as (
         day_members.member_id,
         day_members.evaluation_date,
         activity_dates.is_lookback,
-        cast({{ dbt.datediff(
-            'coalesce(recent_visits.last_visit_date, earlier_visits.last_visit_date)', 'activity_dates.activity_date', 'day') }}
-            as int) as days_since_last_visit,
+        cast({{ dbt.datediff('coalesce(recent_visits.last_visit_date, earlier_visits.last_visit_date)', 'activity_dates.activity_date', 'day') }} as int)
+            as days_since_last_visit,
         coalesce(recent_visits.visit_days_in_window, 0) as visit_days_in_window,
         cast({{ dbt.datediff('day_members.membership_start_date', 'activity_dates.activity_date', 'day') }} as int)
             as days_since_start
@@ -438,7 +437,7 @@ open_followups as (
     inner join evaluation_days
         on
             complaint_followups.complaint_date <= evaluation_days.evaluation_date
-            and evaluation_days.evaluation_date <= complaint_followups.followup_window_end_date
+            and complaint_followups.followup_window_end_date >= evaluation_days.evaluation_date
     group by complaint_followups.shop_id, complaint_followups.member_id, evaluation_days.evaluation_date
 ),
 
@@ -457,7 +456,7 @@ recall_days as (
     inner join evaluation_days
         on
             promotion_recall.return_period_start_date <= evaluation_days.evaluation_date
-            and evaluation_days.evaluation_date <= promotion_recall.return_period_end_date
+            and promotion_recall.return_period_end_date >= evaluation_days.evaluation_date
 ),
 
 recall_open as (
@@ -476,8 +475,8 @@ recall_open as (
         on
             recall_days.shop_id = orders.shop_id
             and recall_days.member_id = orders.member_id
-            and orders.ordered_date >= recall_days.return_period_start_date
-            and orders.ordered_date <= recall_days.evaluation_date
+            and recall_days.return_period_start_date <= orders.ordered_date
+            and recall_days.evaluation_date >= orders.ordered_date
     where orders.order_id is null
 ),
 
@@ -500,10 +499,6 @@ final as (
         purchases.last_purchase_date,
         cast({{ dbt.datediff('purchases.last_purchase_date', 'day_members.evaluation_date', 'day') }} as int)
             as recency_days,
-        case
-            when purchases.last_purchase_date is not null
-                then {{ member_analytics.recency_band(dbt.datediff('purchases.last_purchase_date', 'day_members.evaluation_date', 'day')) }}
-        end as recency_band,
         cast(coalesce(purchases.recent_net_revenue, 0) as decimal(18, 2)) as recent_net_revenue,
         {{ member_analytics.loyalty_level('purchases.purchases_in_loyalty_window', 'purchases.purchase_days_in_loyalty_window') }}
             as loyalty_level,

@@ -87,7 +87,7 @@ final as (
         has_usable_channel,
         cast(contact_rank as int) as contact_rank,
         coalesce(rule_suppression_reason, case when contact_rank > {{ daily_cap }} then 'daily_cap' end)
-            is not null as is_suppressed,
+        is not null as is_suppressed,
         coalesce(rule_suppression_reason, case when contact_rank > {{ daily_cap }} then 'daily_cap' end)
             as suppression_reason,
         recent_net_revenue

@@ -35,18 +35,18 @@ birthdays as (
 
 followups as (
     {%- for followup, name in followups %}
-    select
-        shop_id,
-        member_id,
-        as_of_date,
-        'followup_{{ followup }}' as care_type,
-        '{{ name }}' as care_name,
-        {{ member_analytics.followup_due_date('first_purchase_date', followup) }} as care_date
-    from facts
-    where first_purchase_date is not null
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            shop_id,
+            member_id,
+            as_of_date,
+            'followup_{{ followup }}' as care_type,
+            '{{ name }}' as care_name,
+            {{ member_analytics.followup_due_date('first_purchase_date', followup) }} as care_date
+        from facts
+        where first_purchase_date is not null
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

@@ -14,15 +14,15 @@ counted as (
 )
 
 select
-    summary.shop_id,
-    summary.audience
-from {{ ref('rpt_audience_summary') }} as summary
+    audience_summary.shop_id,
+    audience_summary.audience
+from {{ ref('rpt_audience_summary') }} as audience_summary
 left join counted
     on
-        summary.shop_id = counted.shop_id
-        and summary.audience = counted.audience
+        audience_summary.shop_id = counted.shop_id
+        and audience_summary.audience = counted.audience
 where
-    summary.members <> coalesce(counted.members, 0)
-    or summary.reachable_members <> coalesce(counted.reachable_members, 0)
-    or summary.no_channel_members <> coalesce(counted.no_channel_members, 0)
-    or summary.members - summary.members_day_before <> summary.members_entered - summary.members_left
+    audience_summary.members <> coalesce(counted.members, 0)
+    or audience_summary.reachable_members <> coalesce(counted.reachable_members, 0)
+    or audience_summary.no_channel_members <> coalesce(counted.no_channel_members, 0)
+    or audience_summary.members - audience_summary.members_day_before <> audience_summary.members_entered - audience_summary.members_left
