@@ -172,3 +172,90 @@ def test_hostile_audience_codes_are_refused(tiny_build, value, tmp_path):
                        vars={**build_vars(truth), "member_analytics__audiences__disabled": [value]})
     assert result.returncode != 0
     assert "member_analytics__audiences__disabled" in result.stdout and "not a code" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def campaign_analyses(tiny_build):
+    project, truth = tiny_build
+    project.dbt("compile", "--select", "path:analyses/campaigns", vars=build_vars(truth))
+    return project, truth
+
+
+def _answer(project, name: str) -> pd.DataFrame:
+    path = project.home / "target" / "compiled" / "member_analytics" / "analyses" / "campaigns" / f"{name}.sql"
+    return project.frame(path.read_text())
+
+
+def test_analysis_messages_going_out_today(campaign_analyses):
+    project, _ = campaign_analyses
+    answer = _answer(project, "messages_going_out_today").set_index(["shop_id", "channel"])
+    # recomputed from the day's rows of the intermediate model, not the mart the analysis reads
+    rows = project.frame("select shop_id, channel, suppression_reason from intermediate.int_campaign_audiences "
+                         "where is_as_of_date")
+    assert answer["messages_to_send"].sum() == rows["suppression_reason"].isna().sum() > 0
+    for (shop, channel), group in rows.groupby(["shop_id", "channel"]):
+        assert answer.loc[(shop, channel), "messages_to_send"] == group["suppression_reason"].isna().sum()
+        assert answer.loc[(shop, channel), "held_daily_cap"] == (group["suppression_reason"] == "daily_cap").sum()
+        assert answer.loc[(shop, channel), "held_no_channel"] == (
+            group["suppression_reason"] == "no_usable_channel").sum()
+    # each member gets at most one message a day (the default cap)
+    sent = project.frame("select shop_id, member_id from marts.fct_campaign_audiences where not is_suppressed")
+    assert not sent.duplicated().any()
+
+
+def test_analysis_gold_and_diamond_birthdays_next_week(campaign_analyses, tiny_raw):
+    project, truth = campaign_analyses
+    answer = _answer(project, "gold_and_diamond_birthdays_next_week")
+    # recomputed from the generator's birthdays and the tier history on as_of_date
+    as_of = pd.Timestamp(truth["as_of_date"])
+    tiers = project.frame(
+        "select shop_id, member_id, tier_name from marts.fct_member_tier_history where scheme_name = 'by_net_spend' "
+        f"and valid_from <= date '{truth['as_of_date']}' "
+        f"and (valid_to is null or valid_to > date '{truth['as_of_date']}')").set_index(["shop_id", "member_id"])
+    expected = set()
+    for row in truth["upcoming_birthdays"]:
+        key = (row["shop_id"], row["member_id"])
+        if row["days_until"] <= 7 and key in tiers.index and tiers.loc[key, "tier_name"] in ("gold", "diamond"):
+            expected.add((*key, row["birthday_date"]))
+    members = project.frame("select shop_id, member_id, coalesce(birth_month, 0) as birth_month, "
+                            "coalesce(birth_day, 0) as birth_day, registered_date from marts.dim_members")
+    for row in members.itertuples():  # birthdays today are in the calendar, not in the generator's list (1-30 days)
+        key = (row.shop_id, row.member_id)
+        if (row.birth_month == as_of.month and row.birth_day == as_of.day and pd.notna(row.registered_date)
+                and key in tiers.index and tiers.loc[key, "tier_name"] in ("gold", "diamond")):
+            expected.add((*key, str(as_of.date())))
+    got = {(r.shop_id, r.member_id, str(r.birthday_date)[:10]) for r in answer.itertuples()}
+    assert got == expected
+    assert list(answer["days_until"]) == sorted(answer["days_until"])
+
+
+def test_analysis_members_we_cannot_reach(campaign_analyses):
+    project, _ = campaign_analyses
+    answer = _answer(project, "members_we_cannot_reach")
+    summary = project.frame("select shop_id, audience, members, no_channel_members from marts.rpt_audience_summary "
+                            "where no_channel_members > 0").set_index(["shop_id", "audience"])
+    assert len(answer) == len(summary) > 0
+    for row in answer.itertuples():
+        assert row.unreachable_members == summary.loc[(row.shop_id, row.audience), "no_channel_members"]
+        assert row.members == summary.loc[(row.shop_id, row.audience), "members"]
+        assert row.unreachable_share == pytest.approx(row.unreachable_members / row.members, abs=1e-12)
+    assert list(answer["unreachable_members"]) == sorted(answer["unreachable_members"], reverse=True)
+
+
+def test_export_contacts_writes_each_shop_without_personal_data(tiny_build, tmp_path):
+    from member_analytics.contacts import COLUMNS, ExportError, export_contacts
+
+    project, truth = tiny_build
+    written = export_contacts(project.warehouse, tmp_path / "all")
+    expected = project.frame("select shop_id, count(*) as n from marts.fct_campaign_audiences "
+                             "where not is_suppressed group by shop_id").set_index("shop_id")["n"]
+    assert written == expected.to_dict() and set(written) == set(truth["shops"])
+    for shop, rows in written.items():
+        frame = pd.read_csv(tmp_path / "all" / f"{shop}.csv", dtype=str)
+        assert list(frame.columns) == COLUMNS and len(frame) == rows
+        assert not {"phone", "phone_hash", "nickname_hash", "birth_month", "birth_day", "reason"} & set(frame.columns)
+    one = sorted(truth["shops"])[1]
+    assert export_contacts(project.warehouse, tmp_path / "one", [one]) == {one: written[one]}
+    assert [path.name for path in (tmp_path / "one").iterdir()] == [f"{one}.csv"]
+    with pytest.raises(ExportError, match="unknown shop"):
+        export_contacts(project.warehouse, tmp_path / "bad", ["no_such_shop"])

@@ -4,6 +4,7 @@ Commands:
   generate   write a sample shop dataset (raw-data contract files + ground_truth.json)
   summary    print what a build produced and how to query it
   benchmark  time generation, a full build and the floors per scale (docs/benchmark.md)
+  export-contacts  write today's contact list per shop (CSV, no personal data)
 """
 
 from __future__ import annotations
@@ -54,6 +55,19 @@ def _benchmark(args: argparse.Namespace) -> int:
     return benchmark.run(scales, Path(args.out), seed=args.seed, keep_data=args.keep_data, command=command)
 
 
+def _export_contacts(args: argparse.Namespace) -> int:
+    from member_analytics.contacts import ExportError, export_contacts
+
+    try:
+        written = export_contacts(Path(args.warehouse).resolve(), Path(args.out).resolve(), args.shop or None)
+    except ExportError as error:
+        print(f"export-contacts: {error}", file=sys.stderr)
+        return 2
+    for shop, rows in written.items():
+        print(f"{Path(args.out).resolve() / (shop + '.csv')}: {rows:,} contacts")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="member-analytics", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     benchmark.add_argument("--keep-data", action="store_true",
                            help="keep each scale's raw files and warehouse (large: ~4 GB)")
     benchmark.set_defaults(handler=_benchmark)
+
+    contacts = commands.add_parser("export-contacts", help="write today's contact list per shop (CSV)")
+    contacts.add_argument(
+        "--warehouse",
+        default=os.environ.get("MEMBER_ANALYTICS_DUCKDB_PATH", "warehouse/member_analytics.duckdb"),
+    )
+    contacts.add_argument(
+        "--out",
+        default=str(Path(os.environ.get("MEMBER_ANALYTICS_HOME", ".")) / "exports" / "contacts"),
+        help="folder for <shop_id>.csv (default: exports/contacts)")
+    contacts.add_argument("--shop", action="append", help="a shop to export (repeat; default: all shops)")
+    contacts.set_defaults(handler=_export_contacts)
 
     args = parser.parse_args(argv)
     return args.handler(args)
