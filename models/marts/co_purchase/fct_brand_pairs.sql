@@ -13,7 +13,7 @@ products as (
     select * from {{ ref('dim_products') }}
 ),
 
-{{ member_analytics.pair_counts_ctes("coalesce(products.brand, 'unknown')", needs_products=true) }},
+{{ member_analytics.pair_counts_ctes("coalesce(products.brand, 'unknown')") }},
 
 final as (
     select

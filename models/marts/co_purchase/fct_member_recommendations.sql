@@ -76,54 +76,59 @@ top_sequences as (
     ) <= {{ member_analytics.co_purchase_var('recommendations_per_product') }}
 ),
 
-signals as (
+-- Each product's candidates, once: the "also bought" list and the top
+-- sequences merged per (product, candidate), catalogue products only. Both
+-- lists are unique per (product, candidate), so a member's row per recent
+-- product and candidate is one source product.
+product_signals as (
+    select
+        coalesce(product_recommendations.shop_id, top_sequences.shop_id) as shop_id,
+        coalesce(product_recommendations.product_id, top_sequences.product_id_a) as source_product_id,
+        coalesce(product_recommendations.recommended_product_id, top_sequences.product_id_b) as product_id,
+        coalesce(cast(product_recommendations.confidence as double), 0.0) as pair_score,
+        coalesce(cast(top_sequences.probability_b_after_a as double), 0.0) as sequence_score
+    from product_recommendations
+    full outer join top_sequences
+        on
+            product_recommendations.shop_id = top_sequences.shop_id
+            and product_recommendations.product_id = top_sequences.product_id_a
+            and product_recommendations.recommended_product_id = top_sequences.product_id_b
+),
+
+sellable_signals as (
+    select product_signals.*
+    from product_signals
+    inner join sellable_products
+        on
+            product_signals.shop_id = sellable_products.shop_id
+            and product_signals.product_id = sellable_products.product_id
+),
+
+scored as (
     select
         recent.shop_id,
         recent.member_id,
-        recent.product_id as source_product_id,
-        product_recommendations.recommended_product_id as product_id,
-        product_recommendations.confidence as pair_score,
-        0.0 as sequence_score
+        sellable_signals.product_id,
+        sum(sellable_signals.pair_score) as pair_score,
+        sum(sellable_signals.sequence_score) as sequence_score,
+        count(*) as number_of_source_products
     from recent
-    inner join product_recommendations
+    inner join sellable_signals
         on
-            recent.shop_id = product_recommendations.shop_id
-            and recent.product_id = product_recommendations.product_id
-    union all
-    select
-        recent.shop_id,
-        recent.member_id,
-        recent.product_id as source_product_id,
-        top_sequences.product_id_b as product_id,
-        0.0 as pair_score,
-        top_sequences.probability_b_after_a as sequence_score
-    from recent
-    inner join top_sequences
-        on
-            recent.shop_id = top_sequences.shop_id
-            and recent.product_id = top_sequences.product_id_a
+            recent.shop_id = sellable_signals.shop_id
+            and recent.product_id = sellable_signals.source_product_id
+    group by recent.shop_id, recent.member_id, sellable_signals.product_id
 ),
 
 candidates as (
-    select
-        signals.shop_id,
-        signals.member_id,
-        signals.product_id,
-        sum(cast(signals.pair_score as double)) as pair_score,
-        sum(cast(signals.sequence_score as double)) as sequence_score,
-        count(distinct signals.source_product_id) as number_of_source_products
-    from signals
-    inner join sellable_products
-        on
-            signals.shop_id = sellable_products.shop_id
-            and signals.product_id = sellable_products.product_id
+    select scored.*
+    from scored
     left join bought
         on
-            signals.shop_id = bought.shop_id
-            and signals.member_id = bought.member_id
-            and signals.product_id = bought.product_id
+            scored.shop_id = bought.shop_id
+            and scored.member_id = bought.member_id
+            and scored.product_id = bought.product_id
     where bought.product_id is null
-    group by signals.shop_id, signals.member_id, signals.product_id
 ),
 
 -- Ranked on the score rounded to 9 decimals: a sum of doubles may differ in

@@ -13,7 +13,7 @@ products as (
     select * from {{ ref('dim_products') }}
 ),
 
-{{ member_analytics.pair_counts_ctes('basket_items.product_id', needs_products=false) }},
+{{ member_analytics.pair_counts_ctes() }},
 
 final as (
     select
