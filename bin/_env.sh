@@ -12,6 +12,15 @@ export MEMBER_ANALYTICS_WAREHOUSE_DIR="${MEMBER_ANALYTICS_WAREHOUSE_DIR:-$MEMBER
 export MEMBER_ANALYTICS_DUCKDB_PATH="${MEMBER_ANALYTICS_DUCKDB_PATH:-$MEMBER_ANALYTICS_WAREHOUSE_DIR/member_analytics.duckdb}"
 export MEMBER_ANALYTICS_DUCKDB_TEMP_DIR="${MEMBER_ANALYTICS_DUCKDB_TEMP_DIR:-$MEMBER_ANALYTICS_WAREHOUSE_DIR/tmp}"
 export MEMBER_ANALYTICS_RAW_DATA_PATH="${MEMBER_ANALYTICS_RAW_DATA_PATH:-$MEMBER_ANALYTICS_HOME/data/raw}"
+export MEMBER_ANALYTICS_REPORTS_DIR="${MEMBER_ANALYTICS_REPORTS_DIR:-$MEMBER_ANALYTICS_HOME/reports}"
+# The key that pseudonymises phone numbers and nicknames (docs/decisions/0062).
+# Created once, readable by its owner only; keep it (and back it up) to keep
+# member hashes stable across builds. Point this at your secret store's file.
+export MEMBER_ANALYTICS_PII_KEY_FILE="${MEMBER_ANALYTICS_PII_KEY_FILE:-$MEMBER_ANALYTICS_HOME/secrets/pii_key}"
+if [[ ! -s "$MEMBER_ANALYTICS_PII_KEY_FILE" ]]; then
+    mkdir -p "$(dirname "$MEMBER_ANALYTICS_PII_KEY_FILE")"
+    (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$MEMBER_ANALYTICS_PII_KEY_FILE")
+fi
 # Offline and CI friendly.
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false
 export DBT_VERSION_CHECK=false

@@ -1,18 +1,50 @@
-"""Suite-wide hooks: the time each stage (test file) took, printed at the end."""
+"""Suite-wide hooks: the time each stage (test file) took, and the reliability
+figures (bad-input cases and their outcomes, the kill-during-build result,
+idempotency, row reconciliation), printed at the end and written to
+$MEMBER_ANALYTICS_REPORTS_DIR/reliability.md and .json."""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
 
 _STAGE_SECONDS: dict[str, float] = {}
+_RELIABILITY: list[dict] = []
+BAD_INPUT_FILE = "pytests/dbt/test_bad_input.py"
 
 
 def pytest_runtest_logreport(report):
-    """Add up the time of every test phase per test file (a "stage")."""
+    """Add up the time of every test phase per test file (a "stage"); collect reliability figures."""
     stage = report.nodeid.split("::")[0]
     _STAGE_SECONDS[stage] = _STAGE_SECONDS.get(stage, 0.0) + report.duration
+    if report.when != "call" and not (report.when == "setup" and report.outcome != "passed"):
+        return
+    if stage == BAD_INPUT_FILE:
+        case = report.nodeid.split("::", 1)[1].removeprefix("test_").replace("_", " ")
+        _RELIABILITY.append({"group": "bad input", "figure": case,
+                             "result": "the promised outcome" if report.passed else report.outcome.upper()})
+    for name, value in report.user_properties:
+        if name == "reliability":
+            _RELIABILITY.append({"group": value.get("group", "build"), "figure": value["figure"],
+                                 "result": value["result"] if report.passed else f"{report.outcome.upper()}: "
+                                                                                 f"{value['result']}"})
 
 
 def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("time per stage (test file)")
     for stage, seconds in sorted(_STAGE_SECONDS.items(), key=lambda item: -item[1]):
         terminalreporter.write_line(f"{seconds:8.1f}s  {stage}")
+    if not _RELIABILITY:
+        return
+    terminalreporter.section("reliability figures")
+    lines = ["# Reliability figures (written by the test suite)", "", "| group | case or figure | result |",
+             "| --- | --- | --- |"]
+    for entry in _RELIABILITY:
+        terminalreporter.write_line(f"[{entry['group']}] {entry['figure']}: {entry['result']}")
+        lines.append(f"| {entry['group']} | {entry['figure']} | {entry['result']} |")
+    reports = Path(os.environ.get("MEMBER_ANALYTICS_REPORTS_DIR", Path(__file__).resolve().parents[1] / "reports"))
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "reliability.md").write_text("\n".join(lines) + "\n")
+    (reports / "reliability.json").write_text(json.dumps(_RELIABILITY, indent=2, ensure_ascii=False) + "\n")
+    terminalreporter.write_line(f"written to {reports / 'reliability.md'}")

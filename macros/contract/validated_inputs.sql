@@ -58,3 +58,20 @@
     {% endif %}
     {{ return(value) }}
 {% endmacro %}
+
+
+{#- The BI reader roles (member_analytics__bi_reader_roles): a list of plain role
+    names, rendered into GRANT statements by dbt. -#}
+{% macro validated_roles(roles) %}
+    {% if roles is string %}
+        {% set roles = [roles] if roles != '' else [] %}
+    {% endif %}
+    {% for role in roles %}
+        {% if not modules.re.match('^[A-Za-z_][A-Za-z0-9_.@-]{0,127}$', role | string) %}
+            {{ exceptions.raise_compiler_error(
+                "member_analytics: var 'member_analytics__bi_reader_roles' must list plain role names"
+                ~ " (letters, digits, _ . @ -), got '" ~ role ~ "'") }}
+        {% endif %}
+    {% endfor %}
+    {{ return(roles | list) }}
+{% endmacro %}

@@ -1,11 +1,12 @@
 {#- Every threshold var of the project (dbt_project.yml, member_analytics__*),
-    recorded in rpt_build_metadata (the pii salt is left out on purpose). A pytest checks this list against
+    recorded in rpt_build_metadata. A pytest checks this list against
     dbt_project.yml, so a new var cannot be forgotten here. -#}
 {% macro threshold_var_names() %}
     {{ return([
         'member_analytics__landing_schema',
         'member_analytics__validation__earliest_valid_date',
         'member_analytics__validation__latest_valid_date',
+        'member_analytics__validation__max_rejected_share',
         'member_analytics__rfm__active_period_max_days',
         'member_analytics__rfm__silent_period_max_days',
         'member_analytics__rfm__sleeping_period_max_days',

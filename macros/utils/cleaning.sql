@@ -77,11 +77,20 @@
 
 
 {#- The original values of a raw row as one readable string:
-    "order_id=A1 | member_id=<null> | ...". Kept with rejected rows. -#}
-{% macro source_record(table_name) -%}
+    "order_id=A1 | member_id=<null> | ...". Kept with rejected rows. Columns in
+    `redacted` (personal data) show the first 16 hex digits of their keyed hash
+    instead of the value (macros/utils/pii.sql; the query must join
+    pii_key_relation() as pii_key). -#}
+{% macro source_record(table_name, redacted=[]) -%}
     concat_ws(' | '
     {%- for column_name in member_analytics.raw_contract_columns(table_name) %},
+        {%- if column_name in redacted %}
+        concat('{{ column_name }}=', coalesce(
+            concat('<keyed sha256 ', substring({{ member_analytics.pii_keyed_hash(column_name) }}, 1, 16), '...>'),
+            '<null>'))
+        {%- else %}
         concat('{{ column_name }}=', coalesce({{ column_name }}, '<null>'))
+        {%- endif %}
     {%- endfor %}
     )
 {%- endmacro %}

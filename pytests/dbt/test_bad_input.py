@@ -76,6 +76,8 @@ def test_two_files_for_one_table_is_a_contract_error(make_project, tmp_path):
         ({"raw_data_path": "relative/folder"}, "must be an absolute path"),
         ({"as_of_date": "2026-01-01'); drop table x; --"}, "must be a date written YYYY-MM-DD"),
         ({"raw_schema": "raw; drop"}, "must be a plain identifier"),
+        ({"member_analytics__bi_reader_roles": ["bi_reader", "x; drop table y"]}, "must list plain role names"),
+        ({"member_analytics__validation__max_rejected_share": "0.2; drop"}, "must be a number"),
     ],
 )
 def test_hostile_or_malformed_vars_are_refused_before_any_sql_runs(make_project, vars, message):

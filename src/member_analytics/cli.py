@@ -2,9 +2,12 @@
 
 Commands:
   generate   write a sample shop dataset (raw-data contract files + ground_truth.json)
+  build      write-audit-publish: build and test into a working copy, publish it only if all passed
   summary    print what a build produced and how to query it
   benchmark  time generation, a full build and the floors per scale (docs/benchmark.md)
   export-contacts  write today's contact list per shop (CSV, no personal data)
+  export-bundle    write a BI bundle (DuckDB + Parquet + dashboard) of the public marts for all or some shops
+  contracts  compare the public marts' columns with contracts/public_marts.json (--write to update it)
 """
 
 from __future__ import annotations
@@ -40,6 +43,31 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build(args: argparse.Namespace) -> int:
+    from member_analytics.wap import BuildError, build
+
+    try:
+        vars = _yaml_vars(args.vars)
+    except Exception as error:  # noqa: BLE001 (yaml raises its own error types)
+        print(f"build: --vars is not a JSON or YAML mapping: {error}", file=sys.stderr)
+        return 2
+    try:
+        report = build(vars, select=args.select, quality=not args.no_quality)
+    except BuildError as error:
+        print(f"build: {error}", file=sys.stderr)
+        return 2
+    return 0 if report.ok else 1
+
+
+def _yaml_vars(text: str) -> dict:
+    import yaml
+
+    value = yaml.safe_load(text) if text.strip() else {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{text!r}")
+    return value
+
+
 def _summary(args: argparse.Namespace) -> int:
     path = Path(args.warehouse).resolve()
     print(warehouse.summary_text(path))
@@ -68,6 +96,45 @@ def _export_contacts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_bundle(args: argparse.Namespace) -> int:
+    from member_analytics.bundle import BundleError, export_bundle
+
+    shops = [shop for value in (args.shop or []) for shop in value.split(",") if shop] or None
+    try:
+        if args.each_shop:
+            from member_analytics.bundle import warehouse_shops
+
+            targets = [([shop], shop) for shop in warehouse_shops(Path(args.warehouse).resolve())]
+        else:
+            targets = [(shops, args.name)]
+        for target_shops, name in targets:
+            path = export_bundle(Path(args.warehouse).resolve(), Path(args.out).resolve(), target_shops, name)
+            contents = json.loads((path / "bundle.json").read_text())
+            print(f"{path}: {len(contents['marts'])} marts, shops {', '.join(contents['shops'])}"
+                  + (f", dashboard {path / contents['dashboard']}" if contents.get("dashboard") else ""))
+    except BundleError as error:
+        print(f"export-bundle: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _contracts(args: argparse.Namespace) -> int:
+    from member_analytics import contracts
+
+    if args.write:
+        print(f"wrote {contracts.write()}")
+        return 0
+    found = contracts.differences()
+    for line in found:
+        print(line)
+    if found:
+        print("the public marts differ from contracts/public_marts.json: if the change is deliberate, "
+              "run `member-analytics contracts --write` and commit the file", file=sys.stderr)
+        return 1
+    print("the public marts match contracts/public_marts.json")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="member-analytics", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +146,14 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--format", default="parquet", choices=["parquet", "csv"])
     generate.add_argument("--as-of-date", default="2026-11-18", help="the sample's 'today' (YYYY-MM-DD)")
     generate.set_defaults(handler=_generate)
+
+    build = commands.add_parser(
+        "build", help="write-audit-publish build of the DuckDB warehouse (docs/decisions/0061)")
+    build.add_argument("--vars", default="{}", help="dbt vars, as for dbt build (YAML or JSON mapping)")
+    build.add_argument("--select", nargs="+", help="build only these nodes (dbt selection syntax)")
+    build.add_argument("--no-quality", action="store_true",
+                       help="skip the Great Expectations suites (dbt tests still gate the publish)")
+    build.set_defaults(handler=_build)
 
     summary = commands.add_parser("summary", help="print what the last build produced")
     summary.add_argument(
@@ -111,6 +186,25 @@ def main(argv: list[str] | None = None) -> int:
         help="folder for <shop_id>.csv (default: exports/contacts)")
     contacts.add_argument("--shop", action="append", help="a shop to export (repeat; default: all shops)")
     contacts.set_defaults(handler=_export_contacts)
+
+    bundle = commands.add_parser("export-bundle", help="write a BI bundle of the public marts (no personal data)")
+    bundle.add_argument(
+        "--warehouse",
+        default=os.environ.get("MEMBER_ANALYTICS_DUCKDB_PATH", "warehouse/member_analytics.duckdb"),
+    )
+    bundle.add_argument(
+        "--out",
+        default=str(Path(os.environ.get("MEMBER_ANALYTICS_HOME", ".")) / "exports" / "bundles"),
+        help="folder for the bundle folders (default: exports/bundles)")
+    bundle.add_argument("--shop", action="append",
+                        help="a shop (repeat, or comma-separated; default: all shops, the head-office bundle)")
+    bundle.add_argument("--name", help="bundle folder name (default: all_shops, or the shop id)")
+    bundle.add_argument("--each-shop", action="store_true", help="one bundle per shop (for shop staff)")
+    bundle.set_defaults(handler=_export_bundle)
+
+    contracts = commands.add_parser("contracts", help="check the public marts against contracts/public_marts.json")
+    contracts.add_argument("--write", action="store_true", help="rewrite the file from the models' YAML")
+    contracts.set_defaults(handler=_contracts)
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -1,6 +1,6 @@
 -- One row per shop and member: registered members, buyers (any kept order)
 -- and members seen only in events. Personal data is reduced: phone and
--- nickname as salted sha256, date of birth as age band (at as_of_date) and
+-- nickname as keyed sha256 (hashed in staging), date of birth as age band (at as_of_date) and
 -- birthday month/day.
 with
 
@@ -103,8 +103,9 @@ joined as (
         members.gender,
         members.province,
         members.city,
-        members.phone,
-        members.nickname,
+        members.has_phone,
+        members.phone_hash,
+        members.nickname_hash,
         members.is_marketing_opt_out,
         members.birth_date,
         members.registered_at,
@@ -164,23 +165,15 @@ final as (
         aged.province,
         aged.city,
         coalesce(age_bands.age_band, 'unknown') as age_band,
-        case
-            when aged.phone is not null
-                then {{ member_analytics.sha256_hex(
-                    "concat('" ~ var('member_analytics__pii__hash_salt') | replace("'", "") ~ "', '|', aged.phone)") }}
-        end as phone_hash,
-        case
-            when aged.nickname is not null
-                then {{ member_analytics.sha256_hex(
-                    "concat('" ~ var('member_analytics__pii__hash_salt') | replace("'", "") ~ "', '|', aged.nickname)") }}
-        end as nickname_hash,
+        aged.phone_hash,
+        aged.nickname_hash,
         cast(extract(month from aged.birth_date) as int) as birth_month,
         cast(extract(day from aged.birth_date) as int) as birth_day,
         case
             when has_members_table.has_members_table then aged.is_in_members_table
         end as is_registered_member,
         aged.is_buyer,
-        aged.phone is not null as has_phone,
+        coalesce(aged.has_phone, false) as has_phone,
         coalesce(aged.is_marketing_opt_out, false) as is_marketing_opt_out,
         cast(aged.registered_at as date) as registered_date,
         cast(

@@ -1,6 +1,8 @@
 -- One row per raw members row, typed and normalised, with its row_status and
--- rejection_reason. Personal data (phone, nickname, birth_date) stays in this
--- layer; marts get hashes, age bands and birthday month/day only.
+-- rejection_reason. Phone and nickname are pseudonymised here, before anything is
+-- stored: keyed sha256 (macros/utils/pii.sql) and a has_phone flag; their clear
+-- values are redacted from source_record. Birth date stays in this layer; marts
+-- get age bands and birthday month/day only.
 with
 
 source as (
@@ -10,9 +12,11 @@ source as (
 numbered as (
     select
         source.*,
+        pii_key.pii_key,
         {{ member_analytics.copy_number('members') }} as copy_number,
-        {{ member_analytics.source_record('members') }} as source_record
+        {{ member_analytics.source_record('members', redacted=['phone', 'nickname']) }} as source_record
     from source
+    cross join {{ member_analytics.pii_key_relation() }} as pii_key
 ),
 
 typed as (
@@ -26,8 +30,9 @@ typed as (
         end as gender,
         {{ member_analytics.clean_text('numbered.province') }} as province,
         {{ member_analytics.clean_text('numbered.city') }} as city,
-        {{ member_analytics.clean_text('numbered.phone') }} as phone,
-        {{ member_analytics.clean_text('numbered.nickname') }} as nickname,
+        {{ member_analytics.clean_text('numbered.phone') }} is not null as has_phone,
+        {{ member_analytics.pii_keyed_hash(member_analytics.clean_text('numbered.phone'), 'numbered.pii_key') }} as phone_hash,
+        {{ member_analytics.pii_keyed_hash(member_analytics.clean_text('numbered.nickname'), 'numbered.pii_key') }} as nickname_hash,
         {{ member_analytics.parse_boolean('numbered.is_marketing_opt_out') }} as is_marketing_opt_out,
         {{ member_analytics.typed_value('numbered.birth_date', 'date') }} as birth_date,
         {{ member_analytics.typed_value('numbered.registered_at', 'timestamp') }} as registered_at,
@@ -69,8 +74,9 @@ final as (
         gender,
         province,
         city,
-        phone,
-        nickname,
+        has_phone,
+        phone_hash,
+        nickname_hash,
         {{ member_analytics.row_status_columns(key_conflict='candidates_with_key > 1') }},
         source_record,
         coalesce(is_marketing_opt_out, false) as is_marketing_opt_out,

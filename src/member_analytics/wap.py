@@ -1,0 +1,229 @@
+"""Write-audit-publish for the embedded DuckDB warehouse (docs/decisions/0061).
+
+BI tools read the *published* file ($MEMBER_ANALYTICS_DUCKDB_PATH). A build
+never writes to it:
+
+1. write: copy the published file to a working copy (so incremental models
+   keep their state) and run `dbt build` there — every model, seed, unit and
+   data test;
+2. audit: the Great Expectations suites (raw input before the build, marts
+   after it) run against the working copy;
+3. publish: only when everything passed, the working copy is checkpointed,
+   fsynced and renamed over the published file (one atomic rename).
+
+A failure or a kill at any moment leaves the published file as it was; the
+report ($MEMBER_ANALYTICS_REPORTS_DIR/build/last_build.json and .md) says what failed. Readers that
+hold the published file open keep reading the old version (the rename swaps the
+directory entry, not their open file) and see the new one when they reconnect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+WORK_DIR_NAME = ".wap"
+
+
+class BuildError(RuntimeError):
+    """A build that cannot start (another build running, unusable published file)."""
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool
+    seconds: float
+    detail: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildReport:
+    published: str
+    working_copy: str
+    vars: dict
+    steps: list[Step] = field(default_factory=list)
+    outcome: str = "running"
+    published_sha256_before: str | None = None
+    published_sha256_after: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "published"
+
+    def markdown(self) -> str:
+        lines = [f"# Build report: {self.outcome}", "",
+                 f"- published warehouse: `{self.published}`",
+                 f"- working copy: `{self.working_copy}`",
+                 f"- vars: `{json.dumps(self.vars, sort_keys=True)}`", "",
+                 "| step | result | seconds |", "| --- | --- | --- |"]
+        for step in self.steps:
+            lines.append(f"| {step.name} | {'ok' if step.ok else 'FAILED'} | {step.seconds:.1f} |")
+        for step in self.steps:
+            if step.detail:
+                lines += ["", f"## {step.name}", ""] + [f"- {line}" for line in step.detail]
+        return "\n".join(lines) + "\n"
+
+
+def file_sha256(path: Path) -> str | None:
+    """The sha256 of a file's bytes (None when it does not exist)."""
+    if not path.exists():
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _checkpoint(path: Path) -> None:
+    """Fold a leftover write-ahead log into the file, so the file alone is the database."""
+    if _wal(path).exists():
+        with duckdb.connect(str(path)) as connection:
+            connection.execute("checkpoint")
+    if _wal(path).exists():
+        raise BuildError(f"{path} still has a write-ahead log after a checkpoint")
+
+
+@contextlib.contextmanager
+def _build_lock(work_dir: Path):
+    work_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(work_dir / "build.lock", "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as error:
+        handle.close()
+        raise BuildError(f"another build of this warehouse is running (lock {work_dir / 'build.lock'})") from error
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def _dbt_failures(target_path: Path) -> list[str]:
+    """Nodes that errored or failed in the last dbt invocation, in words."""
+    results_file = target_path / "run_results.json"
+    if not results_file.exists():
+        return ["dbt wrote no run_results.json (it stopped before running anything)"]
+    results = json.loads(results_file.read_text())["results"]
+    failures = []
+    for result in results:
+        if result["status"] in ("error", "fail", "runtime error"):
+            message = (result.get("message") or "").strip().splitlines()
+            failures.append(f"{result['unique_id']}: {result['status']}"
+                            + (f" ({message[0][:300]})" if message else ""))
+    return failures
+
+
+def _dbt(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    dbt = Path(sys.executable).parent / "dbt"
+    return subprocess.run([str(dbt), *args], env=env)
+
+
+def build(vars: dict, *, published: Path | None = None, select: list[str] | None = None,
+          quality: bool = True, report_dir: Path | None = None) -> BuildReport:
+    """Build into a working copy, audit it, publish it atomically; return the report."""
+    home = Path(os.environ.get("MEMBER_ANALYTICS_HOME", Path.cwd()))
+    reports = Path(os.environ.get("MEMBER_ANALYTICS_REPORTS_DIR", home / "reports"))
+    published = (published or Path(os.environ["MEMBER_ANALYTICS_DUCKDB_PATH"])).resolve()
+    work_dir = published.parent / WORK_DIR_NAME
+    working = work_dir / published.name
+    report_dir = report_dir or reports / "build"
+    target_path = Path(os.environ.get("DBT_TARGET_PATH", home / "target"))
+    report = BuildReport(str(published), str(working), vars)
+    env = dict(os.environ, MEMBER_ANALYTICS_DUCKDB_PATH=str(working))
+    env.setdefault("DBT_PROJECT_DIR", str(home))
+    vars_json = json.dumps(vars, sort_keys=True)
+
+    def step(name: str, started: float, ok: bool, detail: list[str] | None = None) -> bool:
+        report.steps.append(Step(name, ok, time.perf_counter() - started, detail or []))
+        print(f"== wap: {name}: {'ok' if ok else 'FAILED'} ({time.perf_counter() - started:.1f}s)", flush=True)
+        for line in detail or []:
+            print(f"   {line}", flush=True)
+        return ok
+
+    def finish(outcome: str) -> BuildReport:
+        report.outcome = outcome
+        report.published_sha256_after = file_sha256(published)
+        report_dir.mkdir(parents=True, exist_ok=True)
+        (report_dir / "last_build.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
+        (report_dir / "last_build.md").write_text(report.markdown())
+        print(f"== wap: {outcome}; report: {report_dir / 'last_build.md'}", flush=True)
+        return report
+
+    with _build_lock(work_dir):
+        # write: a fresh working copy of the published warehouse
+        started = time.perf_counter()
+        for stale in (working, _wal(working)):
+            stale.unlink(missing_ok=True)
+        if published.exists():
+            _checkpoint(published)
+            report.published_sha256_before = file_sha256(published)
+            shutil.copyfile(published, working)
+        step("copy the published warehouse to the working copy", started, True,
+             [f"{published} ({published.stat().st_size:,} bytes)" if published.exists()
+              else "no published warehouse yet: the working copy starts empty"])
+
+        previous: dict = {}
+        checks = None
+        if quality:
+            from member_analytics import quality as checks  # noqa: PLC0415 (GX import costs seconds)
+
+            started = time.perf_counter()
+            previous = checks.capture_previous(working)
+            if _dbt(["build", "--select", "tag:quality_raw", "--vars", vars_json], env).returncode != 0:
+                step("profile the raw input (dbt build tag:quality_raw)", started, False, _dbt_failures(target_path))
+                return finish("not published: the raw input could not be profiled")
+            result = checks.run_raw_checks(working, previous, reports / "data_docs")
+            if not step("audit the raw input (Great Expectations)", started, result.success, result.failures):
+                return finish("not published: the raw input failed its checks")
+
+        started = time.perf_counter()
+        args = ["build", "--vars", vars_json] + (["--select", *select] if select else [])
+        if _dbt(args, env).returncode != 0:
+            step("build and test every model (dbt build)", started, False, _dbt_failures(target_path))
+            return finish("not published: dbt build failed")
+        step("build and test every model (dbt build)", started, True)
+
+        if checks is not None:
+            started = time.perf_counter()
+            result = checks.run_mart_checks(working, reports / "data_docs")
+            if not step("audit the marts (Great Expectations)", started, result.success, result.failures):
+                return finish("not published: the marts failed their checks")
+
+        # publish: the working copy becomes the published file in one rename
+        started = time.perf_counter()
+        _checkpoint(working)
+        _fsync(working)
+        if _wal(published).exists():
+            step("publish", started, False, [f"{_wal(published)} appeared during the build: something other than "
+                                             "this build wrote to the published file"])
+            return finish("not published: the published file was written to during the build")
+        os.replace(working, published)
+        _fsync(published.parent)
+        step("publish (atomic rename over the published file)", started, True, [str(published)])
+        return finish("published")
