@@ -66,5 +66,17 @@
         'member_analytics__audiences__care_calendar_days',
         'member_analytics__audiences__disabled',
         'member_analytics__audiences__disabled_by_shop',
+        'member_analytics__quality__min_orders_per_shop',
+        'member_analytics__quality__max_rejected_share',
+        'member_analytics__quality__max_unknown_code_share',
+        'member_analytics__quality__min_paid_amount_median',
+        'member_analytics__quality__max_paid_amount_median',
+        'member_analytics__quality__max_paid_amount_p99',
+        'member_analytics__quality__max_days_since_latest_row',
+        'member_analytics__quality__coverage_window_days',
+        'member_analytics__quality__min_order_day_coverage',
+        'member_analytics__quality__max_order_drop_share',
+        'member_analytics__quality__max_paid_amount_median_change',
+        'member_analytics__quality__max_rfm_segment_share',
     ]) }}
 {% endmacro %}

@@ -57,3 +57,20 @@
 {% macro spark__median(expression) -%}
     percentile({{ expression }}, 0.5)
 {%- endmacro %}
+
+
+{#- An exact quantile (linear interpolation between the two nearest values, as
+    the median above), as an aggregate over the values taken as doubles: DuckDB
+    would round a quantile of a decimal column to the column's scale, Spark not.
+    q: a number 0-1. -#}
+{% macro quantile(expression, q) %}
+    {{ return(adapter.dispatch('quantile', 'member_analytics')(expression, q)) }}
+{% endmacro %}
+
+{% macro default__quantile(expression, q) -%}
+    quantile_cont(cast({{ expression }} as double), {{ q }})
+{%- endmacro %}
+
+{% macro spark__quantile(expression, q) -%}
+    percentile(cast({{ expression }} as double), {{ q }})
+{%- endmacro %}

@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from member_analytics.parity import compare, public_marts
+from member_analytics.parity import Mart, compare, public_marts
 
 from .conftest import DbtProject, build_vars
 
@@ -59,3 +59,25 @@ def test_public_mart_is_the_same_on_spark_and_duckdb(mart, tiny_build, spark_bui
         assert len(on_duckdb) >= 20, f"{mart.name} is too small on the parity dataset to prove anything"
     assert list(on_spark.columns) == list(on_duckdb.columns)
     assert compare(mart, on_duckdb, on_spark) == []
+
+
+# The data-quality profiles (docs/decisions/0070) are not public marts, but the Great
+# Expectations suites must see the same numbers whichever engine built them.
+QUALITY_PROFILES = [
+    *(Mart(name, "audit", ("shop_id", "table_name", "metric_name"),
+           ("shop_id", "table_name", "metric_name", "metric_value"), ("metric_value",))
+      for name in ("rpt_quality_raw_profile", "rpt_quality_marts_profile")),
+    Mart("rpt_quality_thresholds", "audit", ("threshold_name",), ("threshold_name", "threshold_value"),
+         ("threshold_value",)),
+]
+
+
+@pytest.mark.parametrize("profile", QUALITY_PROFILES, ids=lambda profile: profile.name)
+def test_quality_profile_is_the_same_on_spark_and_duckdb(profile, tiny_build, spark_build):
+    duckdb_project, _ = tiny_build
+    with duckdb.connect(str(duckdb_project.warehouse), read_only=True) as connection:
+        on_duckdb = _exact_frame(connection, f"select * from {profile.schema}.{profile.name}")
+    on_spark = _spark_mart(spark_build, profile.schema, profile.name)
+    assert len(on_duckdb) >= 10
+    assert list(on_spark.columns) == list(on_duckdb.columns)
+    assert compare(profile, on_duckdb, on_spark) == []
