@@ -77,7 +77,7 @@ def test_two_files_for_one_table_is_a_contract_error(make_project, tmp_path):
         ({"as_of_date": "2026-01-01'); drop table x; --"}, "must be a date written YYYY-MM-DD"),
         ({"raw_schema": "raw; drop"}, "must be a plain identifier"),
         ({"member_analytics__bi_reader_roles": ["bi_reader", "x; drop table y"]}, "must list plain role names"),
-        ({"member_analytics__validation__max_rejected_share": "0.2; drop"}, "must be a number"),
+        ({"member_analytics__quality__max_rejected_share": "0.2; drop"}, "must be a number"),
     ],
 )
 def test_hostile_or_malformed_vars_are_refused_before_any_sql_runs(make_project, vars, message):
@@ -137,8 +137,9 @@ s1,0010,2025-02-01,
     project = make_project(files)
     # cautious: only tests whose every parent is built (a singular test joining staging
     # to a mart that is not selected would otherwise run against a missing table)
+    # every table here is mostly bad rows on purpose: allow any rejected share
     project.dbt("build", "--select", "+fct_rejected_rows", "+rpt_row_reconciliation",
-                "--indirect-selection", "cautious", vars=AS_OF)
+                "--indirect-selection", "cautious", vars={**AS_OF, "member_analytics__quality__max_rejected_share": 1})
 
     verdicts = set(project.query("select order_id, row_status, rejection_reason from staging.stg_shop__orders"))
     assert verdicts == {

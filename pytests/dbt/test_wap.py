@@ -40,8 +40,10 @@ class WapHome(DbtProject):
         return [sys.executable, "-m", "member_analytics.cli", "build", "--no-quality",
                 "--vars", json.dumps(vars), "--select", *SELECTION, *extra]
 
-    def build(self, vars: dict) -> subprocess.CompletedProcess:
-        return subprocess.run(self.command(vars), env=self.env(), capture_output=True, text=True, cwd="/")
+    def build(self, vars: dict, full: bool = False) -> subprocess.CompletedProcess:
+        command = ([sys.executable, "-m", "member_analytics.cli", "build", "--vars", json.dumps(vars)] if full
+                   else self.command(vars))
+        return subprocess.run(command, env=self.env(), capture_output=True, text=True, cwd="/")
 
     def last_report(self) -> dict:
         return json.loads((self.reports / "build" / "last_build.json").read_text())
@@ -49,7 +51,7 @@ class WapHome(DbtProject):
     def max_rejected_share(self) -> float:
         with duckdb.connect(str(self.warehouse), read_only=True) as connection:
             thresholds = connection.execute("select thresholds_json from marts.rpt_build_metadata").fetchone()[0]
-        return float(json.loads(thresholds)["member_analytics__validation__max_rejected_share"])
+        return float(json.loads(thresholds)["member_analytics__quality__max_rejected_share"])
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,7 @@ def test_a_build_that_fails_a_test_is_not_published(published, tiny_build, recor
     before = file_sha256(published.warehouse)
     # The sample plants bad rows in every table; allowing 1% rejected rows fails
     # the data test assert_rejected_share_within_bound after the marts were rebuilt.
-    result = published.build({**build_vars(truth), "member_analytics__validation__max_rejected_share": 0.01})
+    result = published.build({**build_vars(truth), "member_analytics__quality__max_rejected_share": 0.01})
     assert result.returncode == 1, result.stdout[-3000:]
     report = published.last_report()
     assert report["outcome"] == "not published: dbt build failed"
@@ -122,12 +124,19 @@ def test_a_reader_holding_the_published_file_does_not_block_the_next_build(publi
             "print(connection.execute(query).fetchone()[0], flush=True)\n")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        share = "member_analytics__validation__max_rejected_share"
+        share = "member_analytics__quality__max_rejected_share"
         assert json.loads(reader.stdout.readline())[share] in (0.2, "0.2")
-        # a build with another (recorded) threshold: rpt_build_metadata changes
-        result = published.build({**build_vars(truth), share: 0.3})
+        # the whole write-audit-publish flow (every model and test, both Great Expectations
+        # suites) with another recorded threshold: rpt_build_metadata changes
+        result = published.build({**build_vars(truth), share: 0.3}, full=True)
         assert result.returncode == 0, result.stdout[-3000:]
-        assert published.last_report()["outcome"] == "published"
+        report = published.last_report()
+        assert report["outcome"] == "published"
+        assert [step["name"] for step in report["steps"] if step["ok"]] == [
+            "copy the published warehouse to the working copy", "profile the raw input (dbt build tag:quality_raw)",
+            "audit the raw input (Great Expectations)", "build and test every model (dbt build)",
+            "audit the marts (Great Expectations)", "publish (atomic rename over the published file)"]
+        assert (published.reports / "data_docs" / "index.html").exists()
         # the reader still reads the version it opened; a new connection sees the new one
         reader.stdin.write("\n")
         reader.stdin.flush()
@@ -137,6 +146,18 @@ def test_a_reader_holding_the_published_file_does_not_block_the_next_build(publi
         reader.kill()
         reader.wait()
     assert not (published.warehouse.parent / ".wap" / published.warehouse.name).exists()
+
+
+def test_a_raw_input_failing_its_checks_is_not_published(published, tiny_build):
+    _, truth = tiny_build
+    before = file_sha256(published.warehouse)
+    result = published.build({**build_vars(truth), "member_analytics__quality__min_orders_per_shop": 10 ** 9},
+                             full=True)
+    assert result.returncode == 1, result.stdout[-3000:]
+    report = published.last_report()
+    assert report["outcome"] == "not published: the raw input failed its checks"
+    assert any("member_analytics__quality__min_orders_per_shop" in line for line in report["steps"][-1]["detail"])
+    assert file_sha256(published.warehouse) == before
 
 
 def test_two_builds_of_one_warehouse_do_not_run_at_once(published, tiny_build):

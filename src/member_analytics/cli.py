@@ -135,6 +135,12 @@ def _contracts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warehouse_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--warehouse", help="the published DuckDB file (default: $MEMBER_ANALYTICS_DUCKDB_PATH)",
+        default=os.environ.get("MEMBER_ANALYTICS_DUCKDB_PATH", "warehouse/member_analytics.duckdb"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="member-analytics", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -156,10 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     build.set_defaults(handler=_build)
 
     summary = commands.add_parser("summary", help="print what the last build produced")
-    summary.add_argument(
-        "--warehouse",
-        default=os.environ.get("MEMBER_ANALYTICS_DUCKDB_PATH", "warehouse/member_analytics.duckdb"),
-    )
+    _warehouse_argument(summary)
     summary.set_defaults(handler=_summary)
 
     benchmark = commands.add_parser(
@@ -176,10 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     benchmark.set_defaults(handler=_benchmark)
 
     contacts = commands.add_parser("export-contacts", help="write today's contact list per shop (CSV)")
-    contacts.add_argument(
-        "--warehouse",
-        default=os.environ.get("MEMBER_ANALYTICS_DUCKDB_PATH", "warehouse/member_analytics.duckdb"),
-    )
+    _warehouse_argument(contacts)
     contacts.add_argument(
         "--out",
         default=str(Path(os.environ.get("MEMBER_ANALYTICS_HOME", ".")) / "exports" / "contacts"),
@@ -188,10 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     contacts.set_defaults(handler=_export_contacts)
 
     bundle = commands.add_parser("export-bundle", help="write a BI bundle of the public marts (no personal data)")
-    bundle.add_argument(
-        "--warehouse",
-        default=os.environ.get("MEMBER_ANALYTICS_DUCKDB_PATH", "warehouse/member_analytics.duckdb"),
-    )
+    _warehouse_argument(bundle)
     bundle.add_argument(
         "--out",
         default=str(Path(os.environ.get("MEMBER_ANALYTICS_HOME", ".")) / "exports" / "bundles"),
