@@ -13,7 +13,7 @@
 
     {% set raw_path = member_analytics.validated_path(var('raw_data_path', ''), 'raw_data_path') %}
     {% do member_analytics.validated_roles(var('member_analytics__bi_reader_roles')) %}
-    {% do member_analytics.validated_number('member_analytics__validation__max_rejected_share') %}
+    {% do member_analytics.validated_number('member_analytics__quality__max_rejected_share') %}
     {% set raw_schema = member_analytics.validated_identifier(var('raw_schema', ''), 'raw_schema') %}
     {% set landing = member_analytics.landing_schema() %}
     {% if raw_path and raw_schema %}
