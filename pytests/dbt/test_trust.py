@@ -112,16 +112,17 @@ def untagged_personal_data(connection, public: dict, personal: dict[str, set[str
         for column, data_type in contract["columns"].items():
             if column in contract["personal_data_columns"]:
                 continue
+            if data_type == "string":
+                values = {row[0] for row in connection.execute(
+                    f'select distinct "{column}" from marts."{mart}" where "{column}" is not null').fetchall()}
+                if values & hashes or values & clear:
+                    found.append(f"{mart}.{column} (by value)")
+                    continue
             # by name: values that can hold a phone, nickname or (part of) a birth date;
             # flags and aggregate shares (boolean, double) cannot
             if (any(word in column for word in ("phone", "nickname", "birth"))
                     and data_type in ("string", "int", "bigint", "date", "timestamp")):
                 found.append(f"{mart}.{column} (by name)")
-            elif data_type == "string":
-                values = {row[0] for row in connection.execute(
-                    f'select distinct "{column}" from marts."{mart}" where "{column}" is not null').fetchall()}
-                if values & hashes or values & clear:
-                    found.append(f"{mart}.{column} (by value)")
     return found
 
 
