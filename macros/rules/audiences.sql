@@ -132,3 +132,12 @@
         case when {{ expression }} = 1 then ' {{ singular }}' else ' {{ plural }}' end
     )
 {%- endmacro %}
+
+
+{#- Who receives greetings (holiday greetings, the care calendar's holidays):
+    registered members, and buyers whose last valid purchase is at most
+    greeting_max_recency_days old (docs/decisions/0060). -#}
+{% macro receives_greetings(relation) -%}
+    ({{ relation }}.is_registered_member
+    or {{ relation }}.recency_days <= {{ member_analytics.audience_var('greeting_max_recency_days') }})
+{%- endmacro %}

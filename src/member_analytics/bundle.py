@@ -25,10 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from member_analytics.contacts import SAFE_SHOP
 from member_analytics.contracts import committed_contracts
-
-SAFE_SHOP = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 class BundleError(ValueError):
@@ -53,14 +51,17 @@ def warehouse_shops(warehouse: Path) -> list[str]:
 def export_bundle(warehouse: Path, out: Path, shops: list[str] | None = None, name: str | None = None,
                   dashboard: bool = True) -> Path:
     """Write the bundle folder out/<name> and return its path."""
-    if not warehouse.exists():
-        raise BundleError(f"no warehouse at {warehouse}: run the build first (bin/run)")
     for shop in shops or []:
         if not SAFE_SHOP.match(shop):
             raise BundleError(f"shop id {shop!r} is not a valid shop id (letters, digits, _ . -)")
     name = name or ("all_shops" if not shops else shops[0] if len(shops) == 1 else "shops_" + "_".join(sorted(shops)))
-    if not SAFE_NAME.match(name) or len(name) > 128:
+    if not SAFE_SHOP.match(name):
         raise BundleError(f"bundle name {name!r} cannot be a folder name")
+    known = warehouse_shops(warehouse)
+    wanted = sorted(set(shops)) if shops else known
+    unknown = sorted(set(wanted) - set(known))
+    if unknown:
+        raise BundleError(f"unknown shop(s) {', '.join(unknown)}; the warehouse has {', '.join(known)}")
     contracts = committed_contracts()
     if not contracts:
         raise BundleError("contracts/public_marts.json is missing: the bundle does not know the public marts")
@@ -70,7 +71,7 @@ def export_bundle(warehouse: Path, out: Path, shops: list[str] | None = None, na
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "parquet").mkdir(parents=True)
     try:
-        _write(warehouse, staging, shops, contracts, dashboard)
+        _write(warehouse, staging, wanted, contracts, dashboard)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -85,18 +86,11 @@ def export_bundle(warehouse: Path, out: Path, shops: list[str] | None = None, na
     return final
 
 
-def _write(warehouse: Path, staging: Path, shops: list[str] | None, contracts: dict, dashboard: bool) -> None:
+def _write(warehouse: Path, staging: Path, wanted: list[str], contracts: dict, dashboard: bool) -> None:
     bundle_db = staging / "member_analytics.duckdb"
-    contents = {"shops": None, "marts": {}, "left_out": {}}
+    contents = {"shops": wanted, "marts": {}, "left_out": {}}
     with duckdb.connect(str(bundle_db)) as connection:
         connection.execute("attach ? as published (read_only)", [str(warehouse)])
-        known = [row[0] for row in connection.execute(
-            "select distinct shop_id from published.marts.dim_members order by shop_id").fetchall()]
-        wanted = sorted(set(shops)) if shops else known
-        unknown = sorted(set(wanted) - set(known))
-        if unknown:
-            raise BundleError(f"unknown shop(s) {', '.join(unknown)}; the warehouse has {', '.join(known)}")
-        contents["shops"] = wanted
         connection.execute("create temp table bundle_shops (shop_id varchar)")
         connection.executemany("insert into bundle_shops values (?)", [[shop] for shop in wanted])
         connection.execute("create schema marts")

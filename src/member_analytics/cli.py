@@ -135,6 +135,12 @@ def _contracts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _out_argument(parser: argparse.ArgumentParser, *default: str, help: str) -> None:
+    """--out: a folder, by default under the project home (e.g. exports/contacts)."""
+    parser.add_argument("--out", default=str(Path(os.environ.get("MEMBER_ANALYTICS_HOME", ".")).joinpath(*default)),
+                        help=f"{help} (default: {'/'.join(default)})")
+
+
 def _warehouse_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--warehouse", help="the published DuckDB file (default: $MEMBER_ANALYTICS_DUCKDB_PATH)",
@@ -169,10 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark", help="time generation, a full build and the floors per scale (docs/benchmark.md)")
     benchmark.add_argument("--scales", default="small,medium,large",
                            help="comma-separated scales, run smallest first (default: small,medium,large)")
-    benchmark.add_argument(
-        "--out",
-        default=str(Path(os.environ.get("MEMBER_ANALYTICS_HOME", ".")) / "reports" / "benchmark"),
-        help="folder for benchmark.md, benchmark.json and each scale's data (default: reports/benchmark)")
+    _out_argument(benchmark, "reports", "benchmark", help="folder for benchmark.md, benchmark.json and each scale's data")
     benchmark.add_argument("--seed", type=int, default=42)
     benchmark.add_argument("--keep-data", action="store_true",
                            help="keep each scale's raw files and warehouse (large: ~4 GB)")
@@ -180,19 +183,13 @@ def main(argv: list[str] | None = None) -> int:
 
     contacts = commands.add_parser("export-contacts", help="write today's contact list per shop (CSV)")
     _warehouse_argument(contacts)
-    contacts.add_argument(
-        "--out",
-        default=str(Path(os.environ.get("MEMBER_ANALYTICS_HOME", ".")) / "exports" / "contacts"),
-        help="folder for <shop_id>.csv (default: exports/contacts)")
+    _out_argument(contacts, "exports", "contacts", help="folder for <shop_id>.csv")
     contacts.add_argument("--shop", action="append", help="a shop to export (repeat; default: all shops)")
     contacts.set_defaults(handler=_export_contacts)
 
     bundle = commands.add_parser("export-bundle", help="write a BI bundle of the public marts (no personal data)")
     _warehouse_argument(bundle)
-    bundle.add_argument(
-        "--out",
-        default=str(Path(os.environ.get("MEMBER_ANALYTICS_HOME", ".")) / "exports" / "bundles"),
-        help="folder for the bundle folders (default: exports/bundles)")
+    _out_argument(bundle, "exports", "bundles", help="folder for the bundle folders")
     bundle.add_argument("--shop", action="append",
                         help="a shop (repeat, or comma-separated; default: all shops, the head-office bundle)")
     bundle.add_argument("--name", help="bundle folder name (default: all_shops, or the shop id)")

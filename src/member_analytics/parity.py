@@ -14,7 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
-import yaml
+
+from member_analytics.contracts import current_contracts
 
 ROOT = Path(__file__).resolve().parents[2]
 # Only final ratios are doubles; they may differ in the last bits between engines.
@@ -32,19 +33,11 @@ class Mart:
 
 def public_marts(project_root: Path = ROOT) -> list[Mart]:
     """Every contracted mart under models/marts, with its key and columns."""
-    marts = []
-    for path in sorted((project_root / "models" / "marts").rglob("*.yml")):
-        for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
-            if not model.get("config", {}).get("contract", {}).get("enforced"):
-                continue
-            key = ()
-            for test in model.get("data_tests", []):
-                if isinstance(test, dict) and "unique_combination_of_columns" in test:
-                    key = tuple(test["unique_combination_of_columns"]["arguments"]["combination_of_columns"])
-            columns = tuple(column["name"] for column in model["columns"])
-            doubles = tuple(column["name"] for column in model["columns"] if column.get("data_type") == "double")
-            marts.append(Mart(model["name"], "marts", key or columns[:1], columns, doubles))
-    return marts
+    return [
+        Mart(name, "marts", tuple(contract["key"]) or tuple(contract["columns"])[:1], tuple(contract["columns"]),
+             tuple(column for column, data_type in contract["columns"].items() if data_type == "double"))
+        for name, contract in current_contracts(project_root).items()
+    ]
 
 
 def _normalise(value):

@@ -139,6 +139,11 @@ def _dbt_failures(target_path: Path) -> list[str]:
     return failures
 
 
+def _check_detail(result) -> list[str]:
+    """A Great Expectations result in words: each failed expectation, then where the Data Docs are."""
+    return [str(failure) for failure in result.failures] + [f"Data Docs: {result.docs_index}"]
+
+
 def _dbt(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     dbt = Path(sys.executable).parent / "dbt"
     return subprocess.run([str(dbt), *args], env=env)
@@ -203,7 +208,7 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
             started = time.perf_counter()
             result = checks.run_raw_checks(working, previous, reports / "data_docs")
             if not step("audit the raw input (Great Expectations)", started, result.success,
-                        [str(failure) for failure in result.failures] + [f"Data Docs: {result.docs_index}"]):
+                        _check_detail(result)):
                 return finish("not published: the raw input failed its checks")
 
         started = time.perf_counter()
@@ -223,7 +228,7 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
             started = time.perf_counter()
             result = checks.run_mart_checks(working, reports / "data_docs")
             if not step("audit the marts (Great Expectations)", started, result.success,
-                        [str(failure) for failure in result.failures] + [f"Data Docs: {result.docs_index}"]):
+                        _check_detail(result)):
                 return finish("not published: the marts failed their checks")
 
         # publish: the working copy becomes the published file in one rename

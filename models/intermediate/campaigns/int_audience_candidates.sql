@@ -8,7 +8,6 @@
 {%- set lapse_days = member_analytics.audience_var('lapse_warning_days') %}
 {%- set birthday_days = member_analytics.audience_var('birthday_lead_days') %}
 {%- set holiday_days = member_analytics.audience_var('holiday_lead_days') %}
-{%- set greeting_days = member_analytics.audience_var('greeting_max_recency_days') %}
 with
 
 facts as (
@@ -361,7 +360,7 @@ holidays_ahead as (
         on
             described.evaluation_date <= holidays.holiday_date
             and holidays.holiday_date <= {{ member_analytics.add_days('described.evaluation_date', holiday_days) }}
-    where described.is_registered_member or described.recency_days <= {{ greeting_days }}
+    where {{ member_analytics.receives_greetings('described') }}
 ),
 
 holiday_greeting as (

@@ -5,7 +5,6 @@
 -- day, from the first year on) and holidays (seed holidays) for registered
 -- members and recent buyers (docs/decisions/0060).
 {%- set horizon_days = member_analytics.audience_var('care_calendar_days') %}
-{%- set greeting_days = member_analytics.audience_var('greeting_max_recency_days') %}
 with
 
 facts as (
@@ -77,7 +76,7 @@ holiday_dates as (
         on
             facts.as_of_date <= holidays.holiday_date
             and holidays.holiday_date <= {{ member_analytics.add_days('facts.as_of_date', horizon_days) }}
-    where facts.is_registered_member or facts.recency_days <= {{ greeting_days }}
+    where {{ member_analytics.receives_greetings('facts') }}
 ),
 
 all_dates as (

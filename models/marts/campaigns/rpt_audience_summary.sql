@@ -75,34 +75,22 @@ day_before_counts as (
     group by shop_id, audience
 ),
 
-entered as (
+-- members who entered (in today, not the day before) and left (the reverse):
+-- one pass over both days
+moves as (
     select
-        today.shop_id,
-        today.audience,
-        count(*) as members
+        coalesce(today.shop_id, day_before.shop_id) as shop_id,
+        coalesce(today.audience, day_before.audience) as audience,
+        sum(case when day_before.member_id is null then 1 else 0 end) as members_entered,
+        sum(case when today.member_id is null then 1 else 0 end) as members_left
     from today
-    left join day_before
+    full outer join day_before
         on
             today.shop_id = day_before.shop_id
             and today.member_id = day_before.member_id
             and today.audience = day_before.audience
-    where day_before.member_id is null
-    group by today.shop_id, today.audience
-),
-
-left_audience as (
-    select
-        day_before.shop_id,
-        day_before.audience,
-        count(*) as members
-    from day_before
-    left join today
-        on
-            day_before.shop_id = today.shop_id
-            and day_before.member_id = today.member_id
-            and day_before.audience = today.audience
-    where today.member_id is null
-    group by day_before.shop_id, day_before.audience
+    where today.member_id is null or day_before.member_id is null
+    group by coalesce(today.shop_id, day_before.shop_id), coalesce(today.audience, day_before.audience)
 ),
 
 final as (
@@ -125,8 +113,8 @@ final as (
         cast(coalesce(day_before_counts.members, 0) as int) as members_day_before,
         cast(coalesce(day_before_counts.reachable_members, 0) as int) as reachable_members_day_before,
         cast(coalesce(today_counts.members, 0) - coalesce(day_before_counts.members, 0) as int) as members_change,
-        cast(coalesce(entered.members, 0) as int) as members_entered,
-        cast(coalesce(left_audience.members, 0) as int) as members_left
+        cast(coalesce(moves.members_entered, 0) as int) as members_entered,
+        cast(coalesce(moves.members_left, 0) as int) as members_left
     from shop_audiences
     cross join as_of
     left join today_counts
@@ -137,14 +125,10 @@ final as (
         on
             shop_audiences.shop_id = day_before_counts.shop_id
             and shop_audiences.audience = day_before_counts.audience
-    left join entered
+    left join moves
         on
-            shop_audiences.shop_id = entered.shop_id
-            and shop_audiences.audience = entered.audience
-    left join left_audience
-        on
-            shop_audiences.shop_id = left_audience.shop_id
-            and shop_audiences.audience = left_audience.audience
+            shop_audiences.shop_id = moves.shop_id
+            and shop_audiences.audience = moves.audience
 )
 
 select * from final
