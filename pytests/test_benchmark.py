@@ -184,9 +184,10 @@ def test_markdown_report_renders(summary):
     assert "memory_limit = 8GB" in text
     assert "TODO (issue 12)" in text
     assert "**Failed nodes:** test.member_analytics.unique_fct_orders_order_id.559994cd1c" in text
-    assert ("| rfm (pandas) | ran in 38.0 s (reading and checks 20.0 s) | 900.00 MB | fct_member_rfm | 3.00 s "
-            "| 12.7× faster | 19.0 s | 2.0× faster |") in text
-    assert "| pairs (mlxtend) | out of memory at 8.00 GB | 8.10 GB | fct_product_pairs | 5.00 s | – |" in text
+    assert ("| rfm (pandas) | ran in 38.0 s (reading and checks 20.0 s) | 900.00 MB | fct_member_rfm | 19.0 s "
+            "| 2.0× faster | 18.0 s | 3.00 s | 6.0× faster |") in text
+    assert ("| pairs (mlxtend) | out of memory at 8.00 GB | 8.10 GB | fct_product_pairs | 27.5 s | – | – "
+            "| 5.00 s | – |") in text
     assert "| rfm | buyers | 19,000 | 19,004 |" in text
     assert "| rfm | members with equal frequency and monetary | 18,990 | (both) |" in text
 
@@ -486,24 +487,28 @@ def test_capped_process_outcomes(tmp_path, code, timeout, status, message):
 
 
 def test_project_faster_than_each_peer(summary):
-    runs = [{"peer": "rfm", "mart": "fct_member_rfm", "seconds": 38.0},
-            {"peer": "cohorts", "mart": "rpt_cohort_retention", "seconds": 0.5},
-            {"peer": "pairs", "mart": "fct_product_pairs", "seconds": 55.0}]
+    runs = [{"peer": "rfm", "mart": "fct_member_rfm", "seconds": 38.0, "read_seconds": 29.0},
+            {"peer": "cohorts", "mart": "rpt_cohort_retention", "seconds": 0.5, "read_seconds": 0.2},
+            {"peer": "pairs", "mart": "fct_product_pairs", "seconds": 55.0, "read_seconds": 35.0}]
     parents = {name: parents for name, (_s, _path, parents) in MODELS.items()}
     compared = benchmark.compare_peers(runs, summary["model_seconds"], parents, 50.0)
     rows = {row["peer"]: row for row in compared["runs"]}
-    # rfm: own 3 s, with fct_orders 6 and stg_shop__orders 10: 19 s
-    assert rows["rfm"]["faster_than_own"] == pytest.approx(38 / 3)
-    assert rows["rfm"]["faster_with_upstream"] == pytest.approx(2.0)
-    # cohorts: own 1 s (the peer is faster), with upstream 17 s
-    assert rows["cohorts"]["faster_than_own"] == pytest.approx(0.5)
+    # rfm from raw: fct_member_rfm 3 s + fct_orders 6 + stg_shop__orders 10 = 19 s; compute step 38 - 29 = 9 s vs 3 s
+    assert rows["rfm"]["faster_with_upstream"] == pytest.approx(38 / 19)
+    assert rows["rfm"]["peer_compute_seconds"] == pytest.approx(9.0)
+    assert rows["rfm"]["faster_compute_step"] == pytest.approx(3.0)
+    # cohorts: with upstream 1 + 6 + 10 = 17 s; compute step 0.3 s vs 1 s (the peer is faster)
     assert rows["cohorts"]["faster_with_upstream"] == pytest.approx(0.5 / 17)
+    assert rows["cohorts"]["faster_compute_step"] == pytest.approx(0.3)
     assert rows["pairs"]["mart_lineage_seconds"] == pytest.approx(27.5)
+    assert rows["pairs"]["faster_compute_step"] == pytest.approx(20 / 5)
     # together: 93.5 s of peers; the three marts and their upstream once:
     # 3 + 1 + 5 + fct_orders 6 + stg 10 + basket items 2 + order items 4 + dim_products 0.5 = 31.5 s
     assert compared["together"]["marts_with_upstream_seconds"] == pytest.approx(31.5)
     assert compared["together"]["faster_with_upstream"] == pytest.approx(93.5 / 31.5)
     assert compared["together"]["faster_than_build"] == pytest.approx(93.5 / 50)
     assert benchmark._faster(38 / 3) == "12.7× faster" and benchmark._faster(0.5) == "2.0× slower"
-    failed = benchmark.compare_peers([dict(runs[0], seconds=None)], summary["model_seconds"], parents, 50.0)
-    assert failed["runs"][0]["faster_than_own"] is None and failed["together"]["peer_seconds"] is None
+    failed = benchmark.compare_peers([dict(runs[0], seconds=None, read_seconds=None)], summary["model_seconds"],
+                                     parents, 50.0)
+    assert failed["runs"][0]["faster_with_upstream"] is None and failed["runs"][0]["faster_compute_step"] is None
+    assert failed["together"]["peer_seconds"] is None

@@ -534,18 +534,20 @@ def run_peers(folder: ScaleFolder, as_of_date: str, options: PeerOptions) -> lis
 
 def compare_peers(runs: list[dict], model_seconds: dict[str, float], parents: dict[str, list[str]],
                   build_wall_seconds: float | None) -> dict:
-    """How many times faster the project is than each peer that ran: the peer's
-    time over its mart's own time and over the mart with everything upstream
-    (the peer starts from the raw files too); and all peers together over the
-    three marts with their upstream models counted once, and over the build."""
+    """How many times faster the project is than each peer that ran: from the
+    raw files, the peer's time over the mart with every model upstream of it;
+    the compute step, the peer's time after reading and checking the files
+    over the mart's own time (its inputs already built). And all peers together
+    over the three marts with their upstream models counted once, and over the build."""
     rows = []
     for run in runs:
         mart = run["mart"]
         own = model_seconds.get(mart)
         lineage = lineage_seconds(mart, model_seconds, parents) if own is not None and parents else None
+        compute = None if run.get("read_seconds") is None else run["seconds"] - run["read_seconds"]
         rows.append({**run, "mart_seconds": own, "mart_lineage_seconds": lineage,
-                     "faster_than_own": _ratio(run["seconds"], own),
-                     "faster_with_upstream": _ratio(run["seconds"], lineage)})
+                     "faster_with_upstream": _ratio(run["seconds"], lineage),
+                     "peer_compute_seconds": compute, "faster_compute_step": _ratio(compute, own)})
     marts = [run["mart"] for run in runs if run["mart"] in model_seconds]
     together = set(marts).union(*(_ancestors(mart, parents) for mart in marts))
     ran = all(run["seconds"] is not None for run in runs) and len(marts) == len(runs)
@@ -808,15 +810,16 @@ def _peer_section(scale: dict) -> list[str]:
     load = peers.get("load_average_at_start")
     lines = ["Peers: what users would run instead, each in its own Python process after the build and the "
              "floors, from reading the raw files to its answer written to Parquet (one run"
-             + (f"; load average {load[0]:.1f} when they started" if load else "") + "). *Project* is the "
-             "peer's time over the mart's: its own time, and with every model upstream of it (what the peer "
-             "does from the raw files):", ""]
-    lines += _table(["peer", "outcome", "peak memory", "mart", "mart own time", "project (own)",
-                     "mart with upstream", "project (with upstream)"],
+             + (f"; load average {load[0]:.1f} when they started" if load else "") + "). *Project from raw* is "
+             "the peer's time over the mart's with every model upstream of it (both start from the raw files); "
+             "*compute step* is the peer's time after reading and checking the files over the mart's own time "
+             "(its inputs already built):", ""]
+    lines += _table(["peer", "outcome", "peak memory", "mart", "mart with upstream", "project from raw",
+                     "peer after reading", "mart own time", "compute step"],
                     [[f"{row['peer']} ({PEER_TOOLS[row['peer']]})", _peer_outcome(row),
-                      _bytes(row["peak_rss_bytes"]), row["mart"], _seconds(row["mart_seconds"]),
-                      _faster(row["faster_than_own"]), _seconds(row["mart_lineage_seconds"]),
-                      _faster(row["faster_with_upstream"])] for row in peers["runs"]])
+                      _bytes(row["peak_rss_bytes"]), row["mart"], _seconds(row["mart_lineage_seconds"]),
+                      _faster(row["faster_with_upstream"]), _seconds(row["peer_compute_seconds"]),
+                      _seconds(row["mart_seconds"]), _faster(row["faster_compute_step"])] for row in peers["runs"]])
     together = peers["together"]
     if together["peer_seconds"] is not None:
         lines += [f"The three peers together: {_seconds(together['peer_seconds'])}; the three marts with "
