@@ -791,7 +791,8 @@ def _peer_outcome(run: dict) -> str:
         reading = f" (reading and checks {_seconds(run['read_seconds'])})" if run.get("read_seconds") else ""
         return f"ran in {_seconds(run['seconds'])}{reading}"
     if run["status"] == "out_of_memory":
-        return f"out of memory at {_bytes(run['memory_cap_bytes'])}"
+        after = f" after {_seconds(run['wall_seconds'])}" if run.get("wall_seconds") else ""
+        return f"out of memory at {_bytes(run['memory_cap_bytes'])}{after}"
     if run["status"] == "timeout":
         return f"did not finish in {run['timeout_seconds']:,.0f} s"
     return f"failed (exit {run['returncode']}): {run['message']}"
