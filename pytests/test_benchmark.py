@@ -2,21 +2,26 @@
 
 The report assembly is checked on a hand-made run_results dict whose expected
 figures are worked out by hand below; the two floor queries are checked on
-the tiny sample against a plain-Python recount of the same raw Parquet files.
+the tiny sample against a plain-Python recount of the same raw Parquet files;
+the peers (pandas RFM and cohorts, mlxtend pairs) on a handmade shop of three
+members whose answers are worked out by hand, and their process caps on
+one-line Python programs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import sys
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
-from member_analytics import benchmark
+from member_analytics import benchmark, peers
 
 AS_OF = "2026-11-18"
 
@@ -161,6 +166,14 @@ def test_markdown_report_renders(summary):
                                  "pairs": {"mart_rows": 5_000, "also_in_floor": 5_000, "equal_n_ab": 4_990}},
              "build_summary": summary}
     scale["targets"] = benchmark.targets(scale)
+    scale["peers"] = benchmark.compare_peers(
+        [{"peer": "rfm", "mart": "fct_member_rfm", "status": "ok", "seconds": 38.0, "read_seconds": 20.0,
+          "peak_rss_bytes": 900_000_000},
+         {"peer": "pairs", "mart": "fct_product_pairs", "status": "out_of_memory", "seconds": None,
+          "peak_rss_bytes": 8_100_000_000, "memory_cap_bytes": 8_000_000_000, "wall_seconds": 95.0}],
+        summary["model_seconds"], {name: parents for name, (_s, _path, parents) in MODELS.items()}, 50.0)
+    scale["peer_agreement"] = {"rfm": {"buyers": {"mart": 19_000, "peer": 19_004},
+                                       "members with equal frequency and monetary": {"both": 18_990}}}
     report = {"command": "member-analytics benchmark --scales small", "started_at": "2026-11-23T08:00:00",
               "seed": 42, "dbt_version": "1.11.16", "machine": benchmark.machine_facts(),
               "duckdb_settings": {"memory_limit": "8GB", "temp_directory": "/x"}, "scales": [scale],
@@ -171,6 +184,12 @@ def test_markdown_report_renders(summary):
     assert "memory_limit = 8GB" in text
     assert "TODO (issue 12)" in text
     assert "**Failed nodes:** test.member_analytics.unique_fct_orders_order_id.559994cd1c" in text
+    assert ("| rfm (pandas) | ran in 38.0 s (reading and checks 20.0 s) | 900.00 MB | fct_member_rfm | 19.0 s "
+            "| 2.0× faster | 18.0 s | 3.00 s | 6.0× faster |") in text
+    assert ("| pairs (mlxtend) | out of memory at 8.00 GB after 95.0 s | 8.10 GB | fct_product_pairs | 27.5 s | – | – "
+            "| 5.00 s | – |") in text
+    assert "| rfm | buyers | 19,000 | 19,004 |" in text
+    assert "| rfm | members with equal frequency and monetary | 18,990 | (both) |" in text
 
 
 def test_profile_settings_render_env_vars(tmp_path):
@@ -295,3 +314,201 @@ def test_pairs_floor_matches_an_itertools_count(floors, purchases):
         assert (n_a, n_b, baskets_n) == (n_item[(shop, a)], n_item[(shop, b)], n[shop])
         assert support == pytest.approx(count / baskets_n)
         assert lift == pytest.approx(count * baskets_n / (n_a * n_b))
+
+
+# ----------------------------------------------------------------------------- the peers
+
+PEER_AS_OF = "2026-03-15"
+ORDER_COLUMNS = ["shop_id", "order_id", "member_id", "ordered_at", "status", "paid_amount", "refunded_amount",
+                 "refunded_at", "discount_amount", "channel", "updated_at"]
+# As of 2026-03-15. Shop s1: m1 buys o1 (100.00) and o2 (50.50, 20.00 refunded on 03-05: net 30.50);
+# m2's o3 is refunded in full (not a purchase) and o4's refund is dated after as_of_date (net 40.00);
+# m3's o5 is cancelled, o6 is free (0.00: a purchase) in its later version. Left out: o7 (1970:
+# before the earliest valid date), o8 (paid "12,50" does not parse), o9 (after as_of_date), the
+# exact copy of o1 and the older version of o6. Shop s2 has its own m1 (keys include shop_id).
+ORDERS = [
+    ("s1", "o1", "m1", "2026-01-10 09:00:00", "completed", "100.00", None, None, "0.00", "app", "2026-01-12 10:00:00"),
+    ("s1", "o1", "m1", "2026-01-10 09:00:00", "completed", "100.00", None, None, "0.00", "app", "2026-01-12 10:00:00"),
+    ("s1", "o2", "m1", "2026-03-01T10:00:00", " COMPLETED ", "50.50", "20.00", "2026-03-05 08:00:00", "0.00", "app",
+     "2026-03-05 08:00:00"),
+    ("s1", "o3", "m2", "2026-01-20 11:00:00", "refunded", "80.00", None, "2026-02-01 09:00:00", "0.00", "pc", None),
+    ("s1", "o4", "m2", "2026-02-10 12:00:00", "shipped", "40.00", "40.00", "2026-04-01 09:00:00", "0.00", "pc", None),
+    ("s1", "o5", "m3", "2026-02-28 13:00:00", "cancelled", "30.00", None, None, "0.00", "app", None),
+    ("s1", "o6", "m3", "2026-03-10 14:00:00", "created", "0.00", None, None, "0.00", "app", "2026-03-10 14:00:00"),
+    ("s1", "o6", "m3", "2026-03-10 14:00:00", "paid", "0.00", None, None, "0.00", "app", "2026-03-11 09:00:00"),
+    ("s1", "o7", "m1", "1970-01-01 00:00:00", "completed", "10.00", None, None, "0.00", "app", None),
+    ("s1", "o8", "m2", "2026-03-02 10:00:00", "completed", "12,50", None, None, "0.00", "app", None),
+    ("s1", "o9", "m1", "2026-03-20 10:00:00", "completed", "70.00", None, None, "0.00", "app", None),
+    ("s2", "o1", "m1", "2026-03-14 10:00:00", "completed", "10.00", None, None, "0.00", "app", None),
+]
+# Baskets of the valid orders: o1 {A, B, C}, o2 {A, B} (B on two lines), o4 {A, B}, o6 {C} (its D line has
+# quantity 0: rejected). o3 and o5 are not purchases. N = 4; n_A = n_B = 3, n_C = 2; n_AB = 3, n_AC = n_BC = 1.
+ITEMS = [("s1", "o1", "A", "1", "10.00", None), ("s1", "o1", "B", "1", "10.00", None),
+         ("s1", "o1", "C", "2", "40.00", "80.00"), ("s1", "o2", "A", "1", "10.00", None),
+         ("s1", "o2", "B", "1", "10.00", None), ("s1", "o2", "B", "2", "10.00", None),
+         ("s1", "o4", "A", "1", "20.00", None), ("s1", "o4", "B", "1", "20.00", None),
+         ("s1", "o6", "C", "1", "0.00", None), ("s1", "o6", "D", "0", "5.00", None),
+         ("s1", "o3", "A", "1", "40.00", None), ("s1", "o3", "B", "1", "40.00", None),
+         ("s1", "o5", "A", "1", "30.00", None), ("s1", "o5", "C", "1", "0.00", None),
+         ("s2", "o1", "X", "1", "10.00", None)]
+
+
+@pytest.fixture(scope="module")
+def handmade(tmp_path_factory) -> Path:
+    raw = tmp_path_factory.mktemp("peers_raw")
+    pd.DataFrame(ORDERS, columns=ORDER_COLUMNS).to_parquet(raw / "orders.parquet", index=False)
+    pd.DataFrame(ITEMS, columns=["shop_id", "order_id", "product_id", "quantity", "unit_price", "line_amount"]
+                 ).to_parquet(raw / "order_items.parquet", index=False)
+    return raw
+
+
+def _by_key(frame: pd.DataFrame, key: list[str], columns: list[str]) -> dict:
+    return {tuple(row[:len(key)]): tuple(row[len(key):]) for row in frame[key + columns].itertuples(index=False)}
+
+
+def test_rfm_peer_on_a_handmade_shop(handmade):
+    got = _by_key(peers.compute("rfm", handmade, PEER_AS_OF), ["shop_id", "member_id"],
+                  ["frequency", "monetary_cents", "recency_days", "r_score", "f_score", "m_score"])
+    # n = 3 in s1: rank 1, 2, 3 score 1 + 5 * (rank - 1) // 3 = 1, 2, 4. Recency ranks more days first
+    # (m2 33, m1 14, m3 5); frequency ties m2 and m3 at rank 1; monetary m3 0 < m2 40.00 < m1 130.50.
+    assert got == {("s1", "m1"): (2, 13_050, 14, 2, 4, 4),
+                   ("s1", "m2"): (1, 4_000, 33, 1, 1, 2),
+                   ("s1", "m3"): (1, 0, 5, 4, 1, 1),
+                   ("s2", "m1"): (1, 1_000, 1, 1, 1, 1)}
+
+
+def test_rfm_peer_scores_ties_as_decision_0010():
+    # frequencies {1 x7, 2 x2, 5 x1} score 1, 4, 5 (ranks 1, 8, 10 of 10)
+    frequencies = [1] * 7 + [2] * 2 + [5]
+    valid = pd.DataFrame([{"shop_id": "s", "member_id": f"m{number}", "order_id": f"o{number}-{order}",
+                           "ordered_date": pd.Timestamp("2026-03-01"), "net_cents": 100}
+                          for number, frequency in enumerate(frequencies) for order in range(frequency)])
+    scored = peers.rfm(valid, PEER_AS_OF)
+    assert dict(zip(scored["frequency"], scored["f_score"], strict=True)) == {1: 1, 2: 4, 5: 5}
+    assert set(scored["r_score"]) == {1}  # everyone tied on recency shares rank 1
+
+
+def test_cohort_peer_on_a_handmade_shop(handmade):
+    got = _by_key(peers.compute("cohorts", handmade, PEER_AS_OF),
+                  ["shop_id", "first_purchase_month", "months_since_first_purchase"],
+                  ["cohort_size", "purchasing_members", "retention_rate", "cumulative_net_cents"])
+    month = pd.Timestamp
+    # m1's cohort is January (the 1970 order is rejected), m2's February (o3 refunded in full), m3's March;
+    # the grid runs to the month of as_of_date, a month without purchases carries the cumulative revenue.
+    assert got == {("s1", month("2026-01-01"), 0): (1, 1, 1.0, 10_000),
+                   ("s1", month("2026-01-01"), 1): (1, 0, 0.0, 10_000),
+                   ("s1", month("2026-01-01"), 2): (1, 1, 1.0, 13_050),
+                   ("s1", month("2026-02-01"), 0): (1, 1, 1.0, 4_000),
+                   ("s1", month("2026-02-01"), 1): (1, 0, 0.0, 4_000),
+                   ("s1", month("2026-03-01"), 0): (1, 1, 1.0, 0),
+                   ("s2", month("2026-03-01"), 0): (1, 1, 1.0, 1_000)}
+
+
+def test_pairs_peer_with_mlxtend_on_handmade_baskets(handmade):
+    columns = ["n_ab", "n", "support", "confidence_a_to_b", "confidence_b_to_a", "lift"]
+    key = ["shop_id", "product_id_a", "product_id_b"]
+    # the project's defaults (n_ab >= 3): only A-B, in 3 of the 4 baskets
+    assert _by_key(peers.compute("pairs", handmade, PEER_AS_OF), key, columns) == {
+        ("s1", "A", "B"): (3, 4, 0.75, 1.0, 1.0, pytest.approx(4 / 3))}
+    baskets = pd.DataFrame([("s1", "o1", "A"), ("s1", "o1", "B"), ("s1", "o1", "C"), ("s1", "o2", "A"),
+                            ("s1", "o2", "B"), ("s1", "o4", "A"), ("s1", "o4", "B"), ("s1", "o6", "C")],
+                           columns=["shop_id", "order_id", "product_id"])
+    # n_ab >= 1: A-C and B-C too (lift 1 * 4 / (3 * 2))
+    assert _by_key(peers.pairs(baskets, min_pair_baskets=1, min_support=0), key, columns) == {
+        ("s1", "A", "B"): (3, 4, 0.75, 1.0, 1.0, pytest.approx(4 / 3)),
+        ("s1", "A", "C"): (1, 4, 0.25, pytest.approx(1 / 3), 0.5, pytest.approx(2 / 3)),
+        ("s1", "B", "C"): (1, 4, 0.25, pytest.approx(1 / 3), 0.5, pytest.approx(2 / 3))}
+    # baskets over 2 products left out (o1): N = 3, n_AB = 2, lift 2 * 3 / (2 * 2)
+    assert _by_key(peers.pairs(baskets, min_pair_baskets=2, min_support=0, max_basket_items=2),
+                   key, columns) == {("s1", "A", "B"): (2, 3, pytest.approx(2 / 3), 1.0, 1.0, pytest.approx(1.5))}
+
+
+def test_peer_answers_checked_against_the_marts(handmade, tmp_path):
+    answers = {}
+    for name in peers.PEERS:
+        answers[name] = tmp_path / f"{name}.parquet"
+        peers.compute(name, handmade, PEER_AS_OF).to_parquet(answers[name])
+    # marts made from the peers' answers, with one difference each
+    with duckdb.connect(str(tmp_path / "built.duckdb")) as built:
+        built.execute(f"""
+            create schema marts;
+            create table marts.fct_member_rfm as
+            select * exclude (monetary_cents),
+                   cast(monetary_cents + case when member_id = 'm2' then 100 else 0 end as decimal(18, 2)) / 100
+                       as monetary
+            from read_parquet('{answers["rfm"]}');
+            create table marts.rpt_cohort_retention as
+            select * exclude (first_purchase_month, cumulative_net_cents),
+                   cast(first_purchase_month as date) as first_purchase_month,
+                   cast(cumulative_net_cents as decimal(18, 2)) / 100 as cumulative_net_revenue
+            from read_parquet('{answers["cohorts"]}') where first_purchase_month < date '2026-03-01';
+            create table marts.fct_product_pairs as
+            select * replace (lift + 1e-12 as lift) from read_parquet('{answers["pairs"]}');
+        """)
+    with duckdb.connect() as connection:
+        agreement = benchmark.peer_agreement(connection, tmp_path / "built.duckdb", answers)
+    rfm, cohorts, pairs = agreement["rfm"], agreement["cohorts"], agreement["pairs"]
+    assert rfm["buyers"] == {"mart": 4, "peer": 4}
+    assert rfm["sum of monetary (cents)"] == {"mart": 18_150, "peer": 18_050}
+    assert rfm["members with equal frequency and monetary"] == {"both": 3}
+    assert rfm["members with equal recency and r, f, m scores"] == {"both": 4}
+    assert cohorts["rows (cohort x month)"] == {"mart": 5, "peer": 7}
+    assert cohorts["buyers (cohort sizes at month 0)"] == {"mart": 2, "peer": 4}
+    assert cohorts["rows with equal size, purchasing members and cumulative net"] == {"both": 5}
+    assert pairs["pairs above min support"] == {"mart": 1, "peer": 1}
+    assert pairs["pairs with equal n_ab and N"] == {"both": 1}
+    assert pairs["largest difference of support, confidences, lift"]["both"] == pytest.approx(1e-12, rel=1e-3)
+
+
+def test_a_peer_runs_in_its_own_process(handmade, tmp_path):
+    run = peers.run_peer_capped("rfm", handmade, PEER_AS_OF, tmp_path / "peers", tmp_path / "rfm.log",
+                                4_000_000_000, 120)
+    assert run["status"] == "ok", run
+    assert (run["peer"], run["mart"], run["rows"]) == ("rfm", "fct_member_rfm", 4)
+    assert 0 < run["read_seconds"] < run["seconds"] < run["wall_seconds"] and run["peak_rss_bytes"] > 0
+    assert len(pd.read_parquet(run["path"])) == 4
+
+
+@pytest.mark.parametrize(("code", "timeout", "status", "message"), [
+    ("b = b'x' * 300_000_000; time.sleep(30)", 20, "out_of_memory", ""),  # resident above the cap: stopped
+    ("b = b'x' * 500_000_000", 20, "out_of_memory", "MemoryError"),  # above the address-space limit (2x the cap)
+    ("time.sleep(30)", 1, "timeout", ""),
+    ("raise SystemExit('boom')", 20, "failed", "boom"),
+    ("print('done')", 20, "ok", ""),
+])
+def test_capped_process_outcomes(tmp_path, code, timeout, status, message):
+    run = peers.run_capped([sys.executable, "-c", "import time\n" + code], tmp_path / "log",
+                           memory_bytes=200_000_000, timeout_seconds=timeout)
+    assert run["status"] == status and message in run["message"] and run["wall_seconds"] < 10
+    row = {"peer": "x", "seconds": 2.5 if status == "ok" else None, **run}
+    assert benchmark._peer_outcome(row).startswith({
+        "ok": "ran in 2.50 s", "out_of_memory": "out of memory at 200.00 MB after ",
+        "timeout": "did not finish in 1 s"}.get(status, "failed (exit 1): boom"))
+
+
+def test_project_faster_than_each_peer(summary):
+    runs = [{"peer": "rfm", "mart": "fct_member_rfm", "seconds": 38.0, "read_seconds": 29.0},
+            {"peer": "cohorts", "mart": "rpt_cohort_retention", "seconds": 0.5, "read_seconds": 0.2},
+            {"peer": "pairs", "mart": "fct_product_pairs", "seconds": 55.0, "read_seconds": 35.0}]
+    parents = {name: parents for name, (_s, _path, parents) in MODELS.items()}
+    compared = benchmark.compare_peers(runs, summary["model_seconds"], parents, 50.0)
+    rows = {row["peer"]: row for row in compared["runs"]}
+    # rfm from raw: fct_member_rfm 3 s + fct_orders 6 + stg_shop__orders 10 = 19 s; compute step 38 - 29 = 9 s vs 3 s
+    assert rows["rfm"]["faster_with_upstream"] == pytest.approx(38 / 19)
+    assert rows["rfm"]["peer_compute_seconds"] == pytest.approx(9.0)
+    assert rows["rfm"]["faster_compute_step"] == pytest.approx(3.0)
+    # cohorts: with upstream 1 + 6 + 10 = 17 s; compute step 0.3 s vs 1 s (the peer is faster)
+    assert rows["cohorts"]["faster_with_upstream"] == pytest.approx(0.5 / 17)
+    assert rows["cohorts"]["faster_compute_step"] == pytest.approx(0.3)
+    assert rows["pairs"]["mart_lineage_seconds"] == pytest.approx(27.5)
+    assert rows["pairs"]["faster_compute_step"] == pytest.approx(20 / 5)
+    # together: 93.5 s of peers; the three marts and their upstream once:
+    # 3 + 1 + 5 + fct_orders 6 + stg 10 + basket items 2 + order items 4 + dim_products 0.5 = 31.5 s
+    assert compared["together"]["marts_with_upstream_seconds"] == pytest.approx(31.5)
+    assert compared["together"]["faster_with_upstream"] == pytest.approx(93.5 / 31.5)
+    assert compared["together"]["faster_than_build"] == pytest.approx(93.5 / 50)
+    assert benchmark._faster(38 / 3) == "12.7× faster" and benchmark._faster(0.5) == "2.0× slower"
+    failed = benchmark.compare_peers([dict(runs[0], seconds=None, read_seconds=None)], summary["model_seconds"],
+                                     parents, 50.0)
+    assert failed["runs"][0]["faster_with_upstream"] is None and failed["runs"][0]["faster_compute_step"] is None
+    assert failed["together"]["peer_seconds"] is None

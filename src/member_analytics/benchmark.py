@@ -7,8 +7,12 @@ Per scale, in one invocation (docs/benchmark.md):
      time, the build process's peak memory and DuckDB's spill;
   3. right after it, time two hand-written DuckDB queries on the same raw files
      (the floors): current RFM, and product pairs by self-join;
-  4. assemble the report: the slowest models, each mart as a multiple of its
-     floor, the tier and points marts as a multiple of fct_member_rfm, targets.
+  4. then the peers, what users would run instead (member_analytics.peers:
+     pandas RFM and cohorts, mlxtend pairs), each in its own process under a
+     memory and time cap, and check their answers against the marts;
+  5. assemble the report: the slowest models, each mart as a multiple of its
+     floor, the tier and points marts as a multiple of fct_member_rfm, how many
+     times faster the project is than each peer, targets.
 Between scales: growth of build time against growth of orders. The report is
 rewritten after every scale (DIR/benchmark.json, DIR/benchmark.md), so a scale
 that fails or is interrupted leaves the earlier ones on disk.
@@ -26,11 +30,13 @@ import shutil
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
 import yaml
+
+from member_analytics import peers as peer_module
 
 SCALE_ORDER = ("tiny", "small", "medium", "large")
 # Marts compared with the RFM floor (current RFM from raw orders).
@@ -59,12 +65,24 @@ FLOOR_MULTIPLE_TARGET = 3.0
 LATEST_VALID_DATE = "2030-12-31"
 # Each floor runs this many times; its time is the fastest run.
 FLOOR_RUNS = 3
+# The peers' caps (each peer is one process): resident memory, as the build's
+# target, and wall time.
+PEER_MEMORY_BYTES = 8_000_000_000
+PEER_TIMEOUT_SECONDS = 1800.0
+PEER_TOOLS = {"rfm": "pandas", "cohorts": "pandas", "pairs": "mlxtend"}
 NOT_YET_MEASURED = (
     "TODO (issue 12): the daily incremental run (time vs the full build, equality with a full refresh)",
     "TODO (issue 12): the Spark target at the medium scale (local mode) and the cluster estimate",
-    "TODO (issue 12): the peers users would pick instead (pandas for RFM and cohorts, mlxtend for "
-    "pairs with prefiltered items and low_memory=True) on medium, and whether they run on large",
 )
+
+
+@dataclass(frozen=True)
+class PeerOptions:
+    """Whether to run the peers after each build, and their caps."""
+
+    enabled: bool = True
+    memory_bytes: int = PEER_MEMORY_BYTES
+    timeout_seconds: float = PEER_TIMEOUT_SECONDS
 
 
 # ----------------------------------------------------------------------------- folders
@@ -107,9 +125,13 @@ class ScaleFolder:
     def build_log(self) -> Path:
         return self.root / "build.log"
 
+    @property
+    def peers(self) -> Path:
+        return self.root / "peers"
+
     def scratch(self) -> tuple[Path, ...]:
         """The folders deleted after the scale (unless --keep-data) and before a rerun."""
-        return self.raw, self.warehouse_dir, self.target, self.logs
+        return self.raw, self.warehouse_dir, self.target, self.logs, self.peers
 
     def env(self, base: dict[str, str]) -> dict[str, str]:
         """`base` with every path dbt touches pointed into this folder (like pytests' DbtProject)."""
@@ -437,6 +459,106 @@ def floor_agreement(connection: duckdb.DuckDBPyConnection, warehouse: Path) -> d
             "pairs": {"mart_rows": pairs[0], "also_in_floor": pairs[1], "equal_n_ab": pairs[2]}}
 
 
+# ----------------------------------------------------------------------------- the peers
+
+# Per peer: the mart, the join keys, and the checks (name -> SQL aggregate over
+# `mart full join peer`). Money is compared in cents (the peers keep integer cents).
+_PEER_CHECKS = {
+    "rfm": ("fct_member_rfm", "mart.shop_id = peer.shop_id and mart.member_id = peer.member_id", {
+        "buyers": ("count(mart.member_id)", "count(peer.member_id)"),
+        "sum of monetary (cents)": ("cast(sum(mart.monetary * 100) as bigint)", "sum(peer.monetary_cents)"),
+        "sum of frequency": ("sum(mart.frequency)", "sum(peer.frequency)"),
+        "members with equal frequency and monetary": (
+            "count(*) filter (where mart.frequency = peer.frequency and mart.monetary * 100 = peer.monetary_cents)",
+            None),
+        "members with equal recency and r, f, m scores": (
+            "count(*) filter (where mart.recency_days = peer.recency_days and mart.r_score = peer.r_score "
+            "and mart.f_score = peer.f_score and mart.m_score = peer.m_score)", None),
+    }),
+    "cohorts": ("rpt_cohort_retention",
+                "mart.shop_id = peer.shop_id and mart.first_purchase_month = cast(peer.first_purchase_month as date) "
+                "and mart.months_since_first_purchase = peer.months_since_first_purchase", {
+                    "rows (cohort x month)": ("count(mart.shop_id)", "count(peer.shop_id)"),
+                    "buyers (cohort sizes at month 0)": (
+                        "sum(mart.cohort_size) filter (where mart.months_since_first_purchase = 0)",
+                        "sum(peer.cohort_size) filter (where peer.months_since_first_purchase = 0)"),
+                    "sum of purchasing members": ("sum(mart.purchasing_members)", "sum(peer.purchasing_members)"),
+                    "rows with equal size, purchasing members and cumulative net": (
+                        "count(*) filter (where mart.cohort_size = peer.cohort_size "
+                        "and mart.purchasing_members = peer.purchasing_members "
+                        "and mart.cumulative_net_revenue * 100 = peer.cumulative_net_cents)", None),
+                }),
+    "pairs": ("fct_product_pairs",
+              "mart.shop_id = peer.shop_id and mart.product_id_a = peer.product_id_a "
+              "and mart.product_id_b = peer.product_id_b", {
+                  "pairs above min support": ("count(mart.shop_id)", "count(peer.shop_id)"),
+                  "sum of n_ab": ("sum(mart.n_ab)", "sum(peer.n_ab)"),
+                  "pairs with equal n_ab and N": (
+                      "count(*) filter (where mart.n_ab = peer.n_ab and mart.n = peer.n)", None),
+                  "largest difference of support, confidences, lift": (
+                      "greatest(max(abs(mart.support - peer.support)), "
+                      "max(abs(mart.confidence_a_to_b - peer.confidence_a_to_b)), "
+                      "max(abs(mart.confidence_b_to_a - peer.confidence_b_to_a)), max(abs(mart.lift - peer.lift)))",
+                      None),
+              }),
+}
+
+
+def peer_agreement(connection: duckdb.DuckDBPyConnection, warehouse: Path, answers: dict[str, Path]) -> dict:
+    """Aggregate checks of each peer's answer (Parquet) against its mart (not
+    timed): per check the mart's figure and the peer's, or one figure about
+    both (rows with equal values, the largest difference of the ratios)."""
+    connection.execute(f"attach {_literal(str(warehouse))} as built (read_only)").fetchall()
+    agreement = {}
+    try:
+        for name, path in answers.items():
+            mart, join, checks = _PEER_CHECKS[name]
+            columns = [expression for pair in checks.values() for expression in pair if expression]
+            values = iter(connection.execute(
+                f"select {', '.join(columns)} from built.marts.{mart} as mart "
+                f"full join read_parquet({_literal(str(path))}) as peer on {join}").fetchall()[0])
+            agreement[name] = {check: {"mart": next(values), "peer": next(values)} if peer else {"both": next(values)}
+                               for check, (_mart, peer) in checks.items()}
+    finally:
+        connection.execute("detach built").fetchall()
+    return agreement
+
+
+def run_peers(folder: ScaleFolder, as_of_date: str, options: PeerOptions) -> list[dict]:
+    """Each peer in its own process under the caps, one after the other."""
+    return [peer_module.run_peer_capped(name, folder.raw, as_of_date, folder.peers,
+                                        folder.root / f"peer_{name}.log", options.memory_bytes,
+                                        options.timeout_seconds)
+            for name in peer_module.PEERS]
+
+
+def compare_peers(runs: list[dict], model_seconds: dict[str, float], parents: dict[str, list[str]],
+                  build_wall_seconds: float | None) -> dict:
+    """How many times faster the project is than each peer that ran: from the
+    raw files, the peer's time over the mart with every model upstream of it;
+    the compute step, the peer's time after reading and checking the files
+    over the mart's own time (its inputs already built). And all peers together
+    over the three marts with their upstream models counted once, and over the build."""
+    rows = []
+    for run in runs:
+        mart = run["mart"]
+        own = model_seconds.get(mart)
+        lineage = lineage_seconds(mart, model_seconds, parents) if own is not None and parents else None
+        compute = None if run.get("read_seconds") is None else run["seconds"] - run["read_seconds"]
+        rows.append({**run, "mart_seconds": own, "mart_lineage_seconds": lineage,
+                     "faster_with_upstream": _ratio(run["seconds"], lineage),
+                     "peer_compute_seconds": compute, "faster_compute_step": _ratio(compute, own)})
+    marts = [run["mart"] for run in runs if run["mart"] in model_seconds]
+    together = set(marts).union(*(_ancestors(mart, parents) for mart in marts))
+    ran = all(run["seconds"] is not None for run in runs) and len(marts) == len(runs)
+    peer_seconds = sum(run["seconds"] for run in runs) if ran else None
+    lineage = sum(model_seconds.get(name, 0.0) for name in together) if ran and parents else None
+    return {"runs": rows, "together": {
+        "peer_seconds": peer_seconds, "marts_with_upstream_seconds": lineage,
+        "faster_with_upstream": _ratio(peer_seconds, lineage), "build_wall_seconds": build_wall_seconds,
+        "faster_than_build": _ratio(peer_seconds, build_wall_seconds)}}
+
+
 # ----------------------------------------------------------------------------- the report
 
 def _node_name(unique_id: str) -> str:
@@ -658,6 +780,63 @@ def _scale_overview(scales: list[dict]) -> list[str]:
                    "build (wall)", "dbt elapsed", "peak memory", "peak spill", "warehouse", "build"], rows)
 
 
+def _faster(ratio: float | None) -> str:
+    if ratio is None:
+        return "–"
+    return f"{ratio:,.1f}× faster" if ratio >= 1 else f"{1 / ratio:,.1f}× slower"
+
+
+def _peer_outcome(run: dict) -> str:
+    if run["status"] == "ok":
+        reading = f" (reading and checks {_seconds(run['read_seconds'])})" if run.get("read_seconds") else ""
+        return f"ran in {_seconds(run['seconds'])}{reading}"
+    if run["status"] == "out_of_memory":
+        after = f" after {_seconds(run['wall_seconds'])}" if run.get("wall_seconds") else ""
+        return f"out of memory at {_bytes(run['memory_cap_bytes'])}{after}"
+    if run["status"] == "timeout":
+        return f"did not finish in {run['timeout_seconds']:,.0f} s"
+    return f"failed (exit {run['returncode']}): {run['message']}"
+
+
+def _figure(value) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,}" if isinstance(value, int) else f"{value:.1e}"
+
+
+def _peer_section(scale: dict) -> list[str]:
+    peers, agreement = scale.get("peers"), scale.get("peer_agreement") or {}
+    if not peers:
+        return []
+    load = peers.get("load_average_at_start")
+    lines = ["Peers: what users would run instead, each in its own Python process after the build and the "
+             "floors, from reading the raw files to its answer written to Parquet (one run"
+             + (f"; load average {load[0]:.1f} when they started" if load else "") + "). *Project from raw* is "
+             "the peer's time over the mart's with every model upstream of it (both start from the raw files); "
+             "*compute step* is the peer's time after reading and checking the files over the mart's own time "
+             "(its inputs already built):", ""]
+    lines += _table(["peer", "outcome", "peak memory", "mart", "mart with upstream", "project from raw",
+                     "peer after reading", "mart own time", "compute step"],
+                    [[f"{row['peer']} ({PEER_TOOLS[row['peer']]})", _peer_outcome(row),
+                      _bytes(row["peak_rss_bytes"]), row["mart"], _seconds(row["mart_lineage_seconds"]),
+                      _faster(row["faster_with_upstream"]), _seconds(row["peer_compute_seconds"]),
+                      _seconds(row["mart_seconds"]), _faster(row["faster_compute_step"])] for row in peers["runs"]])
+    together = peers["together"]
+    if together["peer_seconds"] is not None:
+        lines += [f"The three peers together: {_seconds(together['peer_seconds'])}; the three marts with "
+                  f"everything upstream of them (each model once): {_seconds(together['marts_with_upstream_seconds'])}"
+                  f" (project {_faster(together['faster_with_upstream'])}); the whole build (every mart, seed, "
+                  f"unit and data test): {_seconds(together['build_wall_seconds'])} "
+                  f"(the three peers take {_times(together['faster_than_build'])} its time).", ""]
+    if agreement:
+        lines += ["The peers' answers against the marts (decision 0090 says why they may differ):", ""]
+        lines += _table(["peer", "check", "mart", "peer"],
+                        [[name, check, _figure(values.get("mart", values.get("both"))),
+                          _figure(values["peer"]) if "peer" in values else "(both)"]
+                         for name, checks in agreement.items() for check, values in checks.items()])
+    return lines
+
+
 def _scale_section(scale: dict) -> list[str]:
     summary, floors = scale["build_summary"], scale["floors"]
     lines = [f"## {scale['scale']}", ""]
@@ -688,6 +867,7 @@ def _scale_section(scale: dict) -> list[str]:
         lines += _table(["model", "time", f"× {RFM_MART}"],
                         [[row["model"], _seconds(row["seconds"]), _times(row["multiple"])]
                          for row in summary["vs_fct_member_rfm"]])
+    lines += _peer_section(scale)
     lines += ["Ten slowest models:", ""]
     lines += _table(["model", "time", "share of model time"],
                     [[row["model"], _seconds(row["seconds"]),
@@ -754,8 +934,8 @@ def _clear(folder: ScaleFolder) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def benchmark_scale(scale: str, out: Path, seed: int, home: Path) -> dict:
-    """Generate, build, run the floors and summarise one scale."""
+def benchmark_scale(scale: str, out: Path, seed: int, home: Path, peer_options: PeerOptions = PeerOptions()) -> dict:
+    """Generate, build, run the floors and the peers, and summarise one scale."""
     from member_analytics.generator import generate
 
     folder = ScaleFolder(out / scale)
@@ -783,11 +963,24 @@ def benchmark_scale(scale: str, out: Path, seed: int, home: Path) -> dict:
         agreement = floor_agreement(connection, folder.warehouse) if build.returncode == 0 else None
     _say("   " + ", ".join(f"{name} {floor['seconds']:.2f}s" for name, floor in floors.items()))
 
+    peer_runs, peer_checks, peer_load = [], None, list(os.getloadavg())
+    if peer_options.enabled:
+        _say(f"== {scale}: peers (each capped at {_bytes(peer_options.memory_bytes)} resident, "
+             f"{peer_options.timeout_seconds:,.0f} s)")
+        peer_runs = run_peers(folder, truth["as_of_date"], peer_options)
+        _say("   " + ", ".join(f"{run['peer']} {_peer_outcome(run)}" for run in peer_runs))
+        answers = {run["peer"]: Path(run["path"]) for run in peer_runs if run["status"] == "ok"}
+        if build.returncode == 0 and answers:
+            with duckdb.connect() as connection:
+                peer_checks = peer_agreement(connection, folder.warehouse, answers)
+
     run_results_path = folder.target / "run_results.json"
     run_results = json.loads(run_results_path.read_text(encoding="utf-8")) if run_results_path.exists() else {}
     if run_results_path.exists():
         shutil.copy(run_results_path, folder.root / "run_results.json")
     model_paths, parents = read_manifest(folder.target)
+    build_summary = summarise_build(run_results, model_paths,
+                                    {name: floor["seconds"] for name, floor in floors.items()}, parents)
     result = {
         "scale": scale,
         "as_of_date": truth["as_of_date"],
@@ -799,8 +992,10 @@ def benchmark_scale(scale: str, out: Path, seed: int, home: Path) -> dict:
         + folder_bytes(folder.warehouse.with_name(folder.warehouse.name + ".wal")),
         "floors": floors,
         "floor_agreement": agreement,
-        "build_summary": summarise_build(run_results, model_paths,
-                                         {name: floor["seconds"] for name, floor in floors.items()}, parents),
+        "build_summary": build_summary,
+        "peers": dict(compare_peers(peer_runs, build_summary["model_seconds"], parents, build.wall_seconds),
+                      load_average_at_start=peer_load) if peer_runs else None,
+        "peer_agreement": peer_checks,
         "load_average_after": list(os.getloadavg()),
         "duckdb_settings": settings,
     }
@@ -809,7 +1004,7 @@ def benchmark_scale(scale: str, out: Path, seed: int, home: Path) -> dict:
 
 
 def run(scales: list[str], out: Path, seed: int = 42, keep_data: bool = False,
-        command: str = "member-analytics benchmark") -> int:
+        command: str = "member-analytics benchmark", peer_options: PeerOptions = PeerOptions()) -> int:
     """Benchmark each scale (smallest first) and write DIR/benchmark.{json,md}
     after each one. Returns 0 when every build succeeded."""
     from member_analytics.generator import SCALES
@@ -824,10 +1019,11 @@ def run(scales: list[str], out: Path, seed: int = 42, keep_data: bool = False,
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     report = {"command": command, "started_at": dt.datetime.now().isoformat(timespec="seconds"),
-              "seed": seed, "machine": machine_facts(), "scales": [], "growth": [],
+              "seed": seed, "machine": machine_facts(), "peer_options": asdict(peer_options),
+              "scales": [], "growth": [],
               "not_measured": list(NOT_YET_MEASURED)}
     for scale in scales:
-        result = benchmark_scale(scale, out, seed, home)
+        result = benchmark_scale(scale, out, seed, home, peer_options)
         if not keep_data:
             _clear(ScaleFolder(out / scale))
         report["scales"].append(result)

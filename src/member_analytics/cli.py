@@ -4,7 +4,7 @@ Commands:
   generate   write a sample shop dataset (raw-data contract files + ground_truth.json)
   build      write-audit-publish: build and test into a working copy, publish it only if all passed
   summary    print what a build produced and how to query it
-  benchmark  time generation, a full build and the floors per scale (docs/benchmark.md)
+  benchmark  time generation, a full build, the floors and the peers per scale (docs/benchmark.md)
   export-contacts  write today's contact list per shop (CSV, no personal data)
   export-bundle    write a BI bundle (DuckDB + Parquet + dashboard) of the public marts for all or some shops
   contracts  compare the public marts' columns with contracts/public_marts.json (--write to update it)
@@ -79,8 +79,13 @@ def _benchmark(args: argparse.Namespace) -> int:
 
     scales = [scale.strip() for scale in args.scales.split(",") if scale.strip()]
     command = (f"member-analytics benchmark --scales {','.join(scales)} --out {args.out} --seed {args.seed}"
-               + (" --keep-data" if args.keep_data else ""))
-    return benchmark.run(scales, Path(args.out), seed=args.seed, keep_data=args.keep_data, command=command)
+               + (" --keep-data" if args.keep_data else "")
+               + (" --no-peers" if args.no_peers else
+                  f" --peer-memory-gb {args.peer_memory_gb:g} --peer-timeout {args.peer_timeout:g}"))
+    peer_options = benchmark.PeerOptions(enabled=not args.no_peers, memory_bytes=int(args.peer_memory_gb * 1e9),
+                                         timeout_seconds=args.peer_timeout)
+    return benchmark.run(scales, Path(args.out), seed=args.seed, keep_data=args.keep_data, command=command,
+                         peer_options=peer_options)
 
 
 def _export_contacts(args: argparse.Namespace) -> int:
@@ -172,13 +177,19 @@ def main(argv: list[str] | None = None) -> int:
     summary.set_defaults(handler=_summary)
 
     benchmark = commands.add_parser(
-        "benchmark", help="time generation, a full build and the floors per scale (docs/benchmark.md)")
+        "benchmark", help="time generation, a full build, the floors and the peers per scale (docs/benchmark.md)")
     benchmark.add_argument("--scales", default="small,medium,large",
                            help="comma-separated scales, run smallest first (default: small,medium,large)")
     _out_argument(benchmark, "reports", "benchmark", help="folder for benchmark.md, benchmark.json and each scale's data")
     benchmark.add_argument("--seed", type=int, default=42)
     benchmark.add_argument("--keep-data", action="store_true",
                            help="keep each scale's raw files and warehouse (large: ~4 GB)")
+    benchmark.add_argument("--no-peers", action="store_true",
+                           help="skip the peers (pandas RFM and cohorts, mlxtend pairs) after each build")
+    benchmark.add_argument("--peer-memory-gb", type=float, default=8.0,
+                           help="resident memory at which a peer is stopped as out of memory (default: 8)")
+    benchmark.add_argument("--peer-timeout", type=float, default=1800.0,
+                           help="seconds after which a peer is stopped as not finishing (default: 1800)")
     benchmark.set_defaults(handler=_benchmark)
 
     contacts = commands.add_parser("export-contacts", help="write today's contact list per shop (CSV)")
