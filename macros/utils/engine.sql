@@ -45,17 +45,10 @@
 
 
 {#- The exact median (the mean of the two middle values for an even count),
-    as an aggregate. -#}
-{% macro median(expression) %}
-    {{ return(adapter.dispatch('median', 'member_analytics')(expression)) }}
-{% endmacro %}
-
-{% macro default__median(expression) -%}
-    quantile_cont({{ expression }}, 0.5)
-{%- endmacro %}
-
-{% macro spark__median(expression) -%}
-    percentile({{ expression }}, 0.5)
+    as an aggregate: the 0.5 quantile below, so a decimal column's median is
+    not rounded to its scale on DuckDB. -#}
+{% macro median(expression) -%}
+    {{ member_analytics.quantile(expression, 0.5) }}
 {%- endmacro %}
 
 
