@@ -534,7 +534,7 @@ def _job(job: int, stages: list[int], execution: int, root: int) -> dict:
 
 def _task(stage: int, run_ms: int, written: int = 0, read: int = 0, spilled: int = 0) -> dict:
     return {"Event": "SparkListenerTaskEnd", "Stage ID": stage, "Task Metrics": {
-        "Executor Run Time": run_ms, "Disk Bytes Spilled": spilled, "Input Metrics": {"Bytes Read": 10},
+        "Executor Run Time": run_ms, "Executor CPU Time": run_ms * 500_000, "Disk Bytes Spilled": spilled, "Input Metrics": {"Bytes Read": 10},
         "Shuffle Write Metrics": {"Shuffle Bytes Written": written},
         "Shuffle Read Metrics": {"Remote Bytes Read": 0, "Local Bytes Read": read}}}
 
@@ -549,7 +549,7 @@ def test_event_log_gives_task_time_and_shuffle_per_model():
 
     parsed = benchmark.parse_event_log([json.dumps(event) for event in events] + [""])
     pairs = parsed["models"]["fct_product_pairs"]
-    assert pairs == {"tasks": 3, "task_seconds": 4.0, "shuffle_write_bytes": 500, "shuffle_read_bytes": 500,
+    assert pairs == {"tasks": 3, "task_seconds": 4.0, "cpu_seconds": 2.0, "shuffle_write_bytes": 500, "shuffle_read_bytes": 500,
                      "spill_bytes": 64, "input_bytes": 30}
     assert parsed["models"]["(other)"]["tasks"] == 1
     assert list(parsed["models"]) == ["fct_product_pairs", "(other)"]
@@ -652,3 +652,29 @@ def test_spark_report_renders(summary):
     assert "| stg_shop__orders | 10.0 s | 20% | – | 0 | – | – |" in text
     assert "900 tasks (600 under 0.1 s)" in text
     assert "## Cluster estimate for 100× the large scale" in text
+
+
+def test_run_results_from_a_log_cut_short():
+    log = "\n".join([
+        "\x1b[0m18:00:54  Found 70 models, 888 data tests",
+        "\x1b[0m18:08:14  8 of 1018 START seed file reference.activity_levels ........ [RUN]",
+        "\x1b[0m18:08:18  8 of 1018 OK loaded seed file reference.activity_levels .... [\x1b[32mINSERT 5\x1b[0m in 4.18s]",
+        "\x1b[0m18:16:04  210 of 1018 OK created sql table model marts.fct_member_rfm ..... [\x1b[32mOK\x1b[0m in 38.47s]",
+        "\x1b[0m18:15:51  211 of 1018 PASS fct_order_items::allocates_net_in_cents  [\x1b[32mPASS\x1b[0m in 24.48s]",
+        "\x1b[0m18:08:35  22 of 1018 PASS not_null_rpt_build_metadata_as_of_date ..... [\x1b[32mPASS\x1b[0m in 2.31s]",
+        "\x1b[0m18:08:36  23 of 1018 FAIL 3 unique_fct_orders_order_id ..... [\x1b[31mFAIL 3\x1b[0m in 1.50s]",
+        "\x1b[0m18:08:37  24 of 1018 ERROR creating sql table model marts.fct_x ..... [\x1b[31mERROR\x1b[0m in 0.50s]",
+        "\x1b[0m18:19:58  267 of 1018 START sql table model intermediate.int_member_visit_days ..... [RUN]",
+    ])
+    results = benchmark.run_results_from_log(log)
+    assert results["from_log"] is True
+    assert [(row["unique_id"], row["status"], row["execution_time"]) for row in results["results"]] == [
+        ("seed.member_analytics.activity_levels", "success", 4.18),
+        ("model.member_analytics.fct_member_rfm", "success", 38.47),
+        ("unit_test.member_analytics.fct_order_items::allocates_net_in_cents", "pass", 24.48),
+        ("test.member_analytics.not_null_rpt_build_metadata_as_of_date", "pass", 2.31),
+        ("test.member_analytics.unique_fct_orders_order_id", "fail", 1.5),
+        ("model.member_analytics.fct_x", "error", 0.5),
+    ]
+    summary = benchmark.summarise_build(results, {}, {"rfm": 2.0, "pairs": 4.0})
+    assert summary["model_seconds"] == {"fct_member_rfm": 38.47, "fct_x": 0.5}

@@ -1220,7 +1220,8 @@ def event_log_file(event_dir: Path) -> Path | None:
 def parse_event_log(lines, model_names: set[str] | None = None) -> dict:
     """Per model (the table a SQL execution writes, from its physical plan; jobs
     count for their root execution), from Spark's event log (one JSON event a line):
-    task time (executor run time, summed over tasks), tasks, shuffle bytes written
+    task time (executor run time, summed over tasks; and its CPU time, which other
+    jobs on the machine inflate less), tasks, shuffle bytes written
     and read, bytes spilled to disk, input bytes. Executions that create no model
     (tests, introspection, the raw-file registration) are summed as `(other)`.
     Also the totals and the task count per task-time bucket."""
@@ -1229,7 +1230,7 @@ def parse_event_log(lines, model_names: set[str] | None = None) -> dict:
     stage_job: dict[int, int] = {}
     per_model: dict[str, dict] = {}
     short_tasks = 0
-    total = {"tasks": 0, "task_seconds": 0.0, "shuffle_write_bytes": 0, "shuffle_read_bytes": 0,
+    total = {"tasks": 0, "task_seconds": 0.0, "cpu_seconds": 0.0, "shuffle_write_bytes": 0, "shuffle_read_bytes": 0,
              "spill_bytes": 0, "input_bytes": 0, "sql_executions": 0, "jobs": 0}
     for line in lines:
         if not line.strip():
@@ -1254,12 +1255,14 @@ def parse_event_log(lines, model_names: set[str] | None = None) -> dict:
             metrics = event.get("Task Metrics") or {}
             job = stage_job.get(event.get("Stage ID"))
             model = execution_model.get(job_execution.get(job), "(other)") if job is not None else "(other)"
-            row = per_model.setdefault(model, {"tasks": 0, "task_seconds": 0.0, "shuffle_write_bytes": 0,
+            row = per_model.setdefault(model, {"tasks": 0, "task_seconds": 0.0, "cpu_seconds": 0.0,
+                                               "shuffle_write_bytes": 0,
                                                "shuffle_read_bytes": 0, "spill_bytes": 0, "input_bytes": 0})
             read = metrics.get("Shuffle Read Metrics") or {}
             figures = {
                 "tasks": 1,
                 "task_seconds": (metrics.get("Executor Run Time") or 0) / 1000,
+                "cpu_seconds": (metrics.get("Executor CPU Time") or 0) / 1e9,
                 "shuffle_write_bytes": (metrics.get("Shuffle Write Metrics") or {}).get("Shuffle Bytes Written", 0),
                 "shuffle_read_bytes": read.get("Remote Bytes Read", 0) + read.get("Local Bytes Read", 0),
                 "spill_bytes": metrics.get("Disk Bytes Spilled", 0),
@@ -1374,6 +1377,36 @@ def spark_floor_agreement(folder: SparkFolder) -> dict | None:
             "pairs": {"mart_rows": pairs[0], "also_in_floor": pairs[1], "equal_n_ab": pairs[2]}}
 
 
+# ----------------------------------------------------------------------------- a build cut short
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_LOG_RESULT = re.compile(
+    r"\d+ of \d+ (?P<verb>OK created sql \w+ model|OK loaded seed file|PASS|FAIL \d+|WARN \d+|"
+    r"ERROR creating sql \w+ model|ERROR) (?P<name>[\w.:]+)[ .]*\[.*? in (?P<seconds>[\d.]+)s\]")
+
+
+def run_results_from_log(text: str) -> dict:
+    """dbt's per-node results as in run_results.json, read from its console log: for a
+    build that was stopped before dbt wrote run_results.json (the report says so).
+    Models and seeds are named schema.name in the log, unit tests model::test."""
+    results = []
+    for line in _ANSI.sub("", text).splitlines():
+        match = _LOG_RESULT.search(line)
+        if not match:
+            continue
+        verb, name = match.group("verb"), match.group("name")
+        if "model" in verb:
+            kind, name = "model", name.split(".")[-1]
+        elif "seed" in verb:
+            kind, name = "seed", name.split(".")[-1]
+        else:
+            kind = "unit_test" if "::" in name else "test"
+        status = {"OK": "success", "PASS": "pass", "FAIL": "fail", "WARN": "warn", "ERROR": "error"}[verb.split()[0]]
+        results.append({"unique_id": f"{kind}.member_analytics.{name}", "status": status,
+                        "execution_time": float(match.group("seconds"))})
+    return {"results": results, "elapsed_time": None, "metadata": {}, "from_log": True}
+
+
 # ----------------------------------------------------------------------------- one scale on Spark
 
 def benchmark_spark_scale(scale: str, out: Path, seed: int, home: Path, driver_memory: str,
@@ -1422,12 +1455,16 @@ def benchmark_spark_scale(scale: str, out: Path, seed: int, home: Path, driver_m
     _say("   " + ", ".join(f"{name} {floor['seconds']:.2f}s" for name, floor in duckdb_floors.items()))
 
     run_results_path = folder.scale.target / "run_results.json"
-    run_results = json.loads(run_results_path.read_text(encoding="utf-8")) if run_results_path.exists() else {}
     if run_results_path.exists():
+        run_results = json.loads(run_results_path.read_text(encoding="utf-8"))
         shutil.copy(run_results_path, folder.scale.root / "run_results.json")
+    else:  # stopped before the end: what finished, from dbt's log
+        run_results = run_results_from_log(folder.scale.build_log.read_text(encoding="utf-8", errors="replace"))
     model_paths, parents = read_manifest(folder.scale.target)
     build_summary = summarise_build(run_results, model_paths,
                                     {name: floor["seconds"] for name, floor in floors.items()}, parents)
+    build_summary["partial_from_log"] = bool(run_results.get("from_log"))
+    build_summary["nodes_finished"] = len(run_results.get("results", []))
     build_summary["vs_duckdb_floor"] = [
         {"model": row["model"], "floor": row["floor"],
          "multiple": _ratio(row["seconds"], duckdb_floors[row["floor"]]["seconds"]),
@@ -1584,6 +1621,10 @@ def cluster_inputs(scales: list[dict]) -> dict | None:
 def _spark_scale_section(scale: dict) -> list[str]:
     summary, build = scale["build_summary"], scale["build"]
     lines = [f"## {scale['scale']} on Spark", ""]
+    if summary.get("partial_from_log"):
+        lines += [f"**The build was stopped before the end**: {summary['nodes_finished']:,} nodes had finished; "
+                  "their times come from dbt's log (no run_results.json), so the figures below cover those "
+                  "nodes only.", ""]
     by_process = ", ".join(f"{kind} {_bytes(value)}" for kind, value in sorted(build.get("peak_rss_by_process", {}).items()))
     lines += [f"Build: {_seconds(build['wall_seconds'])} wall ({_seconds(summary.get('elapsed_seconds'))} dbt elapsed), "
               f"exit {build['returncode']}; peak resident memory of the process tree {_bytes(build['peak_rss_bytes'])} "
@@ -1628,7 +1669,8 @@ def _spark_scale_section(scale: dict) -> list[str]:
                                                    for name, row in shuffles) + ".", "",
                   f"Spark overall: {total['sql_executions']:,} SQL executions, {total['jobs']:,} jobs, "
                   f"{total['tasks']:,} tasks ({total['tasks_under_100ms']:,} under 0.1 s), "
-                  f"{_seconds(total['task_seconds'])} of task time, {_bytes(total['shuffle_write_bytes'])} shuffled, "
+                  f"{_seconds(total['task_seconds'])} of task time ({_seconds(total.get('cpu_seconds'))} of it on CPU), "
+                  f"{_bytes(total['shuffle_write_bytes'])} shuffled, "
                   f"{_bytes(total['spill_bytes'])} spilled, {_bytes(total['input_bytes'])} read; of the task time, "
                   f"{_seconds(models.get('(other)', {}).get('task_seconds'))} outside model builds (tests, checks).", ""]
     kinds = summary["seconds_by_resource_type"]
