@@ -1350,7 +1350,9 @@ def run_spark_floors(folder: SparkFolder, as_of_date: str, driver_memory: str) -
     sampler.join()
     if returncode != 0 or not out.exists():
         return {"returncode": returncode, "floors": None, "peak_rss_bytes": sampler.peak_total}
-    return {**json.loads(out.read_text(encoding="utf-8")), "returncode": 0, "peak_rss_bytes": sampler.peak_total}
+    result = {**json.loads(out.read_text(encoding="utf-8")), "returncode": 0, "peak_rss_bytes": sampler.peak_total}
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    return result
 
 
 def spark_floor_agreement(folder: SparkFolder) -> dict | None:
@@ -1415,8 +1417,9 @@ def run_results_from_log(text: str) -> dict:
 def benchmark_spark_scale(scale: str, out: Path, seed: int, home: Path, driver_memory: str,
                           resume: bool = False) -> dict:
     """Generate, build on Spark, run the floors on Spark and on DuckDB, summarise.
-    With `resume`, a scale folder that already holds the raw files (truth.json) and
-    a finished build (spark_build.json) is not generated or built again."""
+    With `resume`, a scale folder that already holds the raw files (truth.json), a
+    finished build (spark_build.json) or the Spark floors' times (spark_floors.json)
+    does not redo them."""
     from member_analytics.generator import generate
 
     folder = SparkFolder(ScaleFolder(out / scale))
@@ -1451,8 +1454,13 @@ def benchmark_spark_scale(scale: str, out: Path, seed: int, home: Path, driver_m
     build.setdefault("peak_spill_bytes", build["peak_shuffle_dir_bytes"])
     _say(f"   {build['wall_seconds']:.1f}s, exit {build['returncode']}, peak memory {_bytes(build['peak_rss_bytes'])}")
 
-    _say(f"== {scale}: floors on Spark (own session, driver memory {driver_memory})")
-    spark_floors = run_spark_floors(folder, truth["as_of_date"], driver_memory)
+    floors_path = folder.scale.root / "spark_floors.json"
+    if resume and floors_path.exists():
+        _say(f"== {scale}: reusing the Spark floors' times in {floors_path}")
+        spark_floors = json.loads(floors_path.read_text(encoding="utf-8"))
+    else:
+        _say(f"== {scale}: floors on Spark (own session, driver memory {driver_memory})")
+        spark_floors = run_spark_floors(folder, truth["as_of_date"], driver_memory)
     floors = spark_floors.get("floors") or {}
     _say("   " + (", ".join(f"{name} {floor['seconds']:.2f}s" for name, floor in floors.items()) or "failed"))
     settings = profile_duckdb_settings(Path(os.environ.get("DBT_PROFILES_DIR", home / "profiles")) / "profiles.yml",
