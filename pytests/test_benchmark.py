@@ -608,7 +608,7 @@ def test_cluster_estimate_by_hand():
 
 
 def test_spark_report_renders(summary):
-    events = {"total": {"tasks": 900, "task_seconds": 120.0, "shuffle_write_bytes": 2_000_000,
+    events = {"total": {"tasks": 900, "task_seconds": 120.0, "cpu_seconds": 60.0, "shuffle_write_bytes": 2_000_000,
                         "shuffle_read_bytes": 2_000_000, "spill_bytes": 0, "input_bytes": 5_000_000,
                         "sql_executions": 700, "jobs": 650, "tasks_under_100ms": 600},
               "models": {"fct_product_pairs": {"tasks": 8, "task_seconds": 4.5, "shuffle_write_bytes": 1_500_000,
@@ -640,6 +640,7 @@ def test_spark_report_renders(summary):
               "growth": benchmark.growth(scales)}
     inputs = benchmark.cluster_inputs(scales)
     assert inputs["scale"] == "medium" and inputs["heaviest_shuffle_model"] == "fct_product_pairs"
+    assert inputs["task_seconds"] == 60.0 and inputs["complete"] is True  # CPU time, not task wall time
     assert inputs["fixed_seconds"] == pytest.approx(200.0)  # the line through (1e5, 300) and (1e6, 1200)
     text = benchmark.render_spark_markdown(dict(report, cluster_estimate={
         "inputs": inputs, "estimate": benchmark.estimate_cluster(
