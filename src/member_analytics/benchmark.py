@@ -1619,7 +1619,8 @@ def cluster_inputs(scales: list[dict]) -> dict | None:
     """The estimate's inputs from the largest Spark scale with an event log: its tasks'
     CPU time, heaviest shuffle, raw and warehouse bytes (and the fixed part from the
     line through the smallest and largest scale's wall times). `complete` is false when
-    a build did not finish (its figures then cover the nodes that did)."""
+    that scale's build did not finish (its figures then cover the nodes that did);
+    `fixed_from_complete_builds` when any of the builds behind the fixed part did not."""
     measured = [scale for scale in scales if scale.get("spark_events")]
     if not measured:
         return None
@@ -1632,7 +1633,8 @@ def cluster_inputs(scales: list[dict]) -> dict | None:
     # CPU time, not task (wall) time: on a shared machine tasks wait for a core, which a
     # cluster's dedicated cores do not; the efficiency assumption covers I/O and waits.
     return {"scale": largest["scale"], "orders": largest["rows"]["orders"],
-            "complete": all(scale["build"]["returncode"] == 0 for scale in measured),
+            "complete": largest["build"]["returncode"] == 0,
+            "fixed_from_complete_builds": all(scale["build"]["returncode"] == 0 for scale in measured),
             "task_seconds": total.get("cpu_seconds") or total["task_seconds"],
             "heaviest_shuffle_model": heaviest[0], "heaviest_shuffle_bytes": heaviest[1].get("shuffle_write_bytes", 0),
             "raw_bytes": largest["raw_bytes"], "warehouse_bytes": largest["warehouse_bytes"], "fixed_seconds": fixed}
@@ -1721,7 +1723,10 @@ def render_spark_markdown(report: dict) -> str:
              + "; compare ratios rather than absolute times.", ""]
     lines += _scale_overview(scales)
     if report["growth"]:
-        lines += ["Growth between consecutive scales (*build ÷ orders* = 1 is linear; floors are Spark's):", ""]
+        unfinished = [scale["scale"] for scale in scales if scale["build"]["returncode"] != 0]
+        lines += ["Growth between consecutive scales (*build ÷ orders* = 1 is linear; floors are Spark's)"
+                  + (f"; **{', '.join(unfinished)} did not finish**, so its build and model-time ratios compare "
+                     "different sets of nodes" if unfinished else "") + ":", ""]
         lines += _growth_table(report["growth"])
     for scale in scales:
         lines += _spark_scale_section(scale)
@@ -1730,7 +1735,9 @@ def render_spark_markdown(report: dict) -> str:
         inputs, result = estimate["inputs"], estimate["estimate"]
         a = result["assumptions"]
         lines += ["## Cluster estimate for 100× the large scale", "",
-                  ("" if inputs.get("complete", True) else "**From builds that did not finish: a lower bound.** ")
+                  ("" if inputs.get("complete", True) else "**From a build that did not finish: a lower bound.** ")
+                  + ("" if inputs.get("fixed_from_complete_builds", True) else
+                     "(The fixed part comes from a build that did not finish: rough.) ")
                   + f"From the {inputs['scale']} build ({inputs['orders']:,} orders, {_seconds(inputs['task_seconds'])} "
                   f"of task CPU time, heaviest shuffle {inputs['heaviest_shuffle_model']} "
                   f"{_bytes(inputs['heaviest_shuffle_bytes'])}, fixed part {_seconds(inputs['fixed_seconds'])}), "
