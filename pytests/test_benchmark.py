@@ -512,3 +512,170 @@ def test_project_faster_than_each_peer(summary):
                                      parents, 50.0)
     assert failed["runs"][0]["faster_with_upstream"] is None and failed["runs"][0]["faster_compute_step"] is None
     assert failed["together"]["peer_seconds"] is None
+
+
+# ----------------------------------------------------------------------------- the Spark target
+
+def _sql_start(execution: int, table: str | None) -> dict:
+    plan = "== Physical Plan ==\nAdaptiveSparkPlan (3)\n\n(1) Scan parquet\nArguments: x\n"
+    if table:
+        plan = ("== Physical Plan ==\nExecute CreateDataSourceTableAsSelectCommand (1)\n\n"
+                "(1) CreateDataSourceTableAsSelectCommand\n"
+                f"Arguments: `spark_catalog`.`marts`.`{table}`, ErrorIfExists, [a, b]\n")
+    return {"Event": "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart", "executionId": execution,
+            "rootExecutionId": execution, "description": "sql at NativeMethodAccessorImpl.java:0",
+            "physicalPlanDescription": plan}
+
+
+def _job(job: int, stages: list[int], execution: int, root: int) -> dict:
+    return {"Event": "SparkListenerJobStart", "Job ID": job, "Stage IDs": stages,
+            "Properties": {"spark.sql.execution.id": str(execution), "spark.sql.execution.root.id": str(root)}}
+
+
+def _task(stage: int, run_ms: int, written: int = 0, read: int = 0, spilled: int = 0) -> dict:
+    return {"Event": "SparkListenerTaskEnd", "Stage ID": stage, "Task Metrics": {
+        "Executor Run Time": run_ms, "Executor CPU Time": run_ms * 500_000, "Disk Bytes Spilled": spilled, "Input Metrics": {"Bytes Read": 10},
+        "Shuffle Write Metrics": {"Shuffle Bytes Written": written},
+        "Shuffle Read Metrics": {"Remote Bytes Read": 0, "Local Bytes Read": read}}}
+
+
+def test_event_log_gives_task_time_and_shuffle_per_model():
+    # Execution 0 writes fct_product_pairs__dbt_tmp (its write job runs as child
+    # execution 1 with root 0); execution 2 is a data test.
+    events = [_sql_start(0, "fct_product_pairs__dbt_tmp"), _sql_start(1, None), _sql_start(2, None),
+              _job(0, [0, 1], 1, 0), _task(0, 1500, written=300), _task(0, 500, written=200),
+              _task(1, 2000, read=500, spilled=64), _job(1, [2], 2, 2), _task(2, 50)]
+    import json
+
+    parsed = benchmark.parse_event_log([json.dumps(event) for event in events] + [""])
+    pairs = parsed["models"]["fct_product_pairs"]
+    assert pairs == {"tasks": 3, "task_seconds": 4.0, "cpu_seconds": 2.0, "shuffle_write_bytes": 500, "shuffle_read_bytes": 500,
+                     "spill_bytes": 64, "input_bytes": 30}
+    assert parsed["models"]["(other)"]["tasks"] == 1
+    assert list(parsed["models"]) == ["fct_product_pairs", "(other)"]
+    total = parsed["total"]
+    assert (total["tasks"], total["jobs"], total["sql_executions"], total["tasks_under_100ms"]) == (4, 2, 3, 1)
+    assert total["task_seconds"] == pytest.approx(4.05)
+
+
+def test_process_tree_memory_from_proc(tmp_path):
+    # 10 (dbt, python) -> 11 (java) -> 12 (bash); 20 is someone else's.
+    for pid, name, parent, kilobytes in ((10, "dbt", 1, 100), (11, "java", 10, 2000), (12, "bash", 11, 5),
+                                         (20, "java", 1, 9999)):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "status").write_text(
+            f"Name:\t{name}\nPPid:\t{parent}\nVmRSS:\t{kilobytes} kB\n", encoding="utf-8")
+    (tmp_path / "self").mkdir()
+    assert benchmark.process_tree_rss(10, tmp_path) == {"python": 102_400, "java": 2_048_000, "bash": 5_120}
+    assert benchmark.process_tree_rss(99, tmp_path) == {}
+
+
+def test_spark_floor_sql_uses_spark_syntax(tmp_path):
+    statements = benchmark.spark_floor_statements(tmp_path, AS_OF)
+    rfm, pairs = statements["rfm"][1], statements["pairs"][1]
+    assert rfm.lstrip().startswith("create table floor_member_rfm using parquet as")
+    assert f"parquet.`{tmp_path / 'orders.parquet'}`" in rfm and "read_parquet" not in rfm
+    assert "datediff(date '2026-11-18', max(ordered_date))" in rfm and " div count(*)" in rfm and "//" not in rfm
+    assert f"parquet.`{tmp_path / 'order_items.parquet'}`" in pairs
+    # DuckDB's floors are unchanged by the engine parameter's default.
+    assert benchmark.rfm_floor_sql(tmp_path, AS_OF).lstrip().startswith("create or replace table floor_member_rfm as")
+
+
+def test_fixed_part_and_per_order_cost_from_two_scales():
+    fixed, per_order = benchmark.fit_fixed_and_per_order([(1_000_000, 1100.0), (100_000, 200.0)])
+    assert per_order == pytest.approx(0.001)
+    assert fixed == pytest.approx(100.0)
+    assert benchmark.fit_fixed_and_per_order([(10, 1.0), (20, 100.0)])[0] == 0.0  # never negative
+
+
+def test_cluster_estimate_by_hand():
+    # 1 M orders measured with 3,600 core-seconds of tasks and a 1 GB shuffle; 1,000x the orders, linear:
+    # 1,000 core-hours. Budget 7,200 - 1,800 fixed = 5,400 s at 50 %: 1,333.3 cores = 83.3 nodes of 16;
+    # shuffle 1 TB / (128 GB * 0.3) = 26.0 nodes -> 84 nodes, 1,344 cores.
+    estimate = benchmark.estimate_cluster(1_000_000, 3600.0, 1e9, 1e8, 1e9, fixed_seconds=1800.0)
+    assert estimate["core_hours"] == pytest.approx(1000.0)
+    assert estimate["nodes_for_time"] == pytest.approx(83.33, abs=0.01)
+    assert estimate["nodes_for_shuffle"] == pytest.approx(26.04, abs=0.01)
+    assert (estimate["nodes"], estimate["cores"]) == (84, 1344)
+    assert estimate["memory_bytes"] == 84 * 128 * 10**9
+    assert estimate["expected_wall_seconds"] == pytest.approx(1800 + 3_600_000 / (1344 * 0.5))
+    assert estimate["shuffle_partitions"] == 7813
+    assert estimate["raw_bytes"] == pytest.approx(1e11)
+    # Worse than linear growth costs more nodes; a shuffle-heavy build is sized by memory.
+    steeper = benchmark.ClusterAssumptions(growth_exponent=1.1)
+    assert benchmark.estimate_cluster(1_000_000, 3600.0, 1e9, 1e8, 1e9, 1800.0, steeper)["nodes"] > 84
+    assert benchmark.estimate_cluster(1_000_000, 36.0, 1e11, 1e8, 1e9)["nodes"] == 2605
+
+
+def test_spark_report_renders(summary):
+    events = {"total": {"tasks": 900, "task_seconds": 120.0, "cpu_seconds": 60.0, "shuffle_write_bytes": 2_000_000,
+                        "shuffle_read_bytes": 2_000_000, "spill_bytes": 0, "input_bytes": 5_000_000,
+                        "sql_executions": 700, "jobs": 650, "tasks_under_100ms": 600},
+              "models": {"fct_product_pairs": {"tasks": 8, "task_seconds": 4.5, "shuffle_write_bytes": 1_500_000,
+                                               "shuffle_read_bytes": 1_500_000, "spill_bytes": 0,
+                                               "input_bytes": 0},
+                         "(other)": {"tasks": 800, "task_seconds": 90.0, "shuffle_write_bytes": 0,
+                                     "shuffle_read_bytes": 0, "spill_bytes": 0, "input_bytes": 0}}}
+
+    def scale(name: str, orders: int, wall: float) -> dict:
+        result = {"scale": name, "rows": {"members": orders // 10, "orders": orders, "order_items": orders * 2},
+                  "raw_bytes": orders * 100, "generation_seconds": 1.0, "warehouse_bytes": orders * 1000,
+                  "build": {"returncode": 0, "wall_seconds": wall, "peak_rss_bytes": 3_000_000_000,
+                            "peak_rss_by_process": {"java": 2_500_000_000, "python": 500_000_000},
+                            "peak_shuffle_dir_bytes": 10_000_000, "peak_spill_bytes": 10_000_000,
+                            "driver_memory": "6g"},
+                  "floors": {"rfm": {"seconds": 4.0, "rows": 19_000}, "pairs": {"seconds": 8.0, "rows": 5_000}},
+                  "duckdb_floors": {"rfm": {"seconds": 0.5, "rows": 19_000}, "pairs": {"seconds": 1.0, "rows": 5_000}},
+                  "floor_agreement": {"rfm": {"mart_rows": 19_000, "equal_frequency_and_monetary": 18_990},
+                                      "pairs": {"mart_rows": 5_000, "equal_n_ab": 4_990}},
+                  "build_summary": dict(summary, vs_duckdb_floor=[{"model": "fct_member_rfm", "floor": "rfm",
+                                                                   "multiple": 6.0, "lineage_multiple": 38.0}]),
+                  "spark_events": events}
+        return result
+
+    scales = [scale("small", 100_000, 300.0), scale("medium", 1_000_000, 1200.0)]
+    report = {"command": "member-analytics benchmark --target spark", "started_at": "2026-11-23T18:00:00", "seed": 42,
+              "dbt_version": "1.11.16", "machine": benchmark.machine_facts(), "driver_memory": "6g",
+              "spark": {"pyspark": "4.3.0", "dbt-spark": "1.11.0"}, "scales": scales,
+              "growth": benchmark.growth(scales)}
+    inputs = benchmark.cluster_inputs(scales)
+    assert inputs["scale"] == "medium" and inputs["heaviest_shuffle_model"] == "fct_product_pairs"
+    assert inputs["task_seconds"] == 60.0 and inputs["complete"] is True  # CPU time, not task wall time
+    assert inputs["fixed_seconds"] == pytest.approx(200.0)  # the line through (1e5, 300) and (1e6, 1200)
+    text = benchmark.render_spark_markdown(dict(report, cluster_estimate={
+        "inputs": inputs, "estimate": benchmark.estimate_cluster(
+            inputs["orders"], inputs["task_seconds"], inputs["heaviest_shuffle_bytes"], inputs["raw_bytes"],
+            inputs["warehouse_bytes"], inputs["fixed_seconds"])}))
+    assert "| small → medium | 10.00× | 4.00× | 0.40 |" in text
+    assert "| rfm | 4.00 s | 0.50 s | 8.00× | 19000 / 19000 | 18,990 of 19,000 |" in text
+    assert "| fct_member_rfm | rfm | 3.00 s | 1.50× | 19.0 s | 9.50× | 6.00× |" in text
+    assert "| fct_product_pairs | 5.00 s | 10% | 4.50 s | 8 | 1.50 MB | 0 B |" in text
+    assert "| stg_shop__orders | 10.0 s | 20% | – | 0 | – | – |" in text
+    assert "900 tasks (600 under 0.1 s)" in text
+    assert "## Cluster estimate for 100× the large scale" in text
+
+
+def test_run_results_from_a_log_cut_short():
+    log = "\n".join([
+        "\x1b[0m18:00:54  Found 70 models, 888 data tests",
+        "\x1b[0m18:08:14  8 of 1018 START seed file reference.activity_levels ........ [RUN]",
+        "\x1b[0m18:08:18  8 of 1018 OK loaded seed file reference.activity_levels .... [\x1b[32mINSERT 5\x1b[0m in 4.18s]",
+        "\x1b[0m18:16:04  210 of 1018 OK created sql table model marts.fct_member_rfm ..... [\x1b[32mOK\x1b[0m in 38.47s]",
+        "\x1b[0m18:15:51  211 of 1018 PASS fct_order_items::allocates_net_in_cents  [\x1b[32mPASS\x1b[0m in 24.48s]",
+        "\x1b[0m18:08:35  22 of 1018 PASS not_null_rpt_build_metadata_as_of_date ..... [\x1b[32mPASS\x1b[0m in 2.31s]",
+        "\x1b[0m18:08:36  23 of 1018 FAIL 3 unique_fct_orders_order_id ..... [\x1b[31mFAIL 3\x1b[0m in 1.50s]",
+        "\x1b[0m18:08:37  24 of 1018 ERROR creating sql table model marts.fct_x ..... [\x1b[31mERROR\x1b[0m in 0.50s]",
+        "\x1b[0m18:19:58  267 of 1018 START sql table model intermediate.int_member_visit_days ..... [RUN]",
+    ])
+    results = benchmark.run_results_from_log(log)
+    assert results["from_log"] is True
+    assert [(row["unique_id"], row["status"], row["execution_time"]) for row in results["results"]] == [
+        ("seed.member_analytics.activity_levels", "success", 4.18),
+        ("model.member_analytics.fct_member_rfm", "success", 38.47),
+        ("unit_test.member_analytics.fct_order_items::allocates_net_in_cents", "pass", 24.48),
+        ("test.member_analytics.not_null_rpt_build_metadata_as_of_date", "pass", 2.31),
+        ("test.member_analytics.unique_fct_orders_order_id", "fail", 1.5),
+        ("model.member_analytics.fct_x", "error", 0.5),
+    ]
+    summary = benchmark.summarise_build(results, {}, {"rfm": 2.0, "pairs": 4.0})
+    assert summary["model_seconds"] == {"fct_member_rfm": 38.47, "fct_x": 0.5}

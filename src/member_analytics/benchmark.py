@@ -28,6 +28,7 @@ import re
 import resource
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -256,14 +257,19 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def purchases_sql(orders_path: Path, as_of_date: str) -> str:
+def _read_parquet(path: Path, engine: str) -> str:
+    """A Parquet file as a table expression: DuckDB's read_parquet or Spark SQL's parquet.`path`."""
+    return f"parquet.`{path}`" if engine == "spark" else f"read_parquet({_literal(str(path))})"
+
+
+def purchases_sql(orders_path: Path, as_of_date: str, engine: str = "duckdb") -> str:
     """CTEs `typed_orders` and `purchases`: the raw orders with the contract's
     purchase and refund rule applied roughly (no dirty-row rejection, no
     de-duplication of versions): refunded = refunded_amount, else all of it when
     the status is refunded; the refund counts when dated (refunded_at, else
     updated_at, else ordered_at) up to as_of_date; a purchase is paid, shipped,
     completed or refunded with refunded < paid, or free with a paid status,
-    placed up to as_of_date."""
+    placed up to as_of_date. `engine`: duckdb or spark (the same SQL, its own file reader)."""
     as_of = f"date {_literal(dt.date.fromisoformat(as_of_date).isoformat())}"
     return f"""
 typed_orders as (
@@ -277,7 +283,7 @@ typed_orders as (
         try_cast(refunded_amount as decimal(18, 2)) as refunded_amount,
         cast(coalesce(try_cast(refunded_at as timestamp), try_cast(updated_at as timestamp),
                       try_cast(ordered_at as timestamp)) as date) as refund_date
-    from read_parquet({_literal(str(orders_path))})
+    from {_read_parquet(orders_path, engine)}
 ),
 
 refunds_applied as (
@@ -306,19 +312,26 @@ purchases as (
 )"""
 
 
-def _score(order_by: str) -> str:
+def _score(order_by: str, engine: str = "duckdb") -> str:
+    divide = "div" if engine == "spark" else "//"
     return (f"cast(1 + (5 * (rank() over (partition by shop_id order by {order_by}) - 1))"
-            f" // count(*) over (partition by shop_id) as int)")
+            f" {divide} count(*) over (partition by shop_id) as int)")
 
 
-def rfm_floor_sql(raw: Path, as_of_date: str) -> str:
+def _create_table_as(table: str, engine: str) -> str:
+    """DuckDB: create or replace. Spark (plain Parquet tables, no Delta): the
+    caller drops the table first (spark_floor_statements)."""
+    return f"create table {table} using parquet as" if engine == "spark" else f"create or replace table {table} as"
+
+
+def rfm_floor_sql(raw: Path, as_of_date: str, engine: str = "duckdb") -> str:
     """Current RFM per shop and member in one query from the raw orders: recency
     days, frequency (valid orders), monetary (net), and 1-5 scores from rank()
     within the shop (as macro rfm_score)."""
     return f"""
-create or replace table floor_member_rfm as
+{_create_table_as("floor_member_rfm", engine)}
 with
-{purchases_sql(raw / "orders.parquet", as_of_date)},
+{purchases_sql(raw / "orders.parquet", as_of_date, engine)},
 
 members as (
     select
@@ -326,36 +339,37 @@ members as (
         member_id,
         count(*) as frequency,
         sum(net_amount) as monetary,
-        date {_literal(as_of_date)} - max(ordered_date) as recency_days
+        {f"datediff(date {_literal(as_of_date)}, max(ordered_date))" if engine == "spark"
+         else f"date {_literal(as_of_date)} - max(ordered_date)"} as recency_days
     from purchases
     group by shop_id, member_id
 )
 
 select
     *,
-    {_score("recency_days desc")} as r_score,
-    {_score("frequency asc")} as f_score,
-    {_score("monetary asc")} as m_score
+    {_score("recency_days desc", engine)} as r_score,
+    {_score("frequency asc", engine)} as f_score,
+    {_score("monetary asc", engine)} as m_score
 from members
 """
 
 
-def pairs_floor_sql(raw: Path, as_of_date: str) -> str:
+def pairs_floor_sql(raw: Path, as_of_date: str, engine: str = "duckdb") -> str:
     """Product pairs by self-join in one query: a basket is the distinct products
     of a valid order (raw order_items joined to the purchases); per shop and pair
     a < b the baskets holding both, support, both confidences and lift, with
     the project's default min_pair_baskets and min_support."""
     return f"""
-create or replace table floor_product_pairs as
+{_create_table_as("floor_product_pairs", engine)}
 with
-{purchases_sql(raw / "orders.parquet", as_of_date)},
+{purchases_sql(raw / "orders.parquet", as_of_date, engine)},
 
 baskets as (
     select distinct
         items.shop_id,
         items.order_id,
         items.product_id
-    from read_parquet({_literal(str(raw / "order_items.parquet"))}) as items
+    from {_read_parquet(raw / "order_items.parquet", engine)} as items
     inner join purchases
         on items.shop_id = purchases.shop_id and items.order_id = purchases.order_id
 ),
@@ -884,6 +898,17 @@ def _scale_section(scale: dict) -> list[str]:
     return lines
 
 
+def _growth_table(growth_rows: list[dict]) -> list[str]:
+    return _table(["from → to", "orders", "build (wall)", "build ÷ orders", "model time", "peak memory",
+                   "warehouse", "RFM floor", "pairs floor"],
+                  [[f"{row['from']} → {row['to']}", _times(row["orders_ratio"]),
+                    _times(row["build_wall_ratio"]), f"{row['build_vs_orders']:.2f}"
+                    if row["build_vs_orders"] is not None else "–", _times(row["model_seconds_ratio"]),
+                    _times(row["peak_rss_ratio"]), _times(row["warehouse_bytes_ratio"]),
+                    _times(row["rfm_floor_ratio"]), _times(row["pairs_floor_ratio"])]
+                   for row in growth_rows])
+
+
 def render_markdown(report: dict) -> str:
     """benchmark.md: the machine, an overview per scale, the growth, each scale in detail."""
     machine, scales = report["machine"], report["scales"]
@@ -902,14 +927,7 @@ def render_markdown(report: dict) -> str:
     if report["growth"]:
         lines += ["Growth between consecutive scales (build time ratio vs order-count ratio; "
                   "*build ÷ orders* = 1 is linear):", ""]
-        lines += _table(["from → to", "orders", "build (wall)", "build ÷ orders", "model time", "peak memory",
-                         "warehouse", "RFM floor", "pairs floor"],
-                        [[f"{row['from']} → {row['to']}", _times(row["orders_ratio"]),
-                          _times(row["build_wall_ratio"]), f"{row['build_vs_orders']:.2f}"
-                          if row["build_vs_orders"] is not None else "–", _times(row["model_seconds_ratio"]),
-                          _times(row["peak_rss_ratio"]), _times(row["warehouse_bytes_ratio"]),
-                          _times(row["rfm_floor_ratio"]), _times(row["pairs_floor_ratio"])]
-                         for row in report["growth"]])
+        lines += _growth_table(report["growth"])
     for scale in scales:
         lines += _scale_section(scale)
     lines += ["## Not measured yet", ""] + [f"- {note}" for note in report["not_measured"]] + [""]
@@ -1003,19 +1021,24 @@ def benchmark_scale(scale: str, out: Path, seed: int, home: Path, peer_options: 
     return result
 
 
-def run(scales: list[str], out: Path, seed: int = 42, keep_data: bool = False,
-        command: str = "member-analytics benchmark", peer_options: PeerOptions = PeerOptions()) -> int:
-    """Benchmark each scale (smallest first) and write DIR/benchmark.{json,md}
-    after each one. Returns 0 when every build succeeded."""
+def _checked_scales(scales: list[str]) -> tuple[list[str], Path]:
+    """The scales, known and smallest first, and the project folder (with its bin/dbt)."""
     from member_analytics.generator import SCALES
 
     unknown = [scale for scale in scales if scale not in SCALES]
     if unknown:
         raise SystemExit(f"unknown scale(s) {unknown}: choose from {', '.join(SCALE_ORDER)}")
-    scales = sorted(dict.fromkeys(scales), key=SCALE_ORDER.index)
     home = project_home()
     if not (home / "bin" / "dbt").exists():
         raise SystemExit(f"no bin/dbt under {home}: set MEMBER_ANALYTICS_HOME to the project folder")
+    return sorted(dict.fromkeys(scales), key=SCALE_ORDER.index), home
+
+
+def run(scales: list[str], out: Path, seed: int = 42, keep_data: bool = False,
+        command: str = "member-analytics benchmark", peer_options: PeerOptions = PeerOptions()) -> int:
+    """Benchmark each scale (smallest first) and write DIR/benchmark.{json,md}
+    after each one. Returns 0 when every build succeeded."""
+    scales, home = _checked_scales(scales)
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     report = {"command": command, "started_at": dt.datetime.now().isoformat(timespec="seconds"),
@@ -1036,3 +1059,714 @@ def run(scales: list[str], out: Path, seed: int = 42, keep_data: bool = False,
     _say(f"   (the benchmark process itself peaked at {_bytes(own_peak)}, mostly the generator)")
     return 0 if all(scale["build"]["returncode"] == 0 for scale in report["scales"]) else 1
 
+
+
+# ============================================================================= the Spark target
+#
+# `member-analytics benchmark --target spark`: the same full `dbt build` on the
+# profile's `spark` output (dbt-spark `method: session`, pyspark in local mode,
+# docs/benchmark.md "Scaling past one machine"). Per scale: generation, the build
+# (wall time, peak resident memory of the process tree: dbt's Python and Spark's
+# driver JVM), Spark's shuffle and spill folder, the warehouse folder, and Spark's
+# event log turned into task time and shuffle bytes per model; then the two floors
+# written for Spark SQL (run in their own Spark session) and, as a baseline from the
+# same invocation, the DuckDB floors. No peers (they are DuckDB-side only).
+
+SPARK_CONF = {
+    # The event log gives each model's task time and shuffle bytes (parse_event_log).
+    "spark.eventLog.enabled": "true",
+    "spark.eventLog.compress": "false",
+    "spark.eventLog.rolling.enabled": "false",
+}
+# How often the process tree's memory and the shuffle folder are sampled.
+SPARK_SAMPLE_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class SparkFolder:
+    """One scale's Spark paths, inside the scale's folder (DIR/<scale>/)."""
+
+    scale: ScaleFolder
+
+    @property
+    def spark_warehouse(self) -> Path:  # the profile's spark.sql.warehouse.dir
+        return self.scale.warehouse_dir / "spark-warehouse"
+
+    @property
+    def local_dir(self) -> Path:  # SPARK_LOCAL_DIRS: shuffle files and spills
+        return self.scale.warehouse_dir / "spark-local"
+
+    @property
+    def conf_dir(self) -> Path:  # SPARK_CONF_DIR: spark-defaults.conf (the event log)
+        return self.scale.warehouse_dir / "spark-conf"
+
+    @property
+    def event_dir(self) -> Path:
+        return self.scale.warehouse_dir / "spark-events"
+
+    @property
+    def floors_dir(self) -> Path:
+        return self.scale.warehouse_dir / "spark-floors"
+
+    def env(self, base: dict[str, str]) -> dict[str, str]:
+        env = self.scale.env(base)
+        env.update(SPARK_CONF_DIR=str(self.conf_dir), SPARK_LOCAL_DIRS=str(self.local_dir))
+        return env
+
+    def prepare(self) -> None:
+        for path in (self.local_dir, self.conf_dir, self.event_dir, self.scale.temp_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        conf = {**SPARK_CONF, "spark.eventLog.dir": self.event_dir.as_uri()}
+        (self.conf_dir / "spark-defaults.conf").write_text(
+            "".join(f"{name} {value}\n" for name, value in conf.items()), encoding="utf-8")
+
+
+def process_tree_rss(root_pid: int, proc: Path = Path("/proc")) -> dict[str, int]:
+    """Resident bytes of a process and all its descendants, by command name
+    (java, python, ...), read from /proc (0 for processes that ended meanwhile)."""
+    children: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    rss: dict[int, int] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text(encoding="utf-8")
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry.name)
+        names[pid] = fields.get("Name", "").strip()
+        children.setdefault(int(fields.get("PPid", "0").strip() or 0), []).append(pid)
+        value = fields.get("VmRSS", "0 kB").split()
+        rss[pid] = int(value[0]) * 1024 if value else 0
+    by_name: dict[str, int] = {}
+    stack = [root_pid] if root_pid in names else []
+    while stack:
+        pid = stack.pop()
+        kind = "java" if names[pid] == "java" else "python" if names[pid].startswith("python") or \
+            names[pid] == "dbt" else names[pid]
+        by_name[kind] = by_name.get(kind, 0) + rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return by_name
+
+
+class _TreeSampler(threading.Thread):
+    """Peak resident memory of a process tree (total and per kind) and the peak
+    size of a folder (Spark's shuffle and spill files), sampled while it runs."""
+
+    def __init__(self, pid: int, folder: Path, interval: float = SPARK_SAMPLE_SECONDS):
+        super().__init__(daemon=True)
+        self.pid, self.folder, self.interval = pid, folder, interval
+        self.peak_total = 0
+        self.peak_by_kind: dict[str, int] = {}
+        self.peak_folder = 0
+        self.samples = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            by_kind = process_tree_rss(self.pid)
+            # Only dbt's Python and Spark's JVM: a short-lived child forked by the JVM
+            # (chmod, ls via jspawnhelper) shows the JVM's pages until it execs.
+            self.peak_total = max(self.peak_total, by_kind.get("java", 0) + by_kind.get("python", 0))
+            for kind, value in by_kind.items():
+                self.peak_by_kind[kind] = max(self.peak_by_kind.get(kind, 0), value)
+            self.peak_folder = max(self.peak_folder, folder_bytes(self.folder))
+            self.samples += 1
+            self.stopped.wait(self.interval)
+
+
+def run_spark_build(home: Path, folder: SparkFolder, truth: dict, driver_memory: str | None = None) -> dict:
+    """`bin/dbt build --target spark` in the scale's folder, sampling the process
+    tree's memory (dbt's Python + Spark's JVM, which runs as a child of dbt) and the
+    shuffle/spill folder. Writes the measure to DIR/<scale>/spark_build.json."""
+    folder.prepare()
+    env = folder.env(dict(os.environ))
+    if driver_memory:
+        env["MEMBER_ANALYTICS_SPARK_DRIVER_MEMORY"] = driver_memory
+    command = [str(home / "bin" / "dbt"), "build", "--target", "spark", "--vars", json.dumps(build_vars(truth))]
+    with folder.scale.build_log.open("w", encoding="utf-8") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd="/")
+        sampler = _TreeSampler(process.pid, folder.local_dir)
+        sampler.start()
+        _pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    sampler.stopped.set()
+    sampler.join()
+    measure = {"returncode": os.waitstatus_to_exitcode(status), "wall_seconds": wall,
+               "peak_rss_bytes": sampler.peak_total, "peak_rss_by_process": sampler.peak_by_kind,
+               "peak_shuffle_dir_bytes": sampler.peak_folder, "memory_samples": sampler.samples,
+               "cpu_seconds": usage.ru_utime + usage.ru_stime,
+               "driver_memory": env.get("MEMBER_ANALYTICS_SPARK_DRIVER_MEMORY", "6g (profile default)")}
+    (folder.scale.root / "spark_build.json").write_text(json.dumps(measure, indent=1) + "\n", encoding="utf-8")
+    return measure
+
+
+# ----------------------------------------------------------------------------- Spark's event log
+
+# The table a write command creates or fills, in the physical plan's "Arguments"
+# line (the plan's description, not the SQL text: dbt-spark's session runs
+# spark.sql(), whose executions are all described as "sql at ...").
+_TABLE_IN_PLAN = re.compile(r"(?:Command|AsSelect)\nArguments: [^\n]*?`spark_catalog`\.`\w+`\.`(\w+?)(?:__dbt_tmp)?`")
+
+
+def event_log_file(event_dir: Path) -> Path | None:
+    """The (uncompressed, not rolled) event log of the build's Spark application."""
+    files = sorted((path for path in event_dir.glob("*") if path.is_file() and not path.name.startswith(".")),
+                   key=lambda path: path.stat().st_size)
+    return files[-1] if files else None
+
+
+def parse_event_log(lines, model_names: set[str] | None = None) -> dict:
+    """Per model (the table a SQL execution writes, from its physical plan; jobs
+    count for their root execution), from Spark's event log (one JSON event a line):
+    task time (executor run time, summed over tasks; and its CPU time, which other
+    jobs on the machine inflate less), tasks, shuffle bytes written
+    and read, bytes spilled to disk, input bytes. Executions that create no model
+    (tests, introspection, the raw-file registration) are summed as `(other)`.
+    Also the totals and the task count per task-time bucket."""
+    execution_model: dict[int, str] = {}
+    job_execution: dict[int, int] = {}
+    stage_job: dict[int, int] = {}
+    per_model: dict[str, dict] = {}
+    short_tasks = 0
+    total = {"tasks": 0, "task_seconds": 0.0, "cpu_seconds": 0.0, "shuffle_write_bytes": 0, "shuffle_read_bytes": 0,
+             "spill_bytes": 0, "input_bytes": 0, "sql_executions": 0, "jobs": 0}
+    for line in lines:
+        if not line.strip():
+            continue
+        event = json.loads(line)
+        kind = event.get("Event", "")
+        if kind.endswith("SQLExecutionStart"):
+            total["sql_executions"] += 1
+            match = _TABLE_IN_PLAN.search(event.get("physicalPlanDescription", "") or "")
+            name = match.group(1) if match else None
+            if name and (model_names is None or name in model_names):
+                execution_model[event["executionId"]] = name
+        elif kind == "SparkListenerJobStart":
+            total["jobs"] += 1
+            properties = event.get("Properties") or {}
+            execution = properties.get("spark.sql.execution.root.id", properties.get("spark.sql.execution.id"))
+            if execution is not None:
+                job_execution[event["Job ID"]] = int(execution)
+            for stage in event.get("Stage IDs", []):
+                stage_job[stage] = event["Job ID"]
+        elif kind == "SparkListenerTaskEnd":
+            metrics = event.get("Task Metrics") or {}
+            job = stage_job.get(event.get("Stage ID"))
+            model = execution_model.get(job_execution.get(job), "(other)") if job is not None else "(other)"
+            row = per_model.setdefault(model, {"tasks": 0, "task_seconds": 0.0, "cpu_seconds": 0.0,
+                                               "shuffle_write_bytes": 0,
+                                               "shuffle_read_bytes": 0, "spill_bytes": 0, "input_bytes": 0})
+            read = metrics.get("Shuffle Read Metrics") or {}
+            figures = {
+                "tasks": 1,
+                "task_seconds": (metrics.get("Executor Run Time") or 0) / 1000,
+                "cpu_seconds": (metrics.get("Executor CPU Time") or 0) / 1e9,
+                "shuffle_write_bytes": (metrics.get("Shuffle Write Metrics") or {}).get("Shuffle Bytes Written", 0),
+                "shuffle_read_bytes": read.get("Remote Bytes Read", 0) + read.get("Local Bytes Read", 0),
+                "spill_bytes": metrics.get("Disk Bytes Spilled", 0),
+                "input_bytes": (metrics.get("Input Metrics") or {}).get("Bytes Read", 0),
+            }
+            for name, value in figures.items():
+                row[name] += value
+                total[name] += value
+            short_tasks += figures["task_seconds"] < 0.1
+    total["tasks_under_100ms"] = short_tasks
+    ordered = dict(sorted(per_model.items(), key=lambda item: -item[1]["task_seconds"]))
+    return {"total": total, "models": ordered}
+
+
+def summarise_event_log(event_dir: Path, model_names: set[str] | None = None) -> dict | None:
+    path = event_log_file(event_dir)
+    if path is None:
+        return None
+    with path.open(encoding="utf-8") as lines:
+        parsed = parse_event_log(lines, model_names)
+    parsed["event_log_bytes"] = path.stat().st_size
+    return parsed
+
+
+# ----------------------------------------------------------------------------- the floors on Spark
+
+def spark_floor_statements(raw: Path, as_of_date: str) -> dict[str, tuple[str, str]]:
+    """Per floor: its table and its Spark SQL (the DuckDB floors' query with Spark's
+    file reader, datediff and div)."""
+    return {"rfm": ("floor_member_rfm", rfm_floor_sql(raw, as_of_date, "spark")),
+            "pairs": ("floor_product_pairs", pairs_floor_sql(raw, as_of_date, "spark"))}
+
+
+def spark_floors_main(raw: str, as_of_date: str, warehouse: str, driver_memory: str, out: str,
+                      runs: int = FLOOR_RUNS) -> None:
+    """Run in its own process (`python -m member_analytics.benchmark spark-floors ...`):
+    a Spark session configured as the profile's spark output (local[*], the driver
+    memory, 4 shuffle partitions, UI off), each floor `runs` times as drop + create
+    table as (so the answer is computed and written); its time is the fastest run.
+    The session's start (JVM, ~10 s) is not in the floors' times."""
+    from pyspark.sql import SparkSession
+
+    started = time.perf_counter()
+    spark = (SparkSession.builder.master("local[*]").appName("member_analytics floors")
+             .config("spark.driver.memory", driver_memory)
+             .config("spark.sql.warehouse.dir", str(Path(warehouse) / "spark-warehouse"))
+             .config("spark.sql.shuffle.partitions", "4")
+             .config("spark.sql.sources.default", "parquet")
+             .config("spark.sql.session.timeZone", "UTC")
+             .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    session_seconds = time.perf_counter() - started
+    floors = {}
+    for name, (table, sql) in spark_floor_statements(Path(raw), as_of_date).items():
+        times = []
+        for _run in range(runs):
+            began = time.perf_counter()
+            spark.sql(f"drop table if exists {table}")
+            spark.sql(sql)
+            times.append(time.perf_counter() - began)
+        rows = spark.sql(f"select count(*) from {table}").collect()[0][0]
+        floors[name] = {"seconds": min(times), "runs_seconds": times, "rows": rows}
+    spark.stop()
+    Path(out).write_text(json.dumps({"session_start_seconds": session_seconds, "floors": floors}, indent=1) + "\n",
+                         encoding="utf-8")
+
+
+def run_spark_floors(folder: SparkFolder, as_of_date: str, driver_memory: str) -> dict:
+    """The Spark floors in a child process (its own JVM); peak memory of that tree too."""
+    out = folder.scale.root / "spark_floors.json"
+    out.unlink(missing_ok=True)
+    folder.floors_dir.mkdir(parents=True, exist_ok=True)
+    command = [os.environ.get("MEMBER_ANALYTICS_PYTHON", sys.executable), "-m", "member_analytics.benchmark",
+               "spark-floors", str(folder.scale.raw), as_of_date, str(folder.floors_dir), driver_memory, str(out)]
+    env = dict(os.environ, SPARK_LOCAL_DIRS=str(folder.local_dir))
+    with (folder.scale.root / "spark_floors.log").open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(folder.floors_dir))
+        sampler = _TreeSampler(process.pid, folder.local_dir)
+        sampler.start()
+        returncode = process.wait()
+    sampler.stopped.set()
+    sampler.join()
+    if returncode != 0 or not out.exists():
+        return {"returncode": returncode, "floors": None, "peak_rss_bytes": sampler.peak_total}
+    result = {**json.loads(out.read_text(encoding="utf-8")), "returncode": 0, "peak_rss_bytes": sampler.peak_total}
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    return result
+
+
+def spark_floor_agreement(folder: SparkFolder) -> dict | None:
+    """The Spark floors' answers against the marts Spark built (Parquet folders read
+    with DuckDB; not timed): members with equal frequency and monetary, pairs with equal n_ab."""
+    marts = folder.spark_warehouse / "marts.db"
+    floors = folder.floors_dir / "spark-warehouse"
+    paths = {name: path for name, path in (("rfm_mart", marts / "fct_member_rfm"),
+                                           ("pairs_mart", marts / "fct_product_pairs"),
+                                           ("rfm_floor", floors / "floor_member_rfm"),
+                                           ("pairs_floor", floors / "floor_product_pairs"))}
+    if not all(any(path.glob("*.parquet")) for path in paths.values()):
+        return None
+    read = {name: f"read_parquet({_literal(str(path / '*.parquet'))})" for name, path in paths.items()}
+    with duckdb.connect() as connection:
+        rfm = connection.execute(f"""
+            select count(*), count(floor.member_id),
+                   count(*) filter (where floor.frequency = mart.frequency and floor.monetary = mart.monetary)
+            from {read['rfm_mart']} as mart left join {read['rfm_floor']} as floor
+                on mart.shop_id = floor.shop_id and mart.member_id = floor.member_id""").fetchall()[0]
+        pairs = connection.execute(f"""
+            select count(*), count(floor.n_ab), count(*) filter (where floor.n_ab = mart.n_ab)
+            from {read['pairs_mart']} as mart left join {read['pairs_floor']} as floor
+                on mart.shop_id = floor.shop_id and mart.product_id_a = floor.product_id_a
+                and mart.product_id_b = floor.product_id_b""").fetchall()[0]
+    return {"rfm": {"mart_rows": rfm[0], "also_in_floor": rfm[1], "equal_frequency_and_monetary": rfm[2]},
+            "pairs": {"mart_rows": pairs[0], "also_in_floor": pairs[1], "equal_n_ab": pairs[2]}}
+
+
+# ----------------------------------------------------------------------------- a build cut short
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_LOG_RESULT = re.compile(
+    r"\d+ of \d+ (?P<verb>OK created sql \w+ model|OK loaded seed file|PASS|FAIL \d+|WARN \d+|"
+    r"ERROR creating sql \w+ model|ERROR) (?P<name>[\w.:]+)[ .]*\[.*? in (?P<seconds>[\d.]+)s\]")
+
+
+def run_results_from_log(text: str) -> dict:
+    """dbt's per-node results as in run_results.json, read from its console log: for a
+    build that was stopped before dbt wrote run_results.json (the report says so).
+    Models and seeds are named schema.name in the log, unit tests model::test."""
+    results = []
+    for line in _ANSI.sub("", text).splitlines():
+        match = _LOG_RESULT.search(line)
+        if not match:
+            continue
+        verb, name = match.group("verb"), match.group("name")
+        if "model" in verb:
+            kind, name = "model", name.split(".")[-1]
+        elif "seed" in verb:
+            kind, name = "seed", name.split(".")[-1]
+        else:
+            kind = "unit_test" if "::" in name else "test"
+        status = {"OK": "success", "PASS": "pass", "FAIL": "fail", "WARN": "warn", "ERROR": "error"}[verb.split()[0]]
+        results.append({"unique_id": f"{kind}.member_analytics.{name}", "status": status,
+                        "execution_time": float(match.group("seconds"))})
+    return {"results": results, "elapsed_time": None, "metadata": {}, "from_log": True}
+
+
+# ----------------------------------------------------------------------------- one scale on Spark
+
+def benchmark_spark_scale(scale: str, out: Path, seed: int, home: Path, driver_memory: str,
+                          resume: bool = False) -> dict:
+    """Generate, build on Spark, run the floors on Spark and on DuckDB, summarise.
+    With `resume`, a scale folder that already holds the raw files (truth.json), a
+    finished build (spark_build.json) or the Spark floors' times (spark_floors.json)
+    does not redo them."""
+    from member_analytics.generator import generate
+
+    folder = SparkFolder(ScaleFolder(out / scale))
+    truth_path, build_path = folder.scale.root / "truth.json", folder.scale.root / "spark_build.json"
+    if resume and truth_path.exists():
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        _say(f"== {scale}: reusing the sample dataset in {folder.scale.raw}")
+    else:
+        _clear(folder.scale)
+        for stale in (truth_path, build_path):
+            stale.unlink(missing_ok=True)
+        folder.scale.root.mkdir(parents=True, exist_ok=True)
+        _say(f"== {scale}: generating the sample dataset into {folder.scale.raw}")
+        started = time.perf_counter()
+        truth = generate(folder.scale.raw, scale=scale, seed=seed, file_format="parquet")
+        truth["generation_seconds"] = time.perf_counter() - started
+        truth_path.write_text(json.dumps(truth, default=str) + "\n", encoding="utf-8")
+    rows = {table: counts["raw"] for table, counts in truth["row_counts"].items()}
+
+    if resume and build_path.exists():
+        build = json.loads(build_path.read_text(encoding="utf-8"))
+        _say(f"== {scale}: reusing the finished Spark build ({build['wall_seconds']:.0f} s)")
+    else:
+        _say(f"== {scale}: dbt build --target spark (log: {folder.scale.build_log})")
+        build = run_spark_build(home, folder, truth, driver_memory)
+    # A build measured before the sampler counted only java + python: their peaks'
+    # sum bounds the tree's peak from above (a transient fork was counted as well).
+    kinds = build.get("peak_rss_by_process", {})
+    build["peak_rss_bytes"] = min(build["peak_rss_bytes"], kinds.get("java", 0) + kinds.get("python", 0)) \
+        if kinds else build["peak_rss_bytes"]
+    # The overview's "peak spill" column: for Spark, its shuffle and spill folder.
+    build.setdefault("peak_spill_bytes", build["peak_shuffle_dir_bytes"])
+    _say(f"   {build['wall_seconds']:.1f}s, exit {build['returncode']}, peak memory {_bytes(build['peak_rss_bytes'])}")
+
+    floors_path = folder.scale.root / "spark_floors.json"
+    if resume and floors_path.exists():
+        _say(f"== {scale}: reusing the Spark floors' times in {floors_path}")
+        spark_floors = json.loads(floors_path.read_text(encoding="utf-8"))
+    else:
+        _say(f"== {scale}: floors on Spark (own session, driver memory {driver_memory})")
+        spark_floors = run_spark_floors(folder, truth["as_of_date"], driver_memory)
+    floors = spark_floors.get("floors") or {}
+    _say("   " + (", ".join(f"{name} {floor['seconds']:.2f}s" for name, floor in floors.items()) or "failed"))
+    settings = profile_duckdb_settings(Path(os.environ.get("DBT_PROFILES_DIR", home / "profiles")) / "profiles.yml",
+                                       folder.env(dict(os.environ)))
+    _say(f"== {scale}: floors on DuckDB (the baseline, memory_limit {settings.get('memory_limit')})")
+    with connect_floors(folder.scale.floors, settings) as connection:
+        duckdb_floors = run_floors(connection, folder.scale.raw, truth["as_of_date"])
+    _say("   " + ", ".join(f"{name} {floor['seconds']:.2f}s" for name, floor in duckdb_floors.items()))
+
+    run_results_path = folder.scale.target / "run_results.json"
+    if run_results_path.exists():
+        run_results = json.loads(run_results_path.read_text(encoding="utf-8"))
+        shutil.copy(run_results_path, folder.scale.root / "run_results.json")
+    else:  # stopped before the end: what finished, from dbt's log
+        run_results = run_results_from_log(folder.scale.build_log.read_text(encoding="utf-8", errors="replace"))
+    model_paths, parents = read_manifest(folder.scale.target)
+    build_summary = summarise_build(run_results, model_paths,
+                                    {name: floor["seconds"] for name, floor in floors.items()}, parents)
+    build_summary["partial_from_log"] = bool(run_results.get("from_log"))
+    build_summary["nodes_finished"] = len(run_results.get("results", []))
+    build_summary["vs_duckdb_floor"] = [
+        {"model": row["model"], "floor": row["floor"],
+         "multiple": _ratio(row["seconds"], duckdb_floors[row["floor"]]["seconds"]),
+         "lineage_multiple": _ratio(row["lineage_seconds"], duckdb_floors[row["floor"]]["seconds"])}
+        for row in build_summary["vs_floor"]]
+    events = summarise_event_log(folder.event_dir)
+    if events:
+        (folder.scale.root / "spark_events_summary.json").write_text(json.dumps(events, indent=1) + "\n",
+                                                                     encoding="utf-8")
+    result = {
+        "scale": scale,
+        "target": "spark",
+        "as_of_date": truth["as_of_date"],
+        "rows": rows,
+        "raw_bytes": folder_bytes(folder.scale.raw),
+        "generation_seconds": truth.get("generation_seconds"),
+        "build": build,
+        "warehouse_bytes": folder_bytes(folder.spark_warehouse),
+        "floors": floors,
+        "spark_floors_session": {key: spark_floors.get(key) for key in
+                                 ("session_start_seconds", "peak_rss_bytes", "returncode")},
+        "floor_agreement": spark_floor_agreement(folder) if build["returncode"] == 0 and floors else None,
+        "duckdb_floors": duckdb_floors,
+        "build_summary": build_summary,
+        "spark_events": events,
+        "load_average_after": list(os.getloadavg()),
+    }
+    result["targets"] = targets(result)
+    return result
+
+
+def run_spark(scales: list[str], out: Path, seed: int = 42, keep_data: bool = False,
+              command: str = "member-analytics benchmark --target spark", driver_memory: str = "6g",
+              resume: bool = False) -> int:
+    """Benchmark each scale on Spark (smallest first), rewriting DIR/benchmark.{json,md}
+    after each one. Returns 0 when every build succeeded."""
+    scales, home = _checked_scales(scales)
+    out = out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    report = {"command": command, "target": "spark", "started_at": dt.datetime.now().isoformat(timespec="seconds"),
+              "seed": seed, "machine": machine_facts(), "driver_memory": driver_memory,
+              "spark": _spark_versions(), "scales": [], "growth": []}
+    for scale in scales:
+        result = benchmark_spark_scale(scale, out, seed, home, driver_memory, resume)
+        if not keep_data:
+            _clear(ScaleFolder(out / scale))
+        report["scales"].append(result)
+        report["growth"] = growth(report["scales"])
+        report["dbt_version"] = report.get("dbt_version") or result["build_summary"]["dbt_version"]
+        write_spark_report(report, out)
+        _say(f"== report: {out / 'benchmark.md'}")
+    return 0 if all(scale["build"]["returncode"] == 0 for scale in report["scales"]) else 1
+
+
+def _spark_versions() -> dict:
+    versions = {}
+    for package in ("pyspark", "dbt-spark"):
+        try:
+            from importlib.metadata import version
+
+            versions[package] = version(package)
+        except Exception:  # noqa: BLE001 - not installed: the build will say so
+            versions[package] = None
+    return versions
+
+
+# ----------------------------------------------------------------------------- the cluster estimate
+
+# 100x the large scale: 100 M members, ~1 B orders, ~2.5 B order lines.
+CLUSTER_TARGET_ORDERS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class ClusterAssumptions:
+    """What the cluster estimate assumes (docs/decisions/0092 says why)."""
+
+    target_orders: int = CLUSTER_TARGET_ORDERS
+    target_wall_seconds: float = 2 * 3600.0     # a nightly full rebuild in two hours
+    cores_per_node: int = 16                    # a common worker: 16 vCPU, 128 GB
+    memory_per_node_bytes: int = 128 * 10**9
+    parallel_efficiency: float = 0.5            # share of the cores' time doing tasks (skew, stragglers, waits)
+    growth_exponent: float = 1.0                # task time and shuffle grow as orders ** exponent
+    shuffle_memory_fraction: float = 0.3        # of a node's memory that holds one model's shuffle without spilling
+    partition_bytes: int = 128 * 10**6          # target shuffle partition size
+
+
+def fit_fixed_and_per_order(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """Two or more (orders, seconds) points -> (fixed seconds, seconds per order) of the
+    line through the smallest and the largest point (fixed is floored at 0)."""
+    (small_orders, small_seconds), (large_orders, large_seconds) = min(points), max(points)
+    per_order = (large_seconds - small_seconds) / (large_orders - small_orders)
+    return max(small_seconds - per_order * small_orders, 0.0), per_order
+
+
+def estimate_cluster(orders: float, task_seconds: float, heaviest_shuffle_bytes: float, raw_bytes: float,
+                     warehouse_bytes: float, fixed_seconds: float = 0.0,
+                     assumptions: ClusterAssumptions = ClusterAssumptions()) -> dict:
+    """Nodes for `assumptions.target_orders`, from one measured Spark build of `orders` orders:
+    its summed task time (core-seconds), the largest shuffle one model wrote, the raw
+    files and the warehouse. Task time and shuffle grow as (target / orders) ** exponent;
+    the build's fixed part (dbt, query planning, ~1,000 nodes one after another on two
+    threads) does not shrink with more nodes. Nodes are the larger of: enough cores to do
+    the task time in the wall-time target at the given efficiency, and enough memory to
+    hold the heaviest model's shuffle at `shuffle_memory_fraction` of each node's memory."""
+    a = assumptions
+    factor = a.target_orders / orders
+    grown = factor ** a.growth_exponent
+    core_seconds = task_seconds * grown
+    shuffle_bytes = heaviest_shuffle_bytes * grown
+    compute_budget = max(a.target_wall_seconds - fixed_seconds, 1.0)
+    cores_for_time = core_seconds / (compute_budget * a.parallel_efficiency)
+    nodes_for_time = cores_for_time / a.cores_per_node
+    nodes_for_shuffle = shuffle_bytes / (a.memory_per_node_bytes * a.shuffle_memory_fraction)
+    nodes = max(1, int(-(-max(nodes_for_time, nodes_for_shuffle) // 1)))
+    cores = nodes * a.cores_per_node
+    return {
+        "assumptions": asdict(a),
+        "scale_factor": factor,
+        "growth_factor": grown,
+        "core_seconds": core_seconds,
+        "core_hours": core_seconds / 3600,
+        "heaviest_shuffle_bytes": shuffle_bytes,
+        "shuffle_partitions": int(-(-shuffle_bytes // a.partition_bytes)),
+        "raw_bytes": raw_bytes * factor,
+        "warehouse_bytes": warehouse_bytes * factor,
+        "nodes_for_time": nodes_for_time,
+        "nodes_for_shuffle": nodes_for_shuffle,
+        "nodes": nodes,
+        "cores": cores,
+        "memory_bytes": nodes * a.memory_per_node_bytes,
+        "expected_wall_seconds": fixed_seconds + core_seconds / (cores * a.parallel_efficiency),
+    }
+
+
+def cluster_inputs(scales: list[dict]) -> dict | None:
+    """The estimate's inputs from the largest Spark scale with an event log: its tasks'
+    CPU time, heaviest shuffle, raw and warehouse bytes (and the fixed part from the
+    line through the smallest and largest scale's wall times). `complete` is false when
+    that scale's build did not finish (its figures then cover the nodes that did);
+    `fixed_from_complete_builds` when any of the builds behind the fixed part did not."""
+    measured = [scale for scale in scales if scale.get("spark_events")]
+    if not measured:
+        return None
+    largest = max(measured, key=lambda scale: scale["rows"]["orders"])
+    models = {name: row for name, row in largest["spark_events"]["models"].items() if name != "(other)"}
+    heaviest = max(models.items(), key=lambda item: item[1]["shuffle_write_bytes"], default=(None, {}))
+    points = [(scale["rows"]["orders"], scale["build"]["wall_seconds"]) for scale in measured]
+    fixed = fit_fixed_and_per_order(points)[0] if len({orders for orders, _ in points}) > 1 else 0.0
+    total = largest["spark_events"]["total"]
+    # CPU time, not task (wall) time: on a shared machine tasks wait for a core, which a
+    # cluster's dedicated cores do not; the efficiency assumption covers I/O and waits.
+    return {"scale": largest["scale"], "orders": largest["rows"]["orders"],
+            "complete": largest["build"]["returncode"] == 0,
+            "fixed_from_complete_builds": all(scale["build"]["returncode"] == 0 for scale in measured),
+            "task_seconds": total.get("cpu_seconds") or total["task_seconds"],
+            "heaviest_shuffle_model": heaviest[0], "heaviest_shuffle_bytes": heaviest[1].get("shuffle_write_bytes", 0),
+            "raw_bytes": largest["raw_bytes"], "warehouse_bytes": largest["warehouse_bytes"], "fixed_seconds": fixed}
+
+
+# ----------------------------------------------------------------------------- the Spark report
+
+def _spark_scale_section(scale: dict) -> list[str]:
+    summary, build = scale["build_summary"], scale["build"]
+    lines = [f"## {scale['scale']} on Spark", ""]
+    if build["returncode"] != 0:
+        source = "dbt's log (no run_results.json)" if summary.get("partial_from_log") else "run_results.json"
+        lines += [f"**The build did not finish** (exit {build['returncode']}): {summary.get('nodes_finished', 0):,} "
+                  f"nodes had finished; their times come from {source}, so the figures below cover those nodes only.",
+                  ""]
+    by_process = ", ".join(f"{kind} {_bytes(value)}" for kind, value in sorted(build.get("peak_rss_by_process", {}).items())
+                           if kind in ("java", "python"))
+    lines += [f"Build: {_seconds(build['wall_seconds'])} wall ({_seconds(summary.get('elapsed_seconds'))} dbt elapsed), "
+              f"exit {build['returncode']}; peak resident memory of the process tree {_bytes(build['peak_rss_bytes'])} "
+              f"(peak per kind: {by_process or '–'}; driver memory {build.get('driver_memory')}); Spark's shuffle and "
+              f"spill folder peaked at {_bytes(build.get('peak_shuffle_dir_bytes'))}; warehouse "
+              f"{_bytes(scale.get('warehouse_bytes'))}.", ""]
+    floors, duck = scale.get("floors") or {}, scale.get("duckdb_floors") or {}
+    agreement = scale.get("floor_agreement") or {}
+    lines += ["Floors: the same hand-written queries on Spark SQL (own session, fastest of three, after the build) "
+              "and on DuckDB (the baseline from this invocation):", ""]
+    lines += _table(["floor", "Spark", "DuckDB", "Spark ÷ DuckDB", "rows (Spark / DuckDB)", "agreement with the Spark mart"],
+                    [[name, _floor_time(floors[name]) if name in floors else "–", _floor_time(duck[name]),
+                      _times(_ratio(floors.get(name, {}).get("seconds"), duck[name]["seconds"])),
+                      f"{floors.get(name, {}).get('rows', '–')} / {duck[name]['rows']}",
+                      (f"{agreement[name].get('equal_frequency_and_monetary', agreement[name].get('equal_n_ab')):,} of "
+                       f"{agreement[name]['mart_rows']:,}") if name in agreement else "–"]
+                     for name in ("rfm", "pairs") if name in duck])
+    duck_multiples = {row["model"]: row for row in summary.get("vs_duckdb_floor", [])}
+    lines += ["Marts as a multiple of their floor (own time in the Spark build; *with upstream* adds every model "
+              "it depends on):", ""]
+    lines += _table(["mart", "floor", "own time", "× Spark floor", "with upstream", "× Spark floor", "× DuckDB floor (own)"],
+                    [[row["model"], row["floor"], _seconds(row["seconds"]), _times(row["multiple"]),
+                      _seconds(row["lineage_seconds"]), _times(row["lineage_multiple"]),
+                      _times(duck_multiples.get(row["model"], {}).get("multiple"))]
+                     for row in summary["vs_floor"]])
+    events = scale.get("spark_events") or {}
+    models = events.get("models", {})
+    lines += ["Ten slowest models (dbt's time; Spark's task time, tasks and shuffle from the event log):", ""]
+    lines += _table(["model", "time", "share of model time", "task time", "tasks", "shuffle written", "spilled"],
+                    [[row["model"], _seconds(row["seconds"]),
+                      "–" if row["share_of_model_time"] is None else f"{row['share_of_model_time']:.0%}",
+                      _seconds(models.get(row["model"], {}).get("task_seconds")),
+                      f"{models.get(row['model'], {}).get('tasks', 0):,}",
+                      _bytes(models.get(row["model"], {}).get("shuffle_write_bytes")),
+                      _bytes(models.get(row["model"], {}).get("spill_bytes"))]
+                     for row in summary["slowest_models"]])
+    if models:
+        shuffles = sorted(((name, row) for name, row in models.items() if name != "(other)"),
+                          key=lambda item: -item[1]["shuffle_write_bytes"])[:5]
+        total = events["total"]
+        lines += ["Largest shuffles: " + ", ".join(f"{name} {_bytes(row['shuffle_write_bytes'])}"
+                                                   for name, row in shuffles) + ".", "",
+                  f"Spark overall: {total['sql_executions']:,} SQL executions, {total['jobs']:,} jobs, "
+                  f"{total['tasks']:,} tasks ({total['tasks_under_100ms']:,} under 0.1 s), "
+                  f"{_seconds(total['task_seconds'])} of task time ({_seconds(total.get('cpu_seconds'))} of it on CPU), "
+                  f"{_bytes(total['shuffle_write_bytes'])} shuffled, "
+                  f"{_bytes(total['spill_bytes'])} spilled, {_bytes(total['input_bytes'])} read; of the task time, "
+                  f"{_seconds(models.get('(other)', {}).get('task_seconds'))} outside model builds (tests, checks).", ""]
+    kinds = summary["seconds_by_resource_type"]
+    lines += ["Time by node type (sum of node times, two threads): "
+              + "; ".join(f"{kind}: {_count(summary['nodes_by_resource_type'][kind], 'node')}, {_seconds(seconds)}"
+                          for kind, seconds in sorted(kinds.items())), ""]
+    if summary["failed"]:
+        lines += ["**Failed nodes:** " + ", ".join(summary["failed"]), ""]
+    return lines
+
+
+def render_spark_markdown(report: dict) -> str:
+    """benchmark.md of a Spark run: machine, overview, growth, each scale, the cluster estimate."""
+    machine, scales = report["machine"], report["scales"]
+    spark = report.get("spark", {})
+    lines = ["# member_analytics benchmark on Spark (local mode)", "",
+             f"Run {report['started_at']} with `{report['command']}` (seed {report['seed']}).", "",
+             f"Machine: {machine['cores']} cores, {_bytes(machine['memory_bytes'])} memory, {machine['cpu']}; "
+             f"Python {machine['python']}, pyspark {spark.get('pyspark')}, dbt-spark {spark.get('dbt-spark')}, "
+             f"dbt {report.get('dbt_version') or '–'}; profile output `spark` (method session, local[*], "
+             f"4 shuffle partitions, two dbt threads), driver memory {report['driver_memory']}.", "",
+             "Load average (1, 5, 15 min) at the start: "
+             + ", ".join(f"{value:.1f}" for value in machine["load_average_at_start"])
+             + "; compare ratios rather than absolute times.", ""]
+    lines += _scale_overview(scales)
+    if report["growth"]:
+        unfinished = [scale["scale"] for scale in scales if scale["build"]["returncode"] != 0]
+        lines += ["Growth between consecutive scales (*build ÷ orders* = 1 is linear; floors are Spark's)"
+                  + (f"; **{', '.join(unfinished)} did not finish**, so its build and model-time ratios compare "
+                     "different sets of nodes" if unfinished else "") + ":", ""]
+        lines += _growth_table(report["growth"])
+    for scale in scales:
+        lines += _spark_scale_section(scale)
+    estimate = report.get("cluster_estimate")
+    if estimate:
+        inputs, result = estimate["inputs"], estimate["estimate"]
+        a = result["assumptions"]
+        lines += ["## Cluster estimate for 100× the large scale", "",
+                  ("" if inputs.get("complete", True) else "**From a build that did not finish: a lower bound.** ")
+                  + ("" if inputs.get("fixed_from_complete_builds", True) else
+                     "(The fixed part comes from a build that did not finish: rough.) ")
+                  + f"From the {inputs['scale']} build ({inputs['orders']:,} orders, {_seconds(inputs['task_seconds'])} "
+                  f"of task CPU time, heaviest shuffle {inputs['heaviest_shuffle_model']} "
+                  f"{_bytes(inputs['heaviest_shuffle_bytes'])}, fixed part {_seconds(inputs['fixed_seconds'])}), "
+                  f"scaled {result['scale_factor']:,.0f}× in orders with exponent {a['growth_exponent']}: "
+                  f"{result['core_hours']:,.0f} core-hours, heaviest shuffle {_bytes(result['heaviest_shuffle_bytes'])} "
+                  f"({result['shuffle_partitions']:,} partitions of {_bytes(a['partition_bytes'])}), raw files "
+                  f"{_bytes(result['raw_bytes'])}, warehouse {_bytes(result['warehouse_bytes'])}. "
+                  f"**{result['nodes']} nodes** of {a['cores_per_node']} cores and {_bytes(a['memory_per_node_bytes'])} "
+                  f"({result['nodes_for_time']:.1f} for the time target of {a['target_wall_seconds'] / 3600:g} h at "
+                  f"{a['parallel_efficiency']:.0%} efficiency, {result['nodes_for_shuffle']:.1f} for the shuffle in "
+                  f"memory), expected wall time {_seconds(result['expected_wall_seconds'])}. "
+                  "docs/benchmark.md explains the assumptions.", ""]
+    lines += ["Every model's time is in benchmark.json (`scales[].build_summary.model_seconds`), Spark's per-model "
+              "task time and shuffle in `scales[].spark_events.models`.", ""]
+    return "\n".join(lines)
+
+
+def write_spark_report(report: dict, out: Path) -> None:
+    inputs = cluster_inputs(report["scales"])
+    if inputs:
+        report["cluster_estimate"] = {"inputs": inputs, "estimate": estimate_cluster(
+            inputs["orders"], inputs["task_seconds"], inputs["heaviest_shuffle_bytes"], inputs["raw_bytes"],
+            inputs["warehouse_bytes"], inputs["fixed_seconds"])}
+    (out / "benchmark.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "benchmark.md").write_text(render_spark_markdown(report), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 7 and sys.argv[1] == "spark-floors":
+        spark_floors_main(*sys.argv[2:])
+    else:
+        raise SystemExit("usage: python -m member_analytics.benchmark spark-floors RAW AS_OF WAREHOUSE DRIVER_MEMORY OUT")

@@ -77,6 +77,8 @@ def _summary(args: argparse.Namespace) -> int:
 def _benchmark(args: argparse.Namespace) -> int:
     from member_analytics import benchmark
 
+    if args.target == "spark":
+        return _benchmark_spark(args)
     scales = [scale.strip() for scale in args.scales.split(",") if scale.strip()]
     command = (f"member-analytics benchmark --scales {','.join(scales)} --out {args.out} --seed {args.seed}"
                + (" --keep-data" if args.keep_data else "")
@@ -86,6 +88,18 @@ def _benchmark(args: argparse.Namespace) -> int:
                                          timeout_seconds=args.peer_timeout)
     return benchmark.run(scales, Path(args.out), seed=args.seed, keep_data=args.keep_data, command=command,
                          peer_options=peer_options)
+
+
+def _benchmark_spark(args: argparse.Namespace) -> int:
+    """`benchmark --target spark`: the same full build on the profile's spark output (local mode)."""
+    from member_analytics import benchmark
+
+    scales = [scale.strip() for scale in args.scales.split(",") if scale.strip()]
+    command = (f"member-analytics benchmark --target spark --scales {','.join(scales)} --out {args.out} "
+               f"--seed {args.seed} --spark-driver-memory {args.spark_driver_memory}"
+               + (" --keep-data" if args.keep_data else "") + (" --resume" if args.resume else ""))
+    return benchmark.run_spark(scales, Path(args.out), seed=args.seed, keep_data=args.keep_data, command=command,
+                               driver_memory=args.spark_driver_memory, resume=args.resume)
 
 
 def _export_contacts(args: argparse.Namespace) -> int:
@@ -190,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
                            help="resident memory at which a peer is stopped as out of memory (default: 8)")
     benchmark.add_argument("--peer-timeout", type=float, default=1800.0,
                            help="seconds after which a peer is stopped as not finishing (default: 1800)")
+    benchmark.add_argument("--target", choices=("duckdb", "spark"), default="duckdb",
+                           help="the profile output to build on (spark: local mode, no peers; default: duckdb)")
+    benchmark.add_argument("--spark-driver-memory", default="6g",
+                           help="Spark driver memory for --target spark (default: 6g, the profile's)")
+    benchmark.add_argument("--resume", action="store_true",
+                           help="--target spark: reuse a scale's raw files and finished build left by --keep-data")
     benchmark.set_defaults(handler=_benchmark)
 
     contacts = commands.add_parser("export-contacts", help="write today's contact list per shop (CSV)")
