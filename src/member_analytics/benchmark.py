@@ -73,7 +73,6 @@ PEER_TIMEOUT_SECONDS = 1800.0
 PEER_TOOLS = {"rfm": "pandas", "cohorts": "pandas", "pairs": "mlxtend"}
 NOT_YET_MEASURED = (
     "TODO (issue 12): the daily incremental run (time vs the full build, equality with a full refresh)",
-    "TODO (issue 12): the Spark target at the medium scale (local mode) and the cluster estimate",
 )
 
 
