@@ -3,6 +3,7 @@
 Commands:
   generate   write a sample shop dataset (raw-data contract files + ground_truth.json)
   generate-days  the same as two daily loads (day_1/, day_2/) for the incremental daily run
+  benchmark-daily  time the daily incremental run against a full build (write-audit-publish included)
   build      write-audit-publish: build and test into a working copy, publish it only if all passed
   summary    print what a build produced and how to query it
   benchmark  time generation, a full build, the floors and the peers per scale (docs/benchmark.md)
@@ -70,6 +71,23 @@ def _add_generate_days(commands) -> None:
     days.add_argument("--lookback-days", type=int, default=30,
                       help="one refunded order is placed more than this many days before day_2 (default: 30)")
     days.set_defaults(handler=_generate_days)
+
+
+def _benchmark_daily(args: argparse.Namespace) -> int:
+    from member_analytics.daily import measure
+
+    result = measure(args.scale, Path(args.out).resolve() / args.scale, seed=args.seed)
+    print(json.dumps(result, indent=1))
+    return 0 if not result["marts_with_differences"] else 1
+
+
+def _add_benchmark_daily(commands) -> None:
+    daily = commands.add_parser(
+        "benchmark-daily", help="time the daily incremental run against a full build, compare their marts (0091)")
+    daily.add_argument("--scale", default="small", help="tiny | small | medium | large")
+    daily.add_argument("--out", default="reports/benchmark-daily", help="folder for <scale>/ (data, builds, daily_run.json)")
+    daily.add_argument("--seed", type=int, default=42)
+    daily.set_defaults(handler=_benchmark_daily)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -203,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="rebuild incremental models from scratch (default: build on the published warehouse)")
     build.set_defaults(handler=_build)
     _add_generate_days(commands)
+    _add_benchmark_daily(commands)
 
     summary = commands.add_parser("summary", help="print what the last build produced")
     _warehouse_argument(summary)

@@ -3,6 +3,7 @@
 -- since the previous build: orders, members recomputed, and late changes (orders
 -- placed more than the lookback before as_of_date). A post-hook warns about late
 -- changes. Appended to by each build; a full refresh starts it again at 1.
+-- depends_on: {{ ref('stg_shop__orders') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -15,16 +16,16 @@
 
 with
 
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
-),
-
 -- fct_orders reads this model's previous row, so it must be built first
 built_orders as (
     select count(*) as number_of_orders from {{ ref('fct_orders') }}
 ),
 
-{% if state is not none -%}
+{% if state is not none %}
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
 changed_orders as (
     {{ member_analytics.changed_orders(member_analytics.incremental_changed_after(state)) }}
 ),
@@ -52,14 +53,14 @@ changes as (
     ) as order_dates
         on changed_orders.shop_id = order_dates.shop_id and changed_orders.order_id = order_dates.order_id
 ),
-{%- else -%}
+{% else %}
 changes as (
     select
         cast(null as bigint) as number_of_changed_orders,
         cast(null as bigint) as number_of_late_changes,
         cast(null as bigint) as number_of_changed_members
 ),
-{%- endif %}
+{% endif %}
 
 final as (
     select

@@ -14,7 +14,7 @@
 
 with
 
-{% if state is not none -%}
+{% if state is not none %}
 changed_members as (
     {{ member_analytics.changed_members(state) }}
 ),
@@ -26,12 +26,12 @@ orders as (
         on staged.shop_id = changed_members.shop_id and staged.member_id = changed_members.member_id
     where staged.row_status = 'kept'
 ),
-{%- else -%}
+{% else %}
 orders as (
     select * from {{ ref('stg_shop__orders') }}
     where row_status = 'kept'
 ),
-{%- endif %}
+{% endif %}
 
 refunds as (
     select
