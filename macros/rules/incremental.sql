@@ -75,14 +75,18 @@
 
 
 {#- The date from which a row counts as changed: the earliest of the previous and the
-    current as_of_date and latest valid date (SQL). -#}
+    current as_of_date and latest valid date (SQL; a null date without state). -#}
 {% macro incremental_changed_after(state) -%}
+    {%- if state is none -%}
+    cast(null as date)
+    {%- else -%}
     least(
         cast('{{ state.as_of_date }}' as date),
         {{ member_analytics.as_of_date() }},
         cast('{{ state.latest_valid_date }}' as date),
         {{ member_analytics.latest_valid_date() }}
     )
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -124,6 +128,23 @@
 {%- endmacro %}
 
 
+{#- A filter on rows of `relation_alias` (with shop_id, member_id): true for the changed
+    members; true for every row without state (SQL). -#}
+{% macro is_changed_member(state, relation_alias) -%}
+    {%- if state is none -%}
+    true
+    {%- else -%}
+    exists (
+        select 1
+        from ({{ member_analytics.changed_members(state) }}) as changed_members
+        where
+            changed_members.shop_id = {{ relation_alias }}.shop_id
+            and changed_members.member_id = {{ relation_alias }}.member_id
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- pre-hook of a member-keyed incremental model: delete every row of the changed
     members; the model then appends their recomputed rows. Nothing on a full build. -#}
 {% macro delete_changed_members() %}
@@ -134,11 +155,7 @@
     {% if state is none %}
         {{ return('delete from ' ~ this) }}
     {% endif %}
-    {{ return(
-        'delete from ' ~ this ~ ' where exists (select 1 from ('
-        ~ member_analytics.changed_members(state)
-        ~ ') as changed_members where changed_members.shop_id = ' ~ this.identifier ~ '.shop_id'
-        ~ ' and changed_members.member_id = ' ~ this.identifier ~ '.member_id)') }}
+    {{ return('delete from ' ~ this ~ ' where ' ~ member_analytics.is_changed_member(state, this.identifier)) }}
 {% endmacro %}
 
 

@@ -3,7 +3,6 @@
 -- since the previous build: orders, members recomputed, and late changes (orders
 -- placed more than the lookback before as_of_date). A post-hook warns about late
 -- changes. Appended to by each build; a full refresh starts it again at 1.
--- depends_on: {{ ref('stg_shop__orders') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -16,14 +15,13 @@
 
 with
 
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
 -- fct_orders reads this model's previous row, so it must be built first
 built_orders as (
     select count(*) as number_of_orders from {{ ref('fct_orders') }}
-),
-
-{% if state is not none %}
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
 ),
 
 changed_orders as (
@@ -34,41 +32,39 @@ changed_members as (
     {{ member_analytics.changed_members(state) }}
 ),
 
+order_dates as (
+    select
+        shop_id,
+        order_id,
+        min(cast(ordered_at as date)) as first_ordered_date
+    from orders
+    group by shop_id, order_id
+),
+
 changes as (
     select
         count(*) as number_of_changed_orders,
-        count(case when order_dates.first_ordered_date < {{ dbt.dateadd(
-            'day', '-' ~ member_analytics.validated_number('member_analytics__incremental__lookback_days'),
-            member_analytics.as_of_date()) }}
-            then 1 end) as number_of_late_changes,
+        count(
+            case
+                when order_dates.first_ordered_date < {{ dbt.dateadd(
+                    'day', '-' ~ member_analytics.validated_number('member_analytics__incremental__lookback_days'),
+                    member_analytics.as_of_date()) }}
+                    then 1
+            end
+        ) as number_of_late_changes,
         (select count(*) from changed_members) as number_of_changed_members
     from changed_orders
-    inner join (
-        select
-            shop_id,
-            order_id,
-            min(cast(ordered_at as date)) as first_ordered_date
-        from orders
-        group by shop_id, order_id
-    ) as order_dates
+    inner join order_dates
         on changed_orders.shop_id = order_dates.shop_id and changed_orders.order_id = order_dates.order_id
 ),
-{% else %}
-changes as (
-    select
-        cast(null as bigint) as number_of_changed_orders,
-        cast(null as bigint) as number_of_late_changes,
-        cast(null as bigint) as number_of_changed_members
-),
-{% endif %}
 
 final as (
     select
         cast({{ (previous.build_number + 1) if previous is not none else 1 }} as bigint) as build_number,
         '{{ member_analytics.incremental_vars_fingerprint() }}' as vars_fingerprint,
-        cast(changes.number_of_changed_orders as bigint) as number_of_changed_orders,
-        cast(changes.number_of_changed_members as bigint) as number_of_changed_members,
-        cast(changes.number_of_late_changes as bigint) as number_of_late_changes,
+        cast({{ 'changes.number_of_changed_orders' if state is not none else 'null' }} as bigint) as number_of_changed_orders,
+        cast({{ 'changes.number_of_changed_members' if state is not none else 'null' }} as bigint) as number_of_changed_members,
+        cast({{ 'changes.number_of_late_changes' if state is not none else 'null' }} as bigint) as number_of_late_changes,
         cast(built_orders.number_of_orders as bigint) as number_of_orders,
         cast({{ member_analytics.validated_number('member_analytics__incremental__lookback_days') }} as int) as lookback_days,
         {{ 'true' if builds_on_previous else 'false' }} as is_incremental_build,

@@ -14,24 +14,13 @@
 
 with
 
-{% if state is not none %}
-changed_members as (
-    {{ member_analytics.changed_members(state) }}
-),
-
 orders as (
     select staged.*
     from {{ ref('stg_shop__orders') }} as staged
-    inner join changed_members
-        on staged.shop_id = changed_members.shop_id and staged.member_id = changed_members.member_id
-    where staged.row_status = 'kept'
+    where
+        staged.row_status = 'kept'
+        and {{ member_analytics.is_changed_member(state, 'staged') }}
 ),
-{% else %}
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
-    where row_status = 'kept'
-),
-{% endif %}
 
 refunds as (
     select
