@@ -66,9 +66,11 @@ def test_daily_run_equals_a_full_build(schema_and_name, daily_run, tiny_day2_ful
         connection.execute(f"attach '{tiny_day2_full_build.warehouse}' as full_build (read_only)")
         daily, full = f"daily.{schema}.{name}", f"full_build.{schema}.{name}"
         rows = connection.execute(f"select count(*) from {full}").fetchone()[0]
-        missing = connection.execute(f"select count(*) from (select * from {full} except all select * from {daily})")
-        extra = connection.execute(f"select count(*) from (select * from {daily} except all select * from {full})")
-        assert (missing.fetchone()[0], extra.fetchone()[0]) == (0, 0), f"{name}: {rows} rows in the full build"
+        missing = connection.execute(f"select count(*) from (select * from {full} except all select * from {daily})"
+                                     ).fetchone()[0]
+        extra = connection.execute(f"select count(*) from (select * from {daily} except all select * from {full})"
+                                   ).fetchone()[0]
+        assert (missing, extra) == (0, 0), f"{name}: {rows} rows in the full build"
 
 
 def test_daily_run_was_incremental_and_counted_the_late_change(daily_run):
