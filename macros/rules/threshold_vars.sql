@@ -77,5 +77,6 @@
         'member_analytics__quality__max_order_drop_share',
         'member_analytics__quality__max_paid_amount_median_change',
         'member_analytics__quality__max_rfm_segment_share',
+        'member_analytics__incremental__lookback_days',
     ]) }}
 {% endmacro %}

@@ -79,6 +79,30 @@ def tiny_build(tmp_path_factory, tiny_raw) -> tuple[DbtProject, dict]:
     return project, truth
 
 
+@pytest.fixture(scope="session")
+def tiny_days(tmp_path_factory) -> tuple[Path, dict]:
+    """The tiny dataset (seed 7) as two daily loads, day_1/ and day_2/ (with late refunds):
+    member_analytics.generator.days.generate_days."""
+    from member_analytics.generator.days import generate_days
+
+    out = tmp_path_factory.mktemp("tiny_days")
+    return out, generate_days(out, scale="tiny", seed=7, file_format="parquet")
+
+
+@pytest.fixture(scope="session")
+def tiny_day2_full_build(tmp_path_factory, tiny_days) -> DbtProject:
+    """A full `dbt build` of day_2 of the daily loads: what every daily run must equal."""
+    out, days = tiny_days
+    project = DbtProject(tmp_path_factory.mktemp("tiny_day2_full"), out / "day_2")
+    project.dbt("build", vars=day_vars(days, "day_2"))
+    return project
+
+
+def day_vars(days: dict, day: str) -> dict:
+    """build_vars for one day of generate_days' loads."""
+    return {"as_of_date": days[day]["as_of_date"], "member_analytics__validation__latest_valid_date": "2030-12-31"}
+
+
 def build_vars(truth: dict) -> dict:
     """The sample's as_of_date, and a fixed latest valid date so the build does
     not depend on the machine's clock (the sample plants rows after as_of_date)."""

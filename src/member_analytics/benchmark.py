@@ -72,7 +72,7 @@ PEER_MEMORY_BYTES = 8_000_000_000
 PEER_TIMEOUT_SECONDS = 1800.0
 PEER_TOOLS = {"rfm": "pandas", "cohorts": "pandas", "pairs": "mlxtend"}
 NOT_YET_MEASURED = (
-    "TODO (issue 12): the daily incremental run (time vs the full build, equality with a full refresh)",
+    "the daily incremental run is a separate command: member-analytics benchmark-daily (docs/benchmark.md)",
 )
 
 

@@ -2,6 +2,8 @@
 
 Commands:
   generate   write a sample shop dataset (raw-data contract files + ground_truth.json)
+  generate-days  the same as two daily loads (day_1/, day_2/) for the incremental daily run
+  benchmark-daily  time the daily incremental run against a full build (write-audit-publish included)
   build      write-audit-publish: build and test into a working copy, publish it only if all passed
   summary    print what a build produced and how to query it
   benchmark  time generation, a full build, the floors and the peers per scale (docs/benchmark.md)
@@ -43,6 +45,51 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate_days(args: argparse.Namespace) -> int:
+    from member_analytics.generator.days import generate_days
+
+    days = generate_days(Path(args.out).resolve(), scale=args.scale, seed=args.seed, file_format=args.format,
+                         as_of_date=args.as_of_date, late_refunds=args.late_refunds,
+                         lookback_days=args.lookback_days)
+    for name in ("day_1", "day_2"):
+        print(f"{Path(args.out).resolve() / name}: as_of_date {days[name]['as_of_date']}, "
+              + ", ".join(f"{table} {rows:,}" for table, rows in sorted(days[name]["rows"].items())))
+    print(f"day_2 adds the orders, items and events of {days['day_2']['as_of_date']} and refunds "
+          f"{len(days['late_refunds'])} older orders (one placed more than {args.lookback_days} days before)")
+    return 0
+
+
+def _add_generate_days(commands) -> None:
+    days = commands.add_parser(
+        "generate-days", help="a sample as two daily loads, day_1/ and day_2/ (the daily incremental run, 0091)")
+    days.add_argument("--out", default="data/days", help="folder for day_1/, day_2/ and days.json")
+    days.add_argument("--scale", default="small", help="tiny | small | medium | large")
+    days.add_argument("--seed", type=int, default=42)
+    days.add_argument("--format", default="parquet", choices=["parquet", "csv"])
+    days.add_argument("--as-of-date", default="2026-11-18", help="day_2's as_of_date; day_1 is the day before")
+    days.add_argument("--late-refunds", type=int, default=5, help="old orders refunded on day_2 (default: 5)")
+    days.add_argument("--lookback-days", type=int, default=30,
+                      help="one refunded order is placed more than this many days before day_2 (default: 30)")
+    days.set_defaults(handler=_generate_days)
+
+
+def _benchmark_daily(args: argparse.Namespace) -> int:
+    from member_analytics.daily import measure
+
+    result = measure(args.scale, Path(args.out).resolve() / args.scale, seed=args.seed)
+    print(json.dumps(result, indent=1))
+    return 0 if not result["marts_with_differences"] else 1
+
+
+def _add_benchmark_daily(commands) -> None:
+    daily = commands.add_parser(
+        "benchmark-daily", help="time the daily incremental run against a full build, compare their marts (0091)")
+    daily.add_argument("--scale", default="small", help="tiny | small | medium | large")
+    daily.add_argument("--out", default="reports/benchmark-daily", help="folder for <scale>/ (data, builds, daily_run.json)")
+    daily.add_argument("--seed", type=int, default=42)
+    daily.set_defaults(handler=_benchmark_daily)
+
+
 def _build(args: argparse.Namespace) -> int:
     from member_analytics.wap import BuildError, build
 
@@ -52,7 +99,7 @@ def _build(args: argparse.Namespace) -> int:
         print(f"build: --vars is not a JSON or YAML mapping: {error}", file=sys.stderr)
         return 2
     try:
-        report = build(vars, select=args.select, quality=not args.no_quality)
+        report = build(vars, select=args.select, quality=not args.no_quality, full_refresh=args.full_refresh)
     except BuildError as error:
         print(f"build: {error}", file=sys.stderr)
         return 2
@@ -184,7 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--select", nargs="+", help="build only these nodes (dbt selection syntax)")
     build.add_argument("--no-quality", action="store_true",
                        help="skip the Great Expectations suites (dbt tests still gate the publish)")
+    build.add_argument("--full-refresh", action="store_true",
+                       help="rebuild incremental models from scratch (default: build on the published warehouse)")
     build.set_defaults(handler=_build)
+    _add_generate_days(commands)
+    _add_benchmark_daily(commands)
 
     summary = commands.add_parser("summary", help="print what the last build produced")
     _warehouse_argument(summary)

@@ -57,6 +57,7 @@ class BuildReport:
     outcome: str = "running"
     published_sha256_before: str | None = None
     published_sha256_after: str | None = None
+    mode: str = "full refresh"
 
     @property
     def ok(self) -> bool:
@@ -66,6 +67,7 @@ class BuildReport:
         lines = [f"# Build report: {self.outcome}", "",
                  f"- published warehouse: `{self.published}`",
                  f"- working copy: `{self.working_copy}`",
+                 f"- mode: {self.mode}",
                  f"- vars: `{json.dumps(self.vars, sort_keys=True)}`", "",
                  "| step | result | seconds |", "| --- | --- | --- |"]
         for step in self.steps:
@@ -144,14 +146,27 @@ def _check_detail(result) -> list[str]:
     return [str(failure) for failure in result.failures] + [f"Data Docs: {result.docs_index}"]
 
 
+def _copy_detail(published: Path, full_refresh: bool) -> str:
+    if not published.exists():
+        return "no published warehouse yet: the working copy starts empty (a full build)"
+    size = f"{published} ({published.stat().st_size:,} bytes)"
+    if full_refresh:
+        return f"full refresh: the working copy starts empty; {size} is replaced only if the build passes"
+    return f"{size}: incremental models build on it (the daily run)"
+
+
 def _dbt(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     dbt = Path(sys.executable).parent / "dbt"
     return subprocess.run([str(dbt), *args], env=env)
 
 
 def build(vars: dict, *, published: Path | None = None, select: list[str] | None = None,
-          quality: bool = True, report_dir: Path | None = None) -> BuildReport:
-    """Build into a working copy, audit it, publish it atomically; return the report."""
+          quality: bool = True, report_dir: Path | None = None, full_refresh: bool = False) -> BuildReport:
+    """Build into a working copy, audit it, publish it atomically; return the report.
+
+    The working copy starts as a copy of the published warehouse, so incremental models
+    (docs/decisions/0091) build on the previous build: the daily run. `full_refresh`
+    rebuilds them from scratch (dbt's --full-refresh) and starts from an empty copy."""
     home = Path(os.environ.get("MEMBER_ANALYTICS_HOME", Path.cwd()))
     reports = Path(os.environ.get("MEMBER_ANALYTICS_REPORTS_DIR", home / "reports"))
     published = (published or Path(os.environ["MEMBER_ANALYTICS_DUCKDB_PATH"])).resolve()
@@ -160,9 +175,11 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
     report_dir = report_dir or reports / "build"
     target_path = Path(os.environ.get("DBT_TARGET_PATH", home / "target"))
     report = BuildReport(str(published), str(working), vars)
+    report.mode = "full refresh" if full_refresh or not published.exists() else "incremental"
     env = dict(os.environ, MEMBER_ANALYTICS_DUCKDB_PATH=str(working))
     env.setdefault("DBT_PROJECT_DIR", str(home))
     vars_json = json.dumps(vars, sort_keys=True)
+    refresh = ["--full-refresh"] if full_refresh else []
 
     def step(name: str, started: float, ok: bool, detail: list[str] | None = None) -> bool:
         report.steps.append(Step(name, ok, time.perf_counter() - started, detail or []))
@@ -188,10 +205,10 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
         if published.exists():
             _checkpoint(published)
             report.published_sha256_before = file_sha256(published)
-            shutil.copyfile(published, working)
+            if not full_refresh:
+                shutil.copyfile(published, working)
         step("copy the published warehouse to the working copy", started, True,
-             [f"{published} ({published.stat().st_size:,} bytes)" if published.exists()
-              else "no published warehouse yet: the working copy starts empty"])
+             [_copy_detail(published, full_refresh)])
 
         previous: dict = {}
         checks = None
@@ -199,9 +216,10 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
             from member_analytics import quality as checks  # noqa: PLC0415 (GX import costs seconds)
 
             started = time.perf_counter()
-            previous = checks.capture_previous(working)
+            # a full refresh starts from an empty copy: compare with the published build itself
+            previous = checks.capture_previous(published if full_refresh and published.exists() else working)
             if _dbt(["build", "--select", "+tag:quality_raw", "--indirect-selection", "cautious",
-                     "--vars", vars_json], env).returncode != 0:
+                     "--vars", vars_json, *refresh], env).returncode != 0:
                 step("profile the raw input (dbt build tag:quality_raw)", started, False, _dbt_failures(target_path))
                 return finish("not published: the raw input could not be profiled")
             step("profile the raw input (dbt build tag:quality_raw)", started, True)
@@ -212,7 +230,7 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
                 return finish("not published: the raw input failed its checks")
 
         started = time.perf_counter()
-        args = ["build", "--vars", vars_json] + (["--select", *select] if select else [])
+        args = ["build", "--vars", vars_json, *refresh] + (["--select", *select] if select else [])
         if checks is not None:
             # built and tested in the raw audit above; cautious: a test is left out only
             # when all its parents were, so tests joining staging to marts still run here

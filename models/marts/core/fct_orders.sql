@@ -1,11 +1,25 @@
 -- One row per shop and kept order: amounts with refunds dated up to as_of_date
 -- applied, the valid-purchase flag as of as_of_date, and the member's purchase
 -- sequence. Orders dated after as_of_date are kept but never valid purchases.
+-- Incremental on DuckDB (docs/decisions/0091): a daily run deletes the rows of the
+-- members whose orders changed since the previous build and appends all their
+-- orders recomputed (the purchase sequence is a member's whole history).
+{{ config(
+    materialized=member_analytics.incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ member_analytics.delete_changed_members() }}",
+) }}
+{%- set state = member_analytics.incremental_state() if is_incremental() else none %}
+
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
-    where row_status = 'kept'
+    select staged.*
+    from {{ ref('stg_shop__orders') }} as staged
+    where
+        staged.row_status = 'kept'
+        and {{ member_analytics.is_changed_member(state, 'staged') }}
 ),
 
 refunds as (

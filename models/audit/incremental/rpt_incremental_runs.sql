@@ -1,0 +1,77 @@
+-- One row per build since the last full refresh: the resolved as_of_date and
+-- latest valid date (the state the next daily run builds on), and what changed
+-- since the previous build: orders, members recomputed, and late changes (orders
+-- placed more than the lookback before as_of_date). A post-hook warns about late
+-- changes. Appended to by each build; a full refresh starts it again at 1.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    post_hook="{{ member_analytics.warn_late_changes() }}",
+) }}
+{%- set previous = member_analytics.incremental_previous_run() if is_incremental() else none %}
+{%- set state = member_analytics.incremental_state() if is_incremental() else none %}
+{%- set builds_on_previous = state is not none and member_analytics.incremental_materialization() == 'incremental' %}
+
+with
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+-- fct_orders reads this model's previous row, so it must be built first
+built_orders as (
+    select count(*) as number_of_orders from {{ ref('fct_orders') }}
+),
+
+changed_orders as (
+    {{ member_analytics.changed_orders(member_analytics.incremental_changed_after(state)) }}
+),
+
+changed_members as (
+    {{ member_analytics.changed_members(state) }}
+),
+
+order_dates as (
+    select
+        shop_id,
+        order_id,
+        min(cast(ordered_at as date)) as first_ordered_date
+    from orders
+    group by shop_id, order_id
+),
+
+changes as (
+    select
+        count(*) as number_of_changed_orders,
+        count(
+            case
+                when order_dates.first_ordered_date < {{ dbt.dateadd(
+                    'day', '-' ~ member_analytics.validated_number('member_analytics__incremental__lookback_days'),
+                    member_analytics.as_of_date()) }}
+                    then 1
+            end
+        ) as number_of_late_changes,
+        (select count(*) from changed_members) as number_of_changed_members
+    from changed_orders
+    inner join order_dates
+        on changed_orders.shop_id = order_dates.shop_id and changed_orders.order_id = order_dates.order_id
+),
+
+final as (
+    select
+        cast({{ (previous.build_number + 1) if previous is not none else 1 }} as bigint) as build_number,
+        '{{ member_analytics.incremental_vars_fingerprint() }}' as vars_fingerprint,
+        cast({{ 'changes.number_of_changed_orders' if state is not none else 'null' }} as bigint) as number_of_changed_orders,
+        cast({{ 'changes.number_of_changed_members' if state is not none else 'null' }} as bigint) as number_of_changed_members,
+        cast({{ 'changes.number_of_late_changes' if state is not none else 'null' }} as bigint) as number_of_late_changes,
+        cast(built_orders.number_of_orders as bigint) as number_of_orders,
+        cast({{ member_analytics.validated_number('member_analytics__incremental__lookback_days') }} as int) as lookback_days,
+        {{ 'true' if builds_on_previous else 'false' }} as is_incremental_build,
+        {{ member_analytics.as_of_date() }} as as_of_date,
+        {{ member_analytics.latest_valid_date() }} as latest_valid_date
+    from changes
+    cross join built_orders
+)
+
+select * from final

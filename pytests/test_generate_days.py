@@ -1,0 +1,49 @@
+"""generate_days (docs/decisions/0091): two daily loads of one sample, byte for byte
+repeatable; day 2 is day 1 plus one day and a new version of refunded old orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from member_analytics.generator.days import generate_days
+from member_analytics.generator.writer import COLUMNS
+
+
+def _digests(folder):
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.rglob("*.*"))}
+
+
+def test_generate_days_is_repeatable_and_day_2_extends_day_1(tmp_path):
+    first = generate_days(tmp_path / "a", scale="tiny", seed=3)
+    second = generate_days(tmp_path / "b", scale="tiny", seed=3)
+    assert first == second
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
+    assert not (tmp_path / "a" / "sample").exists()
+
+    last_day = first["day_2"]["as_of_date"]
+    for table in COLUMNS:
+        day_1 = pq.read_table(tmp_path / "a" / "day_1" / f"{table}.parquet").to_pylist()
+        day_2 = pq.read_table(tmp_path / "a" / "day_2" / f"{table}.parquet").to_pylist()
+        # day 2 holds every row of day 1 (the snapshot grows) ...
+        remaining = list(day_2)
+        for row in day_1:
+            remaining.remove(row)
+        # ... and the rest is the last day, or the refund versions of old orders
+        if table == "orders":
+            refunds = [row for row in remaining if row["status"] == "refunded" and row["updated_at"].startswith(last_day)
+                       and not row["ordered_at"].startswith(last_day)]
+            assert len(refunds) == len(first["late_refunds"]) == 5
+            assert all(row["ordered_at"].startswith(last_day) for row in remaining if row not in refunds)
+        elif table != "order_items" and table in ("behavior_events", "service_events", "points_events"):
+            assert remaining and all(row["occurred_at"].startswith(last_day) for row in remaining)
+
+    orders = pq.read_table(tmp_path / "a" / "day_2" / "orders.parquet")
+    lookback_start = dt.date.fromisoformat(last_day) - dt.timedelta(days=first["lookback_days"])
+    old = [refund for refund in first["late_refunds"] if refund["ordered_at"][:10] < lookback_start.isoformat()]
+    assert len(old) == first["late_refunds_older_than_lookback"] == 1
+    versions = orders.filter(pc.equal(orders["order_id"], old[0]["order_id"]))
+    assert versions.num_rows == 2

@@ -1,0 +1,98 @@
+"""Time the daily incremental run against a full build (docs/decisions/0091).
+
+For one scale: `generate_days` writes day_1/ and day_2/; then, each as
+`member-analytics build` (write-audit-publish: copy, dbt build with every test, the
+Great Expectations suites, publish) in its own home:
+
+1. day 1, full build (the warehouse the daily run starts from);
+2. day 2, the daily run on top of it (incremental);
+3. day 2, a full build from scratch in another home (the comparison).
+
+The ratio is (2) / (3), both wall times of the whole command. Then every public
+mart of (2) and (3) is compared (except all, both ways).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from member_analytics.generator.days import generate_days
+from member_analytics.parity import public_marts
+
+TARGET_RATIO = 0.2
+
+
+def _wap(home: Path, raw: Path, as_of_date: str) -> tuple[float, dict]:
+    env = dict(os.environ,
+               MEMBER_ANALYTICS_RAW_DATA_PATH=str(raw),
+               MEMBER_ANALYTICS_WAREHOUSE_DIR=str(home / "warehouse"),
+               MEMBER_ANALYTICS_DUCKDB_PATH=str(home / "warehouse" / "member_analytics.duckdb"),
+               MEMBER_ANALYTICS_DUCKDB_TEMP_DIR=str(home / "warehouse" / "tmp"),
+               MEMBER_ANALYTICS_REPORTS_DIR=str(home / "reports"),
+               DBT_TARGET_PATH=str(home / "target"), DBT_LOG_PATH=str(home / "logs"))
+    (home / "warehouse" / "tmp").mkdir(parents=True, exist_ok=True)
+    vars = {"as_of_date": as_of_date, "member_analytics__validation__latest_valid_date": "2030-12-31"}
+    started = time.perf_counter()
+    with open(home / "build.log", "a") as log:
+        result = subprocess.run([sys.executable, "-m", "member_analytics.cli", "build", "--vars", json.dumps(vars)],
+                                env=env, stdout=log, stderr=subprocess.STDOUT, cwd="/")
+    seconds = time.perf_counter() - started
+    report = json.loads((home / "reports" / "build" / "last_build.json").read_text())
+    if result.returncode != 0:
+        raise RuntimeError(f"build in {home} failed: {report['outcome']} (see {home / 'build.log'})")
+    return seconds, report
+
+
+def _differences(daily: Path, full: Path) -> dict[str, int]:
+    differences = {}
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{daily}' as daily (read_only)")
+        connection.execute(f"attach '{full}' as full_build (read_only)")
+        for mart in public_marts():
+            one, other = f"daily.{mart.schema}.{mart.name}", f"full_build.{mart.schema}.{mart.name}"
+            differences[mart.name] = sum(
+                connection.execute(f"select count(*) from (select * from {a} except all select * from {b})").fetchone()[0]
+                for a, b in ((one, other), (other, one)))
+    return differences
+
+
+def measure(scale: str, out: Path, seed: int = 42) -> dict:
+    """Generate, run the three builds, compare; write out/daily_run.json and return it."""
+    out = Path(out).resolve()
+    started = time.perf_counter()
+    days = generate_days(out / "raw", scale=scale, seed=seed)
+    generation = time.perf_counter() - started
+    day_1, _ = _wap(out / "daily", out / "raw" / "day_1", days["day_1"]["as_of_date"])
+    daily, daily_report = _wap(out / "daily", out / "raw" / "day_2", days["day_2"]["as_of_date"])
+    full, full_report = _wap(out / "full", out / "raw" / "day_2", days["day_2"]["as_of_date"])
+    differences = _differences(out / "daily" / "warehouse" / "member_analytics.duckdb",
+                               out / "full" / "warehouse" / "member_analytics.duckdb")
+    with duckdb.connect(str(out / "daily" / "warehouse" / "member_analytics.duckdb"), read_only=True) as connection:
+        run = connection.execute("select number_of_changed_orders, number_of_changed_members, number_of_late_changes,"
+                                 " number_of_orders from audit.rpt_incremental_runs order by build_number desc"
+                                 " limit 1").fetchone()
+    result = {
+        "scale": scale, "seed": seed, "generation_seconds": round(generation, 1),
+        "day_1_full_build_seconds": round(day_1, 1),
+        "daily_run_seconds": round(daily, 1), "full_build_seconds": round(full, 1),
+        "ratio": round(daily / full, 3), "target_ratio": TARGET_RATIO,
+        "daily_run_steps": {step["name"]: round(step["seconds"], 1) for step in daily_report["steps"]},
+        "full_build_steps": {step["name"]: round(step["seconds"], 1) for step in full_report["steps"]},
+        "changed_orders": run[0], "changed_members": run[1], "late_changes": run[2], "orders": run[3],
+        "marts_compared": len(differences), "marts_with_differences": {k: v for k, v in differences.items() if v},
+        "load_average": os.getloadavg(),
+    }
+    (out / "daily_run.json").write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    scale = sys.argv[1] if len(sys.argv) > 1 else "small"
+    print(json.dumps(measure(scale, Path(sys.argv[2] if len(sys.argv) > 2 else f"/tmp/daily-{scale}")), indent=1))
