@@ -23,8 +23,10 @@
     {{ return(adapter.dispatch('pii_key_relation', 'member_analytics')(member_analytics.pii_key_file())) }}
 {% endmacro %}
 
+{#- Spaces, tabs and line ends around the key are not part of it (a key file
+    written by `echo` ends with a newline; Spark's line reader drops it). -#}
 {% macro default__pii_key_relation(path) -%}
-    (select trim(content) as pii_key from read_text('{{ path }}'))
+    (select trim(content, chr(32) || chr(9) || chr(10) || chr(13)) as pii_key from read_text('{{ path }}'))
 {%- endmacro %}
 
 {% macro spark__pii_key_relation(path) -%}
