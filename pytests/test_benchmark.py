@@ -182,7 +182,8 @@ def test_markdown_report_renders(summary):
     assert "| fct_member_rfm | rfm | 3.00 s | 1.50× | 19.0 s | 9.50× |" in text
     assert "18,990 of 19,000" in text
     assert "memory_limit = 8GB" in text
-    assert "TODO (issue 12)" in text
+    assert "## Not measured yet" in text
+    assert all(f"- {note}" in text for note in benchmark.NOT_YET_MEASURED)
     assert "**Failed nodes:** test.member_analytics.unique_fct_orders_order_id.559994cd1c" in text
     assert ("| rfm (pandas) | ran in 38.0 s (reading and checks 20.0 s) | 900.00 MB | fct_member_rfm | 19.0 s "
             "| 2.0× faster | 18.0 s | 3.00 s | 6.0× faster |") in text

@@ -72,7 +72,8 @@ PEER_MEMORY_BYTES = 8_000_000_000
 PEER_TIMEOUT_SECONDS = 1800.0
 PEER_TOOLS = {"rfm": "pandas", "cohorts": "pandas", "pairs": "mlxtend"}
 NOT_YET_MEASURED = (
-    "the daily incremental run is a separate command: member-analytics benchmark-daily (docs/benchmark.md)",
+    "the daily incremental run against the full build: a separate command, member-analytics benchmark-daily "
+    "(measured at small only; docs/benchmark.md)",
 )
 
 
