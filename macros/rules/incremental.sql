@@ -63,9 +63,12 @@
 
 
 {#- The previous build's state to build on (a dict), or none: no previous build, a
-    full refresh, or another threshold var than the day's dates changed. -#}
-{% macro incremental_state() %}
-    {% set previous = member_analytics.incremental_previous_run() %}
+    full refresh, or another threshold var than the day's dates changed. `previous`:
+    the row incremental_previous_run() returned, when the caller has it already. -#}
+{% macro incremental_state(previous='read') %}
+    {% if previous == 'read' %}
+        {% set previous = member_analytics.incremental_previous_run() %}
+    {% endif %}
     {% if flags.FULL_REFRESH or previous is none
         or previous.vars_fingerprint != member_analytics.incremental_vars_fingerprint() %}
         {{ return(none) }}
@@ -114,15 +117,20 @@
 
 
 {#- The members (shop_id, member_id) holding any version of a changed order (SQL).
-    Empty when there is no previous state: callers then take every member. -#}
-{% macro changed_members(state) -%}
+    Empty when there is no previous state: callers then take every member.
+    `changed_orders`: a relation (CTE) holding changed_orders() when the caller has
+    it already. -#}
+{% macro changed_members(state, changed_orders=none) -%}
     select distinct
         versions.shop_id,
         versions.member_id
     from {{ ref('stg_shop__orders') }} as versions
-    inner join (
+    inner join
+        {%- if changed_orders is none %} (
         {{ member_analytics.changed_orders(member_analytics.incremental_changed_after(state)) }}
     ) as changed
+        {%- else %} {{ changed_orders }} as changed
+        {%- endif %}
         on versions.shop_id = changed.shop_id and versions.order_id = changed.order_id
     where versions.member_id is not null
 {%- endmacro %}

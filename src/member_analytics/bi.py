@@ -116,7 +116,14 @@ def main(argv: list[str] | None = None) -> int:
     docs = commands.add_parser("docs", help="dbt docs generate --static; print where the page is")
     docs.add_argument("--out", help="copy the page to this file (default: leave it in the target folder)")
     docs.add_argument("--as-of-date", help="the build's as_of_date var (YYYY-MM-DD), for the compiled SQL shown")
+    mf = commands.add_parser("mf", help="MetricFlow's mf on this project (bin/mf), e.g. mf list metrics")
+    mf.add_argument("mf_args", nargs=argparse.REMAINDER, help="the arguments for mf")
     args = parser.parse_args(argv)
+    if args.command == "mf":
+        result = run_mf(args.mf_args, check=False)
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
+        return result.returncode
     try:
         page = generate_docs(Path(args.out).resolve() if args.out else None,
                              {"as_of_date": args.as_of_date} if args.as_of_date else None)

@@ -10,7 +10,7 @@
     post_hook="{{ member_analytics.warn_late_changes() }}",
 ) }}
 {%- set previous = member_analytics.incremental_previous_run() if is_incremental() else none %}
-{%- set state = member_analytics.incremental_state() if is_incremental() else none %}
+{%- set state = member_analytics.incremental_state(previous) if is_incremental() else none %}
 {%- set builds_on_previous = state is not none and member_analytics.incremental_materialization() == 'incremental' %}
 
 with
@@ -29,7 +29,7 @@ changed_orders as (
 ),
 
 changed_members as (
-    {{ member_analytics.changed_members(state) }}
+    {{ member_analytics.changed_members(state, 'changed_orders') }}
 ),
 
 order_dates as (
