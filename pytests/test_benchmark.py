@@ -197,7 +197,7 @@ def test_profile_settings_render_env_vars(tmp_path):
     settings = benchmark.profile_duckdb_settings(
         benchmark.project_home() / "profiles" / "profiles.yml",
         {"MEMBER_ANALYTICS_DUCKDB_TEMP_DIR": str(tmp_path / "tmp")})
-    assert settings["memory_limit"] == "8GB"
+    assert settings["memory_limit"] == "6.5GB"
     assert settings["temp_directory"] == str(tmp_path / "tmp")
     assert benchmark.profile_duckdb_settings(
         benchmark.project_home() / "profiles" / "profiles.yml",

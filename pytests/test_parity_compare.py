@@ -1,13 +1,15 @@
-"""The mart comparison used by the Spark parity test can fail: it reports a
-changed value, a missing row and an extra row."""
+"""The mart comparisons used by the Spark parity test (compare) and the daily-run
+tests (sql_differences) can fail: they report a changed value, a missing row and an
+extra row."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+import duckdb
 import pandas as pd
 
-from member_analytics.parity import Mart, compare, public_marts
+from member_analytics.parity import Mart, compare, public_marts, sql_differences
 
 MART = Mart("fct_example", "marts", ("shop_id", "order_id"), ("shop_id", "order_id", "net_amount", "rate"), ("rate",))
 
@@ -54,3 +56,41 @@ def test_public_marts_are_found_with_their_keys():
     assert marts["fct_orders"].key == ("shop_id", "order_id")
     assert marts["dim_members"].key == ("shop_id", "member_id")
     assert "net_amount" in marts["fct_order_items"].columns
+
+
+# sql_differences: the same comparison in SQL, for whole warehouses (the daily-run tests)
+
+def _tables(connection, left_rows: list[tuple], right_rows: list[tuple]) -> dict[str, int]:
+    for name, rows in (("l_table", left_rows), ("r_table", right_rows)):
+        connection.execute(f"create or replace table {name} (shop_id varchar, order_id varchar, "
+                           "net_amount decimal(18, 2), rate double)")
+        if rows:
+            connection.executemany(f"insert into {name} values (?, ?, ?, ?)", rows)
+    return sql_differences(connection, MART, "l_table", "r_table")
+
+
+BASE = [("s1", "o1", Decimal("10.00"), 0.1), ("s1", "o2", Decimal("0.50"), 1 / 3), ("s2", "o1", Decimal("3.10"), None)]
+
+
+def test_sql_differences_counts_each_kind_of_difference():
+    with duckdb.connect() as connection:
+        assert _tables(connection, BASE, BASE[::-1]) == {"only_left": 0, "only_right": 0, "different": 0,
+                                                        "row_count_difference": 0}
+        altered = [BASE[0], ("s1", "o2", Decimal("0.51"), 1 / 3), BASE[2]]
+        assert _tables(connection, BASE, altered)["different"] == 1
+        # a null where the other build has a value is a difference, null and null is not
+        assert _tables(connection, BASE, [BASE[0], BASE[1], ("s2", "o1", Decimal("3.10"), 0.0)])["different"] == 1
+        assert _tables(connection, BASE, BASE[:2]) == {"only_left": 1, "only_right": 0, "different": 0,
+                                                      "row_count_difference": 1}
+        extra = [*BASE, ("s3", "o9", Decimal("1.00"), 0.5)]
+        assert _tables(connection, BASE, extra) == {"only_left": 0, "only_right": 1, "different": 0,
+                                                   "row_count_difference": 1}
+        assert _tables(connection, BASE, [*BASE, BASE[0]])["row_count_difference"] == 1
+
+
+def test_sql_differences_gives_doubles_the_tolerance_but_not_more():
+    with duckdb.connect() as connection:
+        close = [BASE[0], ("s1", "o2", Decimal("0.50"), 1 / 3 + 1e-12), BASE[2]]
+        far = [BASE[0], ("s1", "o2", Decimal("0.50"), 1 / 3 + 1e-6), BASE[2]]
+        assert _tables(connection, BASE, close)["different"] == 0
+        assert _tables(connection, BASE, far)["different"] == 1

@@ -1,14 +1,18 @@
 {#- The daily incremental run (docs/decisions/0091-incremental-daily-builds.md).
 
     State: the last row of audit.rpt_incremental_runs (the previous build's resolved
-    as_of_date, latest valid date and a fingerprint of every other threshold var).
-    An order has *changed* since that build when any of its rows (any version, kept
-    or not) has a date after the earlier of the two as_of_dates (or latest valid dates):
-    it was placed, updated or refunded since, or it crosses the as_of_date or the
-    validity window. The members holding any version of a changed order are the
-    *changed members*; incremental models recompute every row of those members (the
-    rule that keeps lifetime and sequence metrics right), never patch rows. Without a
-    previous build, or when another threshold var changed, every member is changed. -#}
+    as_of_date, latest valid date and a fingerprint of every other threshold var and
+    of the code). An order has *changed* since that build
+    (audit.int_incremental_changed_orders) when any of its rows (any version, kept or
+    not) has a date on or after the earlier of the two as_of_dates (or latest valid
+    dates): it was placed, updated or refunded since, or it crosses the as_of_date or
+    the validity window; or when its kept raw row differs from the row the previous
+    build left in fct_orders (rewritten, added or removed without a later updated_at).
+    The members holding any version of a changed order, in the raw data or in the
+    previous fct_orders, are the *changed members* (audit.int_incremental_changed_members);
+    incremental models recompute every row of those members (the rule that keeps
+    lifetime and sequence metrics right), never patch rows. Without a previous build,
+    or when a threshold var or the code changed, every member is changed. -#}
 
 {#- The materialization of the member-keyed incremental models: incremental where the
     engine can delete a member's rows (DuckDB); a plain table on Spark without
@@ -27,8 +31,12 @@
 
 
 {#- Every threshold var except the latest valid date (it moves from day to day and is
-    part of the state) and the lookback (it changes no row), as one md5: a change
-    means the previous build's rows were computed under other rules. -#}
+    part of the state) and the lookback (it changes no row), and the code that computes
+    fct_orders' rows, as one md5: a change means the previous build's rows were computed
+    under other rules. The code is every project macro's text (the rules live there)
+    and the checksum of fct_orders and of every model and seed upstream of it, so a
+    deploy that changes how an order is staged, kept or valued recomputes every member
+    on its next run instead of leaving rows computed by the old code. -#}
 {% macro incremental_vars_fingerprint() %}
     {% set values = {} %}
     {% for name in member_analytics.threshold_var_names() %}
@@ -36,7 +44,35 @@
             {% do values.update({name: var(name)}) %}
         {% endif %}
     {% endfor %}
+    {% do values.update({'code': member_analytics.incremental_code_fingerprint()}) %}
     {{ return(local_md5(tojson(values, sort_keys=true))) }}
+{% endmacro %}
+
+
+{#- md5 of every project macro's text and of the checksums of fct_orders and the models
+    and seeds it reads, directly or not (empty while dbt parses). -#}
+{% macro incremental_code_fingerprint() %}
+    {% if not execute %}
+        {{ return('') }}
+    {% endif %}
+    {% set parts = [] %}
+    {% set macros = context['member_analytics'] %}
+    {% for name in macros.keys() | sort %}
+        {% do parts.append(name ~ ':' ~ local_md5(macros[name].macro.macro_sql)) %}
+    {% endfor %}
+    {% set upstream = ['model.member_analytics.fct_orders'] %}
+    {% for _ in range(20) %}
+        {% for unique_id in upstream | list %}
+            {% for parent in graph.nodes[unique_id].depends_on.nodes
+                if parent in graph.nodes and parent not in upstream %}
+                {% do upstream.append(parent) %}
+            {% endfor %}
+        {% endfor %}
+    {% endfor %}
+    {% for unique_id in upstream | sort %}
+        {% do parts.append(unique_id ~ ':' ~ graph.nodes[unique_id].checksum.checksum) %}
+    {% endfor %}
+    {{ return(local_md5(parts | join('\n'))) }}
 {% endmacro %}
 
 
@@ -103,7 +139,10 @@
 {%- endmacro %}
 
 
-{#- The orders (shop_id, order_id) with a row dated after `changed_after` (SQL). -#}
+{#- The orders (shop_id, order_id) with a row dated on or after `changed_after` (SQL).
+    On, not only after: the previous build's as_of_date is often the day its export was
+    taken, so that day's later rows (orders placed or refunded after the export) are
+    new to this build although they carry the previous build's date. -#}
 {% macro changed_orders(changed_after) -%}
     select distinct
         shop_id,
@@ -112,39 +151,64 @@
     where
         shop_id is not null
         and order_id is not null
-        and {{ member_analytics.order_change_date('ordered_at', 'updated_at', 'refunded_at') }} > {{ changed_after }}
+        and {{ member_analytics.order_change_date('ordered_at', 'updated_at', 'refunded_at') }} >= {{ changed_after }}
 {%- endmacro %}
 
 
-{#- The members (shop_id, member_id) holding any version of a changed order (SQL).
-    Empty when there is no previous state: callers then take every member.
-    `changed_orders`: a relation (CTE) holding changed_orders() when the caller has
-    it already. -#}
-{% macro changed_members(state, changed_orders=none) -%}
-    select distinct
-        versions.shop_id,
-        versions.member_id
-    from {{ ref('stg_shop__orders') }} as versions
-    inner join
-        {%- if changed_orders is none %} (
-        {{ member_analytics.changed_orders(member_analytics.incremental_changed_after(state)) }}
-    ) as changed
-        {%- else %} {{ changed_orders }} as changed
-        {%- endif %}
-        on versions.shop_id = changed.shop_id and versions.order_id = changed.order_id
-    where versions.member_id is not null
+{#- The columns of an order that fct_orders takes from its kept raw row, by fct_orders'
+    names (SQL select list). `source`: 'staging' (a row of stg_shop__orders) or
+    'fct_orders' (a built row). Two builds of the same kept row give the same values,
+    so a difference means the raw row changed (docs/decisions/0091). -#}
+{% macro order_content_columns(source) -%}
+    {%- if source == 'staging' -%}
+    shop_id,
+    order_id,
+    member_id,
+    status,
+    channel,
+    cast(paid_amount as decimal(18, 2)) as gross_amount,
+    cast(coalesce(discount_amount, 0) as decimal(18, 2)) as discount_amount,
+    cast({{ member_analytics.order_refunded_amount('refunded_amount', 'status', 'paid_amount') }} as decimal(18, 2))
+        as refund_amount,
+    ordered_at,
+    refunded_at,
+    updated_at
+    {%- else -%}
+    shop_id,
+    order_id,
+    member_id,
+    status,
+    channel,
+    gross_amount,
+    discount_amount,
+    refund_amount,
+    ordered_at,
+    refunded_at,
+    updated_at
+    {%- endif -%}
 {%- endmacro %}
+
+
+{#- The fct_orders table as the previous build left it (a relation), or none. Read
+    without ref(): the changed orders are computed before fct_orders is rebuilt. -#}
+{% macro built_fct_orders() %}
+    {% if not execute %}
+        {{ return(none) }}
+    {% endif %}
+    {% set node = graph.nodes.get('model.member_analytics.fct_orders') %}
+    {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
+{% endmacro %}
 
 
 {#- A filter on rows of `relation_alias` (with shop_id, member_id): true for the changed
-    members; true for every row without state (SQL). -#}
+    members (audit.int_incremental_changed_members); true for every row without state (SQL). -#}
 {% macro is_changed_member(state, relation_alias) -%}
     {%- if state is none -%}
     true
     {%- else -%}
     exists (
         select 1
-        from ({{ member_analytics.changed_members(state) }}) as changed_members
+        from {{ ref('int_incremental_changed_members') }} as changed_members
         where
             changed_members.shop_id = {{ relation_alias }}.shop_id
             and changed_members.member_id = {{ relation_alias }}.member_id
@@ -179,6 +243,24 @@
                 "member_analytics: " ~ rows[0][0] ~ " of the " ~ rows[0][1] ~ " orders changed since the previous"
                 ~ " build were placed more than " ~ rows[0][2] ~ " days (var member_analytics__incremental__lookback_days)"
                 ~ " before as_of_date: applied (their members recomputed), counted in audit.rpt_incremental_runs") %}
+        {% endif %}
+    {% endif %}
+    {{ return('select 1') }}
+{% endmacro %}
+
+
+{#- post-hook of int_incremental_changed_orders: a warning in dbt's log when kept raw
+    orders differ from what the previous build holds without a date after its
+    watermark (a re-export that rewrote, added or removed old orders). -#}
+{% macro warn_undated_changes() %}
+    {% if execute %}
+        {% set rows = run_query(
+            "select count(*) from " ~ this ~ " where is_content_change and not is_dated_change") %}
+        {% if rows | length > 0 and rows[0][0] > 0 %}
+            {% do exceptions.warn(
+                "member_analytics: " ~ rows[0][0] ~ " orders differ from the previous build without a later"
+                ~ " updated_at or refunded_at (raw data rewritten, added or removed): applied (their members"
+                ~ " recomputed), listed in " ~ this) %}
         {% endif %}
     {% endif %}
     {{ return('select 1') }}

@@ -8,15 +8,18 @@ audit.rpt_incremental_runs and warned about in dbt's log.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from member_analytics.parity import public_marts
+from member_analytics.parity import public_marts, sql_differences
 
-from .conftest import DbtProject, day_vars
+from .conftest import ROOT, DbtProject, day_vars
 
 pytestmark = pytest.mark.dbt
 
@@ -45,8 +48,7 @@ def daily_run(tmp_path_factory, tiny_days) -> tuple[DailyHome, subprocess.Comple
     return day_2, result, days
 
 
-def _public_marts() -> list[tuple[str, str]]:
-    return sorted((mart.schema, mart.name) for mart in public_marts())
+_MARTS = {mart.name: mart for mart in public_marts()}
 
 
 def test_the_day_2_load_adds_a_day_and_refunds_old_orders(tiny_days):
@@ -57,20 +59,17 @@ def test_the_day_2_load_adds_a_day_and_refunds_old_orders(tiny_days):
     assert len(days["late_refunds"]) == 5
 
 
-@pytest.mark.parametrize("schema_and_name", _public_marts(), ids=lambda item: item[1])
-def test_daily_run_equals_a_full_build(schema_and_name, daily_run, tiny_day2_full_build):
-    schema, name = schema_and_name
+@pytest.mark.parametrize("name", sorted(_MARTS))
+def test_daily_run_equals_a_full_build(name, daily_run, tiny_day2_full_build):
+    mart = _MARTS[name]
     project, _, _ = daily_run
     with duckdb.connect() as connection:
         connection.execute(f"attach '{project.warehouse}' as daily (read_only)")
         connection.execute(f"attach '{tiny_day2_full_build.warehouse}' as full_build (read_only)")
-        daily, full = f"daily.{schema}.{name}", f"full_build.{schema}.{name}"
+        daily, full = f"daily.{mart.schema}.{name}", f"full_build.{mart.schema}.{name}"
         rows = connection.execute(f"select count(*) from {full}").fetchone()[0]
-        missing = connection.execute(f"select count(*) from (select * from {full} except all select * from {daily})"
-                                     ).fetchone()[0]
-        extra = connection.execute(f"select count(*) from (select * from {daily} except all select * from {full})"
-                                   ).fetchone()[0]
-        assert (missing, extra) == (0, 0), f"{name}: {rows} rows in the full build"
+        differences = sql_differences(connection, mart, full, daily)
+    assert set(differences.values()) == {0}, f"{name} ({rows} rows in the full build): {differences}"
 
 
 def test_daily_run_was_incremental_and_counted_the_late_change(daily_run):
@@ -98,3 +97,188 @@ def test_the_late_refund_is_applied(daily_run):
             "select status, refunded_amount = gross_amount from marts.fct_orders "
             f"where shop_id = '{refund['shop_id']}' and order_id = '{refund['order_id']}'")[0]
         assert (status, refunded) == ("refunded", True)
+
+
+# ---------------------------------------------------------------- how changes are seen
+# Daily runs of the order models only (`+rpt_incremental_runs` and the orders-match
+# test), each on a copy of one day-1 warehouse, against a full build of the same raw
+# data: fct_orders must be equal, whatever way the raw data changed.
+
+ORDER_MODELS = ["--select", "+rpt_incremental_runs", "+assert_orders_match_kept_raw_orders",
+                "--indirect-selection", "cautious"]
+
+
+def _raw_variant(source: Path, target: Path, orders_sql: str) -> Path:
+    """`target`: the raw files of `source`, orders.parquet rewritten by `orders_sql`
+    (a query over a view `orders` of the source file)."""
+    target.mkdir(parents=True)
+    for file in source.iterdir():
+        if file.name != "orders.parquet":
+            (target / file.name).symlink_to(file)
+    with duckdb.connect() as connection:
+        connection.execute(f"create view orders as select * from read_parquet('{source / 'orders.parquet'}')")
+        connection.execute(f"copy ({orders_sql}) to '{target / 'orders.parquet'}' (format parquet)")
+    return target
+
+
+def _order_build(home: Path, raw: Path, as_of_date: str, *, from_warehouse: Path | None = None,
+                 args: list[str] = ORDER_MODELS) -> tuple[DbtProject, subprocess.CompletedProcess]:
+    project = DbtProject(home, raw)
+    if from_warehouse is not None:
+        project.warehouse.parent.mkdir(parents=True)
+        shutil.copyfile(from_warehouse, project.warehouse)
+    vars = {"as_of_date": as_of_date, "member_analytics__validation__latest_valid_date": "2030-12-31"}
+    return project, project.dbt("build", *args, vars=vars)
+
+
+def _assert_same_orders(daily: DbtProject, full: DbtProject) -> None:
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{daily.warehouse}' as daily (read_only)")
+        connection.execute(f"attach '{full.warehouse}' as full_build (read_only)")
+        differences = sql_differences(connection, _MARTS["fct_orders"], "full_build.marts.fct_orders",
+                                      "daily.marts.fct_orders")
+    assert set(differences.values()) == {0}, differences
+
+
+def _last_run(project: DbtProject) -> dict:
+    columns = ["build_number", "is_incremental_build", "number_of_changed_orders", "number_of_changed_members",
+               "as_of_date"]
+    row = project.query(f"select {', '.join(columns)} from audit.rpt_incremental_runs "
+                        "order by build_number desc limit 1")[0]
+    return dict(zip(columns, row))
+
+
+@pytest.fixture(scope="module")
+def day_1_orders(tmp_path_factory, tiny_days) -> DbtProject:
+    out, days = tiny_days
+    project, _ = _order_build(tmp_path_factory.mktemp("day_1_orders"), out / "day_1", days["day_1"]["as_of_date"])
+    return project
+
+
+def test_orders_placed_late_on_the_previous_day_are_picked_up(tmp_path, tiny_days, tiny_day2_full_build):
+    """Day 1's export was taken during its last day: the orders placed later that day
+    arrive with day 2, dated on the previous build's as_of_date."""
+    out, days = tiny_days
+    last_day = days["day_1"]["as_of_date"]
+    partial = _raw_variant(out / "day_1", tmp_path / "day_1_partial",
+                           f"select * from orders where not coalesce(try_cast(ordered_at as timestamp)"
+                           f" between timestamp '{last_day} 12:00:00' and timestamp '{last_day} 23:59:59', false)")
+    with duckdb.connect() as connection:
+        held_back = connection.execute(
+            f"select (select count(*) from read_parquet('{out / 'day_1' / 'orders.parquet'}'))"
+            f" - (select count(*) from read_parquet('{partial / 'orders.parquet'}'))").fetchone()[0]
+    assert held_back > 0, "the partial export must hold back some of the last day's orders"
+    day_1, _ = _order_build(tmp_path / "day_1", partial, last_day)
+    daily, _ = _order_build(tmp_path / "daily", out / "day_2", days["day_2"]["as_of_date"],
+                            from_warehouse=day_1.warehouse)
+    assert _last_run(daily)["is_incremental_build"] is True
+    _assert_same_orders(daily, tiny_day2_full_build)
+
+
+def test_rewritten_moved_and_removed_orders_without_a_later_updated_at(tmp_path, tiny_days, day_1_orders):
+    """A re-export that rewrites history without bumping updated_at: an old order's
+    amount changes, another moves to another member (only its new version exists),
+    a third disappears. Change detection by values sees all three; fct_orders equals
+    a full build and the members on both sides of the move are recomputed."""
+    out, days = tiny_days
+    with duckdb.connect() as connection:
+        connection.execute(f"create view orders as select * from read_parquet('{out / 'day_2' / 'orders.parquet'}')")
+        old = connection.execute(
+            "select shop_id, order_id, member_id from orders where updated_at is null and refunded_at is null"
+            " and status = 'completed' and ordered_at < '2026-06-01' and (shop_id, order_id) in"
+            " (select shop_id, order_id from orders group by all having count(*) = 1)"
+            " order by shop_id, order_id limit 3").fetchall()
+        (shop, rewritten, _), (_, moved, moved_from), (_, removed, _) = old
+        assert old[0][0] == old[1][0] == old[2][0]
+        moved_to = connection.execute(
+            f"select min(member_id) from orders where shop_id = '{shop}' and member_id <> '{moved_from}'").fetchone()[0]
+    variant = _raw_variant(out / "day_2", tmp_path / "day_2_rewritten", f"""
+        select * replace (
+            case when shop_id = '{shop}' and order_id = '{rewritten}' then '1.23' else paid_amount end as paid_amount,
+            case when shop_id = '{shop}' and order_id = '{moved}' then '{moved_to}' else member_id end as member_id)
+        from orders
+        where not (shop_id = '{shop}' and order_id = '{removed}')""")
+    daily, result = _order_build(tmp_path / "daily", variant, days["day_2"]["as_of_date"],
+                                 from_warehouse=day_1_orders.warehouse)
+    full, _ = _order_build(tmp_path / "full", variant, days["day_2"]["as_of_date"])
+    _assert_same_orders(daily, full)
+    seen = dict(((order_id, (dated, by_value)) for order_id, dated, by_value in daily.query(
+        "select order_id, is_dated_change, is_content_change from audit.int_incremental_changed_orders "
+        f"where shop_id = '{shop}' and order_id in ('{rewritten}', '{moved}', '{removed}')")))
+    assert seen == {order_id: (False, True) for order_id in (rewritten, moved, removed)}
+    recomputed = {member for (member,) in daily.query(
+        f"select member_id from audit.int_incremental_changed_members where shop_id = '{shop}'")}
+    assert {moved_from, moved_to} <= recomputed
+    assert "3 orders differ from the previous build without a later updated_at" in result.stdout
+    assert _last_run(daily)["is_incremental_build"] is True
+
+
+def test_as_of_date_going_back_a_day(tmp_path, tiny_days, day_1_orders):
+    """Day 2's data rebuilt for the day before (a re-run for an earlier report date)."""
+    out, days = tiny_days
+    day_2, _ = _order_build(tmp_path / "day_2", out / "day_2", days["day_2"]["as_of_date"],
+                            from_warehouse=day_1_orders.warehouse)
+    back, _ = _order_build(tmp_path / "back", out / "day_2", days["day_1"]["as_of_date"],
+                           from_warehouse=day_2.warehouse)
+    full, _ = _order_build(tmp_path / "full", out / "day_2", days["day_1"]["as_of_date"])
+    assert _last_run(back)["is_incremental_build"] is True
+    assert str(_last_run(back)["as_of_date"]) == days["day_1"]["as_of_date"]
+    _assert_same_orders(back, full)
+
+
+def test_a_build_without_fct_orders_keeps_the_state(tmp_path, tiny_days, day_1_orders):
+    """`--select` without fct_orders must not move the watermark past what fct_orders holds."""
+    out, days = tiny_days
+    project, result = _order_build(tmp_path / "partial", out / "day_2", days["day_2"]["as_of_date"],
+                                   from_warehouse=day_1_orders.warehouse,
+                                   args=["--select", "rpt_incremental_runs"])
+    assert "fct_orders is not in this build's selection" in result.stdout
+    runs = project.query("select build_number, as_of_date from audit.rpt_incremental_runs")
+    assert [(number, str(as_of)) for number, as_of in runs] == [(1, days["day_1"]["as_of_date"])]
+
+
+def test_the_fingerprint_covers_the_code_of_fct_orders(tmp_path):
+    """A deploy that changes a rule macro or a model upstream of fct_orders changes the
+    fingerprint (so the next daily run recomputes every member); the same code does not."""
+    def fingerprint(root: Path) -> str:
+        # the copy's own bin/dbt (it sets DBT_PROJECT_DIR to its folder), this environment
+        env = dict(os.environ, MEMBER_ANALYTICS_VENV=str(ROOT / ".venv"),
+                   MEMBER_ANALYTICS_WAREHOUSE_DIR=str(root / "warehouse"))
+        for name in ("DBT_PROJECT_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH", "MEMBER_ANALYTICS_DUCKDB_PATH",
+                     "MEMBER_ANALYTICS_DUCKDB_TEMP_DIR", "MEMBER_ANALYTICS_HOME"):
+            env.pop(name, None)
+        result = subprocess.run([str(root / "bin" / "dbt"), "compile", "--quiet", "--inline",
+                                 "{{ member_analytics.incremental_vars_fingerprint() }}"],
+                                env=env, capture_output=True, text=True, cwd="/")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        return result.stdout.strip().splitlines()[-1]
+
+    copies = {}
+    for name in ("same", "rule", "staging"):
+        copies[name] = tmp_path / name
+        shutil.copytree(ROOT, copies[name], ignore=shutil.ignore_patterns(
+            ".venv", ".git", "target", "logs", "warehouse", "data", "reports", "exports", "build", "secrets",
+            "__pycache__", "pytests", "docs"))
+    rules = copies["rule"] / "macros" / "rules" / "purchases.sql"
+    text = rules.read_text()
+    assert "then {{ paid_amount }} else cast(0 as decimal(18, 2))" in text
+    rules.write_text(text.replace("then {{ paid_amount }} else cast(0 as decimal(18, 2))",
+                                  "then {{ paid_amount }} else cast(0.00 as decimal(18, 2))", 1))
+    with (copies["staging"] / "models" / "staging" / "shop" / "stg_shop__orders.sql").open("a") as handle:
+        handle.write("\n-- a changed staging model\n")
+    fingerprints = {name: fingerprint(copy) for name, copy in copies.items()}
+    assert all(len(value) == 32 for value in fingerprints.values()), fingerprints
+    assert len(set(fingerprints.values())) == 3, fingerprints
+
+
+def test_a_changed_threshold_recomputes_every_member(tmp_path, tiny_days, day_1_orders, tiny_day2_full_build):
+    """Another threshold var than the day's dates: the previous rows were computed under
+    other rules, so the daily run recomputes every member (and says so)."""
+    out, days = tiny_days
+    project = DbtProject(tmp_path / "changed_var", out / "day_2")
+    project.warehouse.parent.mkdir(parents=True)
+    shutil.copyfile(day_1_orders.warehouse, project.warehouse)
+    project.dbt("build", *ORDER_MODELS, vars={**day_vars(days, "day_2"), "member_analytics__rfm__loyalty_ladder_top_step": 6})
+    run = _last_run(project)
+    assert run["is_incremental_build"] is False and run["number_of_changed_orders"] is None
+    _assert_same_orders(project, tiny_day2_full_build)

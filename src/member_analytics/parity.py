@@ -40,6 +40,37 @@ def public_marts(project_root: Path = ROOT) -> list[Mart]:
     ]
 
 
+def sql_differences(connection, mart: Mart, left: str, right: str) -> dict[str, int]:
+    """Differences between two tables of one mart, counted in SQL on one DuckDB connection
+    (both attached): rows whose key is only in `left` or only in `right`, rows with the
+    same key and another value (doubles within RATIO_TOLERANCE, everything else exact,
+    nulls equal), and the difference in row counts (a duplicated key). All zero when equal."""
+    def quoted(column: str) -> str:
+        return '"' + column.replace('"', '""') + '"'
+
+    on = " and ".join(f"l.{quoted(c)} is not distinct from r.{quoted(c)}" for c in mart.key)
+    differs = []
+    for column in mart.columns:
+        if column in mart.key:
+            continue
+        a, b = f"l.{quoted(column)}", f"r.{quoted(column)}"
+        if column in mart.double_columns:
+            differs.append(f"(({a} is null) <> ({b} is null) or abs({a} - {b}) > "
+                           f"{RATIO_TOLERANCE} * greatest(1.0, abs({a}), abs({b})))")
+        else:
+            differs.append(f"{a} is distinct from {b}")
+    left_only, right_only, changed = connection.execute(
+        "select count(*) filter (where r._present is null),"
+        " count(*) filter (where l._present is null),"
+        f" count(*) filter (where l._present and r._present and ({' or '.join(differs) or 'false'}))"
+        f" from (select *, true as _present from {left}) as l"
+        f" full outer join (select *, true as _present from {right}) as r on {on}").fetchone()
+    left_rows = connection.execute(f"select count(*) from {left}").fetchone()[0]
+    right_rows = connection.execute(f"select count(*) from {right}").fetchone()[0]
+    return {"only_left": left_only, "only_right": right_only, "different": changed,
+            "row_count_difference": abs(left_rows - right_rows)}
+
+
 def _normalise(value):
     """One representation per value whatever engine or driver produced it."""
     if value is None:

@@ -160,6 +160,20 @@ def _dbt(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([str(dbt), *args], env=env)
 
 
+def _built_incrementally(warehouse: Path) -> bool:
+    """Whether the last row of audit.rpt_incremental_runs says the member-keyed models
+    built on the previous build (false when the var/code fingerprint forced a full
+    recompute; docs/decisions/0091). True when the table is missing (a partial build)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        found = connection.execute("select count(*) from information_schema.tables"
+                                   " where table_schema = 'audit' and table_name = 'rpt_incremental_runs'").fetchone()[0]
+        if not found:
+            return True
+        row = connection.execute("select is_incremental_build from audit.rpt_incremental_runs"
+                                 " order by build_number desc limit 1").fetchone()
+    return row is None or bool(row[0])
+
+
 def build(vars: dict, *, published: Path | None = None, select: list[str] | None = None,
           quality: bool = True, report_dir: Path | None = None, full_refresh: bool = False) -> BuildReport:
     """Build into a working copy, audit it, publish it atomically; return the report.
@@ -239,6 +253,8 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
             step("build and test every model (dbt build)", started, False, _dbt_failures(target_path))
             return finish("not published: dbt build failed")
         step("build and test every model (dbt build)", started, True)
+        if report.mode == "incremental" and not _built_incrementally(working):
+            report.mode = "full recompute (the previous build's vars or code differ, or it left no state)"
         if checks is not None and select:
             checks = None  # a partial build: the mart profile may describe marts this build did not touch
 

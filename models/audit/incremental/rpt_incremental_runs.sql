@@ -3,6 +3,9 @@
 -- since the previous build: orders, members recomputed, and late changes (orders
 -- placed more than the lookback before as_of_date). A post-hook warns about late
 -- changes. Appended to by each build; a full refresh starts it again at 1.
+-- The state describes fct_orders: a build that does not rebuild fct_orders (a
+-- --select without it) appends nothing, so the next daily run still starts from
+-- the dates fct_orders was last built for.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -12,12 +15,14 @@
 {%- set previous = member_analytics.incremental_previous_run() if is_incremental() else none %}
 {%- set state = member_analytics.incremental_state(previous) if is_incremental() else none %}
 {%- set builds_on_previous = state is not none and member_analytics.incremental_materialization() == 'incremental' %}
+{%- set fct_orders_built = not execute or 'model.member_analytics.fct_orders' in selected_resources %}
+{%- if execute and not fct_orders_built %}
+    {% do exceptions.warn(
+        "member_analytics: fct_orders is not in this build's selection, so audit.rpt_incremental_runs keeps"
+        ~ " its last row (the next daily run starts from the dates fct_orders was last built for)") %}
+{%- endif %}
 
 with
-
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
-),
 
 -- fct_orders reads this model's previous row, so it must be built first
 built_orders as (
@@ -25,20 +30,7 @@ built_orders as (
 ),
 
 changed_orders as (
-    {{ member_analytics.changed_orders(member_analytics.incremental_changed_after(state)) }}
-),
-
-changed_members as (
-    {{ member_analytics.changed_members(state, 'changed_orders') }}
-),
-
-order_dates as (
-    select
-        shop_id,
-        order_id,
-        min(cast(ordered_at as date)) as first_ordered_date
-    from orders
-    group by shop_id, order_id
+    select * from {{ ref('int_incremental_changed_orders') }}
 ),
 
 changes as (
@@ -46,16 +38,14 @@ changes as (
         count(*) as number_of_changed_orders,
         count(
             case
-                when order_dates.first_ordered_date < {{ dbt.dateadd(
+                when changed_orders.first_ordered_date < {{ dbt.dateadd(
                     'day', '-' ~ member_analytics.validated_number('member_analytics__incremental__lookback_days'),
                     member_analytics.as_of_date()) }}
                     then 1
             end
         ) as number_of_late_changes,
-        (select count(*) from changed_members) as number_of_changed_members
+        (select count(*) from {{ ref('int_incremental_changed_members') }}) as number_of_changed_members
     from changed_orders
-    inner join order_dates
-        on changed_orders.shop_id = order_dates.shop_id and changed_orders.order_id = order_dates.order_id
 ),
 
 final as (
@@ -72,6 +62,9 @@ final as (
         {{ member_analytics.latest_valid_date() }} as latest_valid_date
     from changes
     cross join built_orders
+    {%- if not fct_orders_built %}
+        where false
+    {%- endif %}
 )
 
 select * from final

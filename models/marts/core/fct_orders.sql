@@ -4,6 +4,7 @@
 -- Incremental on DuckDB (docs/decisions/0091): a daily run deletes the rows of the
 -- members whose orders changed since the previous build and appends all their
 -- orders recomputed (the purchase sequence is a member's whole history).
+-- depends_on: {{ ref('int_incremental_changed_members') }}
 {{ config(
     materialized=member_analytics.incremental_materialization(),
     incremental_strategy='append',

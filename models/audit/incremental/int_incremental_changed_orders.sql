@@ -1,0 +1,99 @@
+-- One row per order (shop_id, order_id) that changed since the previous build
+-- (docs/decisions/0091), and how it was seen: a row of it (any version) is dated
+-- on or after the earlier of the previous and the current dates (placed, updated,
+-- refunded, or crossing the as_of_date or validity window), or its kept raw row
+-- differs from the row the previous build left in fct_orders (a re-export without
+-- a later updated_at; a removed order is in fct_orders only). Empty without state
+-- (first build, full refresh, other rules or code): then every member is rebuilt.
+{{ config(post_hook="{{ member_analytics.warn_undated_changes() }}") }}
+{%- set state = member_analytics.incremental_state() %}
+{%- set built = member_analytics.built_fct_orders() %}
+{%- set state = none if built is none else state %}
+
+with
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+    where shop_id is not null and order_id is not null
+),
+
+{% if state is not none %}
+dated as (
+    {{ member_analytics.changed_orders(member_analytics.incremental_changed_after(state)) }}
+),
+
+kept_content as (
+    select {{ member_analytics.order_content_columns('staging') }}
+    from orders
+    where row_status = 'kept'
+),
+
+built_content as (
+    select {{ member_analytics.order_content_columns('fct_orders') }}
+    from {{ built }}
+),
+
+altered as (
+    select
+        shop_id,
+        order_id
+    from (
+        select * from kept_content
+        except
+        select * from built_content
+    ) as kept_not_built
+    union
+    select
+        shop_id,
+        order_id
+    from (
+        select * from built_content
+        except
+        select * from kept_content
+    ) as built_not_kept
+),
+
+changed as (
+    select
+        coalesce(dated.shop_id, altered.shop_id) as shop_id,
+        coalesce(dated.order_id, altered.order_id) as order_id,
+        dated.order_id is not null as is_dated_change,
+        altered.order_id is not null as is_content_change
+    from dated
+    full outer join altered
+        on dated.shop_id = altered.shop_id and dated.order_id = altered.order_id
+),
+{% else %}
+    changed as (
+        select
+            shop_id,
+            order_id,
+            true as is_dated_change,
+            true as is_content_change
+        from orders
+        where false
+    ),
+{% endif %}
+
+order_dates as (
+    select
+        shop_id,
+        order_id,
+        min(cast(ordered_at as date)) as first_ordered_date
+    from orders
+    group by shop_id, order_id
+),
+
+final as (
+    select
+        changed.shop_id,
+        changed.order_id,
+        changed.is_dated_change,
+        changed.is_content_change,
+        order_dates.first_ordered_date
+    from changed
+    left join order_dates
+        on changed.shop_id = order_dates.shop_id and changed.order_id = order_dates.order_id
+)
+
+select * from final
