@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from member_analytics.wap import file_sha256
+from member_analytics.wap import built_incrementally, file_sha256
 from .conftest import DbtProject, build_vars
 
 SELECTION = ["+dim_members", "+rpt_row_reconciliation", "rpt_build_metadata"]
@@ -171,3 +171,20 @@ def test_two_builds_of_one_warehouse_do_not_run_at_once(published, tiny_build):
     with pytest.raises(BuildError):
         with _build_lock(work_dir), _build_lock(work_dir):
             pass
+
+
+def test_the_report_mode_follows_the_state_table(tmp_path):
+    """The report says "incremental" only when rpt_incremental_runs' last row says the
+    member-keyed models built on the previous build (a changed var or code forces a full
+    recompute, decision 0091); without the table (a partial build) it keeps what it said."""
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema audit")
+    assert built_incrementally(warehouse) is True
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create table audit.rpt_incremental_runs (build_number bigint, is_incremental_build boolean)")
+        connection.execute("insert into audit.rpt_incremental_runs values (1, false), (2, true)")
+    assert built_incrementally(warehouse) is True
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("insert into audit.rpt_incremental_runs values (3, false)")
+    assert built_incrementally(warehouse) is False

@@ -160,7 +160,7 @@ def _dbt(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([str(dbt), *args], env=env)
 
 
-def _built_incrementally(warehouse: Path) -> bool:
+def built_incrementally(warehouse: Path) -> bool:
     """Whether the last row of audit.rpt_incremental_runs says the member-keyed models
     built on the previous build (false when the var/code fingerprint forced a full
     recompute; docs/decisions/0091). True when the table is missing (a partial build)."""
@@ -253,7 +253,7 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
             step("build and test every model (dbt build)", started, False, _dbt_failures(target_path))
             return finish("not published: dbt build failed")
         step("build and test every model (dbt build)", started, True)
-        if report.mode == "incremental" and not _built_incrementally(working):
+        if report.mode == "incremental" and not built_incrementally(working):
             report.mode = "full recompute (the previous build's vars or code differ, or it left no state)"
         if checks is not None and select:
             checks = None  # a partial build: the mart profile may describe marts this build did not touch
