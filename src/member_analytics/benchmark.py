@@ -73,7 +73,7 @@ PEER_TIMEOUT_SECONDS = 1800.0
 PEER_TOOLS = {"rfm": "pandas", "cohorts": "pandas", "pairs": "mlxtend"}
 NOT_YET_MEASURED = (
     "the daily incremental run against the full build: a separate command, member-analytics benchmark-daily "
-    "(measured at small only; docs/benchmark.md)",
+    "(measured at small and medium; docs/benchmark.md)",
 )
 
 
