@@ -75,17 +75,20 @@ BASE = [("s1", "o1", Decimal("10.00"), 0.1), ("s1", "o2", Decimal("0.50"), 1 / 3
 def test_sql_differences_counts_each_kind_of_difference():
     with duckdb.connect() as connection:
         assert _tables(connection, BASE, BASE[::-1]) == {"only_left": 0, "only_right": 0, "different": 0,
-                                                        "row_count_difference": 0}
+                                                        "row_count_difference": 0, "duplicated_keys": 0}
         altered = [BASE[0], ("s1", "o2", Decimal("0.51"), 1 / 3), BASE[2]]
         assert _tables(connection, BASE, altered)["different"] == 1
         # a null where the other build has a value is a difference, null and null is not
         assert _tables(connection, BASE, [BASE[0], BASE[1], ("s2", "o1", Decimal("3.10"), 0.0)])["different"] == 1
         assert _tables(connection, BASE, BASE[:2]) == {"only_left": 1, "only_right": 0, "different": 0,
-                                                      "row_count_difference": 1}
+                                                      "row_count_difference": 1, "duplicated_keys": 0}
         extra = [*BASE, ("s3", "o9", Decimal("1.00"), 0.5)]
         assert _tables(connection, BASE, extra) == {"only_left": 0, "only_right": 1, "different": 0,
-                                                   "row_count_difference": 1}
+                                                   "row_count_difference": 1, "duplicated_keys": 0}
         assert _tables(connection, BASE, [*BASE, BASE[0]])["row_count_difference"] == 1
+        # duplicates on both sides that a count alone would not see
+        k, j = BASE[0], BASE[1]
+        assert _tables(connection, [k, k, j], [k, j, j])["duplicated_keys"] == 2
 
 
 def test_sql_differences_gives_doubles_the_tolerance_but_not_more():

@@ -44,7 +44,7 @@
             {% do values.update({name: var(name)}) %}
         {% endif %}
     {% endfor %}
-    {% do values.update({'code': member_analytics.incremental_code_fingerprint()}) %}
+    {% do values.update({'code': member_analytics.incremental_code_fingerprint(), 'dbt_version': dbt_version}) %}
     {{ return(local_md5(tojson(values, sort_keys=true))) }}
 {% endmacro %}
 
@@ -215,6 +215,28 @@
     )
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- A daily run of fct_orders reads the changed members computed in the same build and
+    must leave its state behind: without int_incremental_changed_orders,
+    int_incremental_changed_members and rpt_incremental_runs in the selection it would
+    recompute the members of an older build's list, or leave a watermark that does not
+    describe it. An error then, naming the way out. -#}
+{% macro require_incremental_selection(state) %}
+    {% if execute and state is not none %}
+        {% set needed = ['model.member_analytics.int_incremental_changed_orders',
+                         'model.member_analytics.int_incremental_changed_members',
+                         'model.member_analytics.rpt_incremental_runs'] %}
+        {% set missing = needed | reject('in', selected_resources) | list %}
+        {% if missing | length > 0 %}
+            {% do exceptions.raise_compiler_error(
+                "fct_orders is built incrementally (a daily run) but its change detection and state are not all"
+                ~ " selected (missing: " ~ (missing | map('replace', 'model.member_analytics.', '') | join(', '))
+                ~ "). Select them too (--select +fct_orders rpt_incremental_runs) or rebuild fct_orders in full"
+                ~ " (--full-refresh); docs/decisions/0091.") %}
+        {% endif %}
+    {% endif %}
+{% endmacro %}
 
 
 {#- pre-hook of a member-keyed incremental model: delete every row of the changed

@@ -173,6 +173,12 @@ def test_orders_placed_late_on_the_previous_day_are_picked_up(tmp_path, tiny_day
                             from_warehouse=day_1.warehouse)
     assert _last_run(daily)["is_incremental_build"] is True
     _assert_same_orders(daily, tiny_day2_full_build)
+    # seen by their date (on the previous watermark), not only because they were missing
+    seen = daily.query(
+        "select count(*), count(*) filter (where is_dated_change) from audit.int_incremental_changed_orders"
+        f" where (shop_id, order_id) in (select shop_id, order_id from read_parquet('{out / 'day_1' / 'orders.parquet'}')"
+        f" except select shop_id, order_id from read_parquet('{partial / 'orders.parquet'}'))")[0]
+    assert seen[0] > 0 and seen[0] == seen[1], seen
 
 
 def test_rewritten_moved_and_removed_orders_without_a_later_updated_at(tmp_path, tiny_days, day_1_orders):
@@ -269,6 +275,7 @@ def test_the_fingerprint_covers_the_code_of_fct_orders(tmp_path):
     fingerprints = {name: fingerprint(copy) for name, copy in copies.items()}
     assert all(len(value) == 32 for value in fingerprints.values()), fingerprints
     assert len(set(fingerprints.values())) == 3, fingerprints
+    assert fingerprint(ROOT) == fingerprints["same"]
 
 
 def test_a_changed_threshold_recomputes_every_member(tmp_path, tiny_days, day_1_orders, tiny_day2_full_build):
@@ -282,3 +289,30 @@ def test_a_changed_threshold_recomputes_every_member(tmp_path, tiny_days, day_1_
     run = _last_run(project)
     assert run["is_incremental_build"] is False and run["number_of_changed_orders"] is None
     _assert_same_orders(project, tiny_day2_full_build)
+
+
+def test_a_daily_run_with_the_default_as_of_date(tmp_path, tiny_days, day_1_orders):
+    """No as_of_date var: the latest kept valid order's date (int_as_of_date), on day 2
+    as on a full build."""
+    out, days = tiny_days
+    vars = {"member_analytics__validation__latest_valid_date": "2030-12-31"}
+    daily = DbtProject(tmp_path / "daily", out / "day_2")
+    daily.warehouse.parent.mkdir(parents=True)
+    shutil.copyfile(day_1_orders.warehouse, daily.warehouse)
+    daily.dbt("build", *ORDER_MODELS, vars=vars)
+    full = DbtProject(tmp_path / "full", out / "day_2")
+    full.dbt("build", *ORDER_MODELS, vars=vars)
+    assert _last_run(daily)["is_incremental_build"] is True
+    assert _last_run(daily)["as_of_date"] == _last_run(full)["as_of_date"]
+    _assert_same_orders(daily, full)
+
+
+def test_a_daily_run_of_fct_orders_without_its_change_detection_is_refused(tmp_path, tiny_days, day_1_orders):
+    out, days = tiny_days
+    project = DbtProject(tmp_path / "alone", out / "day_2")
+    project.warehouse.parent.mkdir(parents=True)
+    shutil.copyfile(day_1_orders.warehouse, project.warehouse)
+    result = project.dbt("build", "--select", "fct_orders", vars=day_vars(days, "day_2"), check=False)
+    assert result.returncode != 0
+    assert "change detection and state are not all selected" in result.stdout
+    assert "int_incremental_changed_members" in result.stdout

@@ -44,7 +44,8 @@ def sql_differences(connection, mart: Mart, left: str, right: str) -> dict[str, 
     """Differences between two tables of one mart, counted in SQL on one DuckDB connection
     (both attached): rows whose key is only in `left` or only in `right`, rows with the
     same key and another value (doubles within RATIO_TOLERANCE, everything else exact,
-    nulls equal), and the difference in row counts (a duplicated key). All zero when equal."""
+    nulls equal), the difference in row counts, and keys held by more than one row on
+    either side (a mart's key is unique, so the join above assumes it). All zero when equal."""
     def quoted(column: str) -> str:
         return '"' + column.replace('"', '""') + '"'
 
@@ -67,8 +68,12 @@ def sql_differences(connection, mart: Mart, left: str, right: str) -> dict[str, 
         f" full outer join (select *, true as _present from {right}) as r on {on}").fetchone()
     left_rows = connection.execute(f"select count(*) from {left}").fetchone()[0]
     right_rows = connection.execute(f"select count(*) from {right}").fetchone()[0]
+    keys = ", ".join(quoted(c) for c in mart.key)
+    duplicated = sum(connection.execute(
+        f"select count(*) from (select {keys} from {table} group by all having count(*) > 1)").fetchone()[0]
+        for table in (left, right))
     return {"only_left": left_only, "only_right": right_only, "different": changed,
-            "row_count_difference": abs(left_rows - right_rows)}
+            "row_count_difference": abs(left_rows - right_rows), "duplicated_keys": duplicated}
 
 
 def _normalise(value):

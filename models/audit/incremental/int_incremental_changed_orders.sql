@@ -5,6 +5,7 @@
 -- differs from the row the previous build left in fct_orders (a re-export without
 -- a later updated_at; a removed order is in fct_orders only). Empty without state
 -- (first build, full refresh, other rules or code): then every member is rebuilt.
+-- depends_on: {{ ref('int_as_of_date') }}
 {{ config(post_hook="{{ member_analytics.warn_undated_changes() }}") }}
 {%- set state = member_analytics.incremental_state() %}
 {%- set built = member_analytics.built_fct_orders() %}

@@ -12,6 +12,7 @@
     pre_hook="{{ member_analytics.delete_changed_members() }}",
 ) }}
 {%- set state = member_analytics.incremental_state() if is_incremental() else none %}
+{%- do member_analytics.require_incremental_selection(state) %}
 
 with
 
