@@ -4,6 +4,9 @@
 -- previous build's fct_orders gave it (an order moved to another member changes
 -- both, even when the raw data holds only its latest version). Empty without state.
 {%- set built = member_analytics.built_fct_orders() %}
+{#- the previous fct_orders, or no rows on a first build -#}
+{%- set built_orders = built if built is not none
+    else '(select shop_id, order_id, member_id from ' ~ ref('stg_shop__orders') ~ ' where false)' %}
 
 with
 
@@ -21,32 +24,26 @@ raw_holders as (
     where versions.member_id is not null
 ),
 
-{% if built is not none %}
-    built_holders as (
-        select
-            built.shop_id,
-            built.member_id
-        from {{ built }} as built
-        inner join changed_orders
-            on built.shop_id = changed_orders.shop_id and built.order_id = changed_orders.order_id
-        where built.member_id is not null
-    ),
-{% endif %}
+built_holders as (
+    select
+        built.shop_id,
+        built.member_id
+    from {{ built_orders }} as built
+    inner join changed_orders
+        on built.shop_id = changed_orders.shop_id and built.order_id = changed_orders.order_id
+    where built.member_id is not null
+),
 
 final as (
     select
         shop_id,
         member_id
     from raw_holders
-    {%- if built is not none %}
-        union
-        select
-            shop_id,
-            member_id
-        from built_holders
-    {%- else %}
-    group by shop_id, member_id
-    {%- endif %}
+    union
+    select
+        shop_id,
+        member_id
+    from built_holders
 )
 
 select * from final
