@@ -81,8 +81,7 @@
     {% if not execute %}
         {{ return(none) }}
     {% endif %}
-    {% set node = graph.nodes.get('model.member_analytics.rpt_incremental_runs') %}
-    {% set relation = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) %}
+    {% set relation = member_analytics.built_relation('rpt_incremental_runs') %}
     {% if relation is none %}
         {{ return(none) }}
     {% endif %}
@@ -189,15 +188,41 @@
 {%- endmacro %}
 
 
-{#- The fct_orders table as the previous build left it (a relation), or none. Read
-    without ref(): the changed orders are computed before fct_orders is rebuilt. -#}
-{% macro built_fct_orders() %}
+{#- A model's table as the previous build left it (a relation), or none. Read without
+    ref(): the state and the changed orders are read before the models are rebuilt. -#}
+{% macro built_relation(model_name) %}
     {% if not execute %}
         {{ return(none) }}
     {% endif %}
-    {% set node = graph.nodes.get('model.member_analytics.fct_orders') %}
+    {% set node = graph.nodes.get('model.member_analytics.' ~ model_name) %}
     {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {% endmacro %}
+
+
+{#- The orders whose kept raw row and fct_orders row differ (SQL: shop_id, order_id,
+    in_kept — true when the kept row has no equal fct_orders row, false the other way
+    round). `kept` and `built`: relations (CTEs) selecting order_content_columns. -#}
+{% macro order_content_differences(kept, built) -%}
+    select
+        shop_id,
+        order_id,
+        true as in_kept
+    from (
+        select * from {{ kept }}
+        except
+        select * from {{ built }}
+    ) as kept_not_built
+    union all
+    select
+        shop_id,
+        order_id,
+        false as in_kept
+    from (
+        select * from {{ built }}
+        except
+        select * from {{ kept }}
+    ) as built_not_kept
+{%- endmacro %}
 
 
 {#- A filter on rows of `relation_alias` (with shop_id, member_id): true for the changed

@@ -3,7 +3,7 @@
 -- holding a version of a changed order in the raw data, and every member the
 -- previous build's fct_orders gave it (an order moved to another member changes
 -- both, even when the raw data holds only its latest version). Empty without state.
-{%- set built = member_analytics.built_fct_orders() %}
+{%- set built = member_analytics.built_relation('fct_orders') %}
 {#- the previous fct_orders, or no rows on a first build -#}
 {%- set built_orders = built if built is not none
     else '(select shop_id, order_id, member_id from ' ~ ref('stg_shop__orders') ~ ' where false)' %}

@@ -8,7 +8,7 @@
 -- depends_on: {{ ref('int_as_of_date') }}
 {{ config(post_hook="{{ member_analytics.warn_undated_changes() }}") }}
 {%- set state = member_analytics.incremental_state() %}
-{%- set built = member_analytics.built_fct_orders() %}
+{%- set built = member_analytics.built_relation('fct_orders') %}
 {%- set state = none if built is none else state %}
 
 with
@@ -35,23 +35,10 @@ built_content as (
 ),
 
 altered as (
-    select
+    select distinct
         shop_id,
         order_id
-    from (
-        select * from kept_content
-        except
-        select * from built_content
-    ) as kept_not_built
-    union
-    select
-        shop_id,
-        order_id
-    from (
-        select * from built_content
-        except
-        select * from kept_content
-    ) as built_not_kept
+    from ({{ member_analytics.order_content_differences('kept_content', 'built_content') }}) as differences
 ),
 
 changed as (

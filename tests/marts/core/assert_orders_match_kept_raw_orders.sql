@@ -16,30 +16,15 @@ built as (
     from {{ ref('fct_orders') }}
 ),
 
-missing as (
-    select
-        shop_id,
-        order_id,
-        'kept raw order missing from fct_orders, or with other values there' as problem
-    from (
-        select * from kept
-        except
-        select * from built
-    ) as kept_not_built
-),
-
-extra as (
-    select
-        shop_id,
-        order_id,
-        'order in fct_orders that is not a kept raw order, or with other values' as problem
-    from (
-        select * from built
-        except
-        select * from kept
-    ) as built_not_kept
+differences as (
+    {{ member_analytics.order_content_differences('kept', 'built') }}
 )
 
-select * from missing
-union all
-select * from extra
+select
+    shop_id,
+    order_id,
+    case
+        when in_kept then 'kept raw order missing from fct_orders, or with other values there'
+        else 'order in fct_orders that is not a kept raw order, or with other values'
+    end as problem
+from differences
