@@ -72,7 +72,8 @@ def tiny_raw(tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.fixture(scope="session")
 def tiny_build(tmp_path_factory, tiny_raw) -> tuple[DbtProject, dict]:
-    """A full `dbt build` (models, seeds, unit and data tests) of the tiny dataset."""
+    """A full `dbt build` (models, seeds, unit and data tests: selector suite, which a
+    plain `dbt build` selects too) of the tiny dataset."""
     raw_path, truth = tiny_raw
     project = DbtProject(tmp_path_factory.mktemp("tiny_build"), raw_path)
     project.dbt("build", vars=build_vars(truth))
@@ -91,10 +92,12 @@ def tiny_days(tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.fixture(scope="session")
 def tiny_day2_full_build(tmp_path_factory, tiny_days) -> DbtProject:
-    """A full `dbt build` of day_2 of the daily loads: what every daily run must equal."""
+    """A full `dbt build` of day_2 of the daily loads: what every daily run must equal.
+    The production tier (selectors.yml): every model, and the tests a production build
+    runs; the suite tier runs once, in tiny_build."""
     out, days = tiny_days
     project = DbtProject(tmp_path_factory.mktemp("tiny_day2_full"), out / "day_2")
-    project.dbt("build", vars=day_vars(days, "day_2"))
+    project.dbt("build", "--selector", "production", vars=day_vars(days, "day_2"))
     return project
 
 

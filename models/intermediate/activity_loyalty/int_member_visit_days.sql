@@ -10,7 +10,7 @@ events as (
 ),
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_orders_valued') }}
     where not is_after_as_of_date
 ),
 

@@ -6,7 +6,7 @@
 -- of every count and report (docs/decisions/0020).
 --
 -- A table, not a view: five co-purchase marts read it, and at the large scale
--- recomputing it from fct_order_items in each of them was most of their time.
+-- recomputing the baskets in each of them was most of their time.
 -- It also carries integer keys (basket_key, product_key, member_key) so that
 -- the marts' self-joins and counts hash integers instead of long strings
 -- (docs/decisions/0020).
@@ -15,15 +15,32 @@
 with
 
 order_items as (
-    select * from {{ ref('fct_order_items') }}
+    select * from {{ ref('int_order_items_validated') }}
+    where row_status = 'kept'
+),
+
+orders as (
+    select * from {{ ref('int_orders_valued') }}
     where is_valid_purchase
 ),
 
+-- the kept lines of valid purchases (the lines of fct_order_items with
+-- is_valid_purchase), dated by their order
 dated as (
     select
-        *,
+        order_items.shop_id,
+        order_items.order_id,
+        order_items.product_id,
+        orders.member_id,
+        order_items.quantity,
+        orders.ordered_date,
+        orders.ordered_at,
         {{ member_analytics.as_of_date() }} as as_of_date
     from order_items
+    inner join orders
+        on
+            order_items.shop_id = orders.shop_id
+            and order_items.order_id = orders.order_id
 ),
 
 windowed as (

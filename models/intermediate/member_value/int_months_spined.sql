@@ -5,7 +5,7 @@
 with
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_orders_valued') }}
     where not is_after_as_of_date
 ),
 

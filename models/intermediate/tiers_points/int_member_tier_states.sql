@@ -8,7 +8,7 @@
 with
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_orders_valued') }}
 ),
 
 as_of as (
