@@ -141,7 +141,7 @@ def test_day_before_equals_a_build_at_that_day(tiny_build, tiny_raw, tmp_path):
     assert not ((separate["shop_id"] == shop) & (separate["audience"] == "high_loyalty_reward")).any()
     assert ((separate["shop_id"] != shop) & (separate["audience"] == "high_loyalty_reward")).any()
     recomputed = project.frame(
-        "select shop_id, member_id, audience, is_suppressed from intermediate.int_campaign_audiences "
+        "select shop_id, member_id, audience, is_suppressed from audience_rules.fct_campaign_audience_days "
         f"where not is_as_of_date and audience <> 'holiday_greeting' "
         f"and not (shop_id = '{shop}' and audience = 'high_loyalty_reward')")
     key = ["shop_id", "member_id", "audience"]
@@ -157,7 +157,7 @@ def test_day_before_equals_a_build_at_that_day(tiny_build, tiny_raw, tmp_path):
     unexplained = [row for row in differing.itertuples() if (row.shop_id, row.member_id) not in refunded]
     assert unexplained == [], unexplained[:10]
     summary = project.frame("select shop_id, audience, members_day_before from marts.rpt_audience_summary")
-    counts = project.frame("select shop_id, audience, count(*) as members from intermediate.int_campaign_audiences "
+    counts = project.frame("select shop_id, audience, count(*) as members from audience_rules.fct_campaign_audience_days "
                            "where not is_as_of_date group by all").set_index(["shop_id", "audience"])["members"]
     assert counts.sum() > 0
     for row in summary.itertuples():
@@ -168,7 +168,7 @@ def test_day_before_equals_a_build_at_that_day(tiny_build, tiny_raw, tmp_path):
 def test_hostile_audience_codes_are_refused(tiny_build, value, tmp_path):
     project, truth = tiny_build
     other = DbtProject(tmp_path / "hostile", project.raw_path)
-    result = other.dbt("compile", "--select", "int_audience_candidates", check=False,
+    result = other.dbt("compile", "--select", "fct_audience_candidates", check=False,
                        vars={**build_vars(truth), "member_analytics__audiences__disabled": [value]})
     assert result.returncode != 0
     assert "member_analytics__audiences__disabled" in result.stdout and "not a code" in result.stdout
@@ -190,7 +190,7 @@ def test_analysis_messages_going_out_today(campaign_analyses):
     project, _ = campaign_analyses
     answer = _answer(project, "messages_going_out_today").set_index(["shop_id", "channel"])
     # recomputed from the day's rows of the intermediate model, not the mart the analysis reads
-    rows = project.frame("select shop_id, channel, suppression_reason from intermediate.int_campaign_audiences "
+    rows = project.frame("select shop_id, channel, suppression_reason from audience_rules.fct_campaign_audience_days "
                          "where is_as_of_date")
     assert answer["messages_to_send"].sum() == rows["suppression_reason"].isna().sum() > 0
     for (shop, channel), group in rows.groupby(["shop_id", "channel"]):

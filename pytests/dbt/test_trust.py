@@ -90,7 +90,7 @@ def test_clear_personal_data_is_in_no_table_of_the_warehouse(tiny_build, persona
     project, _ = tiny_build
     tables = project.query(
         "select table_schema, table_name from information_schema.tables "
-        "where table_schema in ('staging', 'intermediate', 'marts', 'audit') and table_type = 'BASE TABLE'")
+        "where table_schema in ('staging', 'intermediate', 'marts', 'audience_rules', 'audit') and table_type = 'BASE TABLE'")
     assert len(tables) > 60
     for schema, table in tables:
         text = "\n".join(" ".join(map(str, row)) for row in project.query(f'select * from {schema}."{table}"'))

@@ -5,7 +5,7 @@
 with
 
 audiences as (
-    select * from {{ ref('int_campaign_audiences') }}
+    select * from {{ ref('fct_campaign_audience_days') }}
     where is_as_of_date
 ),
 

@@ -8,7 +8,7 @@
 with
 
 facts as (
-    select * from {{ ref('int_audience_member_facts') }}
+    select * from {{ ref('fct_audience_member_facts') }}
     where is_as_of_date
 ),
 

@@ -11,7 +11,7 @@ audiences as (
 ),
 
 rows_by_day as (
-    select * from {{ ref('int_campaign_audiences') }}
+    select * from {{ ref('fct_campaign_audience_days') }}
 ),
 
 members as (

@@ -5,7 +5,7 @@ select
     member_id,
     evaluation_date,
     count(*) as unsuppressed_messages
-from {{ ref('int_campaign_audiences') }}
+from {{ ref('fct_campaign_audience_days') }}
 where not is_suppressed
 group by shop_id, member_id, evaluation_date
 having count(*) > {{ member_analytics.audience_var('daily_message_cap') }}

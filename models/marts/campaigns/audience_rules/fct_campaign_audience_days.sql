@@ -1,5 +1,5 @@
 -- One row per shop, member, evaluation day (as_of_date and the day before)
--- and audience of int_audience_candidates, with the contact rules applied
+-- and audience of fct_audience_candidates, with the contact rules applied
 -- (docs/decisions/0060), in this order: an opted-out member gets no
 -- marketing (`marketing_opt_out`); a member who complained within the quiet
 -- days gets care messages only (`recent_complaint`); the audience's channel
@@ -12,7 +12,7 @@
 with
 
 candidates as (
-    select * from {{ ref('int_audience_candidates') }}
+    select * from {{ ref('fct_audience_candidates') }}
 ),
 
 channels as (

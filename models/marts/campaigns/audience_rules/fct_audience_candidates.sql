@@ -3,7 +3,7 @@
 -- member_analytics__audiences__disabled*) whose rule the member meets that
 -- day: the audience rules, one CTE each (docs/decisions/0060), with the
 -- reason in words, the occasion that triggered it and what the contact
--- rules need. No contact hygiene yet (int_campaign_audiences).
+-- rules need. No contact hygiene yet (fct_campaign_audience_days).
 {%- set interest_days = member_analytics.audience_var('potential_interest_days') %}
 {%- set lapse_days = member_analytics.audience_var('lapse_warning_days') %}
 {%- set birthday_days = member_analytics.audience_var('birthday_lead_days') %}
@@ -11,7 +11,7 @@
 with
 
 facts as (
-    select * from {{ ref('int_audience_member_facts') }}
+    select * from {{ ref('fct_audience_member_facts') }}
 ),
 
 audiences as (
