@@ -57,38 +57,3 @@
         when 'lost_period' then 4
     end
 {%- endmacro %}
-
-
-{#- The final select of fct_member_rfm and fct_member_rfm_history: a CTE
-    `scored` (one row per member, or member and snapshot, with the three
-    scores) decorated with segment (CTE `segment_map`), band, average and
-    ladder rung. `snapshot_columns` are the columns only the history has,
-    placed before as_of_date. -#}
-{% macro rfm_scored_members_select(snapshot_columns=[]) -%}
-    select
-        scored.shop_id,
-        scored.member_id,
-        segment_map.rfm_segment,
-        {{ member_analytics.recency_band('scored.recency_days') }} as recency_band,
-        scored.recency_days,
-        cast(scored.frequency as bigint) as frequency,
-        cast(scored.purchase_days as bigint) as purchase_days,
-        cast(scored.monetary as decimal(18, 2)) as monetary,
-        {{ member_analytics.money_per('scored.monetary', 'scored.frequency') }} as average_order_value,
-        scored.r_score,
-        scored.f_score,
-        scored.m_score,
-        {{ member_analytics.loyalty_ladder_step('scored.frequency') }} as loyalty_ladder_step,
-        {%- for column_name in snapshot_columns %}
-        scored.{{ column_name }},
-        {%- endfor %}
-        scored.as_of_date,
-        scored.first_purchase_date,
-        scored.last_purchase_date
-    from scored
-    left join segment_map
-        on
-            scored.r_score = segment_map.r_score
-            and scored.f_score = segment_map.f_score
-            and scored.m_score = segment_map.m_score
-{%- endmacro %}
