@@ -1,6 +1,4 @@
-{#- Use the folder's schema name as is (staging, intermediate, marts, audit,
-    reference) instead of dbt's default "<target schema>_<name>", so BI users
-    find marts in a schema called `marts` on every target. -#}
+{#- The folder's schema name as is (marts, not <target>_marts); described in _macros.yml. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}
         {{ target.schema }}

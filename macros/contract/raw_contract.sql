@@ -1,6 +1,4 @@
-{#- The raw-data contract (docs/raw_data_contract.md) as data: for each table,
-    its required and optional columns, in the order the landing views expose
-    them. `shop_id` is handled separately (all tables or none). -#}
+{#- The raw-data contract as data (docs/raw_data_contract.md); described in _contract__macros.yml. -#}
 {% macro raw_contract() %}
     {{ return({
         'orders': {

@@ -1,11 +1,4 @@
-{#- on-run-start: find the raw tables (files under var raw_data_path, or tables
-    of an existing schema named by var raw_schema), check them against the
-    contract, and expose each as a view of string columns in the landing schema.
-
-    A contract error (required file or column missing, a file that cannot be
-    read, shop_id in some tables only, two files for one table) raises here,
-    before any model runs, so no mart is replaced by a broken input.
-    Engine-specific steps are the dispatched macros below. -#}
+{#- on-run-start: check the raw tables against the contract and register them as landing views (docs/decisions/0004); described in _contract__macros.yml. -#}
 {% macro register_raw_tables() %}
     {% if not execute %}
         {{ return('') }}
@@ -133,9 +126,7 @@
 {% endmacro %}
 
 
-{#- The select behind one landing view: every contract column as a string
-    (absent optional columns as null), shop_id 'default' when the input has none.
-    `source` is none for an absent table (an empty view). -#}
+{#- The select behind one landing view: every contract column as a string. -#}
 {% macro landing_view_sql(table_name, source, actual_columns) %}
     {% set string_type = dbt.type_string() %}
     {% set spec = member_analytics.raw_contract()[table_name] %}

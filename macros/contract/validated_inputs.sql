@@ -1,6 +1,4 @@
-{#- Vars and arguments that end up in SQL are validated here, so a hostile value
-    (quotes, semicolons, comments) stops the run with a clear error instead of
-    being executed. -#}
+{#- Vars and arguments that end up in SQL are validated here (docs/decisions/0004); described in _contract__macros.yml. -#}
 
 {% macro validated_path(value, name) %}
     {% if value is none or value == '' %}
@@ -60,8 +58,7 @@
 {% endmacro %}
 
 
-{#- The BI reader roles (member_analytics__bi_reader_roles): a list of plain role
-    names, rendered into GRANT statements by dbt. -#}
+{#- The BI reader roles: a list of plain role names. -#}
 {% macro validated_roles(roles) %}
     {% if roles is string %}
         {% set roles = [roles] if roles != '' else [] %}

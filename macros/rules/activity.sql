@@ -1,6 +1,4 @@
-{#- Activity rules (docs/decisions/0040): the one definition of the level,
-    used by the current mart and its history. Arguments are column expressions;
-    days_since_last_visit is null for a member never seen. -#}
+{#- Activity rules (docs/decisions/0040); described in _rules__macros.yml. -#}
 {% macro activity_level(days_since_last_visit, visit_days_in_window, days_since_start) -%}
     case
         when {{ days_since_last_visit }} is null
@@ -32,9 +30,7 @@
 {%- endmacro %}
 
 
-{#- Loyalty (docs/decisions/0040): high for repeat buying in the loyalty
-    window (enough valid purchases on enough distinct days), else low.
-    Arguments are column expressions (null counts as 0). -#}
+{#- Loyalty: high for repeat buying in the loyalty window, else low. -#}
 {% macro loyalty_level(purchases_in_window, purchase_days_in_window) -%}
     case
         when

@@ -1,5 +1,4 @@
-{#- Campaign audiences and the care calendar (docs/decisions/0060): vars,
-    the switch-off lists and the calendar arithmetic the rules share. -#}
+{#- Campaign audiences and the care calendar (docs/decisions/0060); described in _rules__macros.yml. -#}
 
 {#- A numeric audiences var, validated. -#}
 {% macro audience_var(name) -%}
@@ -7,8 +6,7 @@
 {%- endmacro %}
 
 
-{#- A code that ends up in SQL (audience code, shop id, scheme name): letters,
-    digits, '_', '-' and '.', else a compile error naming the var. -#}
+{#- A code that ends up in SQL: letters, digits, '_', '-' and '.'. -#}
 {% macro validated_code(value, name) %}
     {% set text = value | string %}
     {% if not modules.re.match('^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', text) %}
@@ -20,9 +18,7 @@
 {% endmacro %}
 
 
-{#- True when the audience (a column expression) is switched on for the shop:
-    not in member_analytics__audiences__disabled and not in the shop's list of
-    member_analytics__audiences__disabled_by_shop. -#}
+{#- True when the audience is switched on for the shop. -#}
 {% macro audience_is_enabled(shop_id, audience) -%}
     {%- set everywhere = var('member_analytics__audiences__disabled') or [] -%}
     {%- set by_shop = var('member_analytics__audiences__disabled_by_shop') or {} -%}
@@ -58,8 +54,7 @@
 {%- endmacro %}
 
 
-{#- The date with this year, month and day; 29 February falls on 28 February
-    in a year that is not a leap year. Arguments are integer expressions. -#}
+{#- The date with this year, month and day; 29 February clamped to 28 February. -#}
 {% macro calendar_date_clamped(year, month, day) -%}
     make_date(
         cast({{ year }} as int),
@@ -77,8 +72,7 @@
 {%- endmacro %}
 
 
-{#- The first date on or after from_date that falls on month/day (a birthday,
-    an anniversary), 29 February clamped as above. -#}
+{#- The first date on or after from_date that falls on month/day. -#}
 {% macro next_anniversary(month, day, from_date) -%}
     case
         when {{ member_analytics.calendar_date_clamped('extract(year from ' ~ from_date ~ ')', month, day) }} >= {{ from_date }}
@@ -88,8 +82,7 @@
 {%- endmacro %}
 
 
-{#- date_expression moved by a number of calendar months (negative: back),
-    clamped to the month end (31 May - 3 months = 28 February). -#}
+{#- date_expression moved by calendar months, clamped to the month end. -#}
 {% macro add_calendar_months(date_expression, months) -%}
     cast({{ dbt.dateadd('month', months, date_expression) }} as date)
 {%- endmacro %}
@@ -107,11 +100,7 @@
 {%- endmacro %}
 
 
-{#- The day a 3+3+3 follow-up is due after the first valid purchase:
-    `3_days` and `3_weeks` are the follow-up days vars after it, `3_months`
-    the follow-up months var after it in calendar months, clamped to the month
-    end (31 August -> 30 November), so every first purchase has exactly one
-    due day of each kind (docs/decisions/0060). -#}
+{#- The day a 3+3+3 follow-up is due after the first valid purchase. -#}
 {% macro followup_due_date(first_purchase_date, followup) -%}
     {%- if followup == '3_days' -%}
         {{ member_analytics.add_days(first_purchase_date, member_analytics.audience_var('followup_first_days')) }}
@@ -134,9 +123,7 @@
 {%- endmacro %}
 
 
-{#- Who receives greetings (holiday greetings, the care calendar's holidays):
-    registered members, and buyers whose last valid purchase is at most
-    greeting_max_recency_days old (docs/decisions/0060). -#}
+{#- Who receives greetings: registered members and recent buyers. -#}
 {% macro receives_greetings(relation) -%}
     ({{ relation }}.is_registered_member
     or {{ relation }}.recency_days <= {{ member_analytics.audience_var('greeting_max_recency_days') }})

@@ -1,17 +1,12 @@
-{#- Co-purchase definitions (docs/decisions/0020-0022), the one place every
-    co-purchase model takes its thresholds and formulas from. Arguments are
-    column expressions. -#}
+{#- Co-purchase definitions (docs/decisions/0020-0022); described in _rules__macros.yml. -#}
 
-{#- A co-purchase threshold var (member_analytics__co_purchase__<name>),
-    checked to be a number before it reaches SQL. -#}
+{#- A co-purchase threshold var, checked to be a number. -#}
 {% macro co_purchase_var(name) %}
     {{ return(member_analytics.validated_number('member_analytics__co_purchase__' ~ name)) }}
 {% endmacro %}
 
 
-{#- True for an order date inside the analysis window: on or before
-    as_of_date and, unless the window var is 0 (all history), within the
-    window's days up to and including as_of_date. -#}
+{#- True for an order date inside the analysis window. -#}
 {% macro is_in_co_purchase_window(date_expression, as_of_date_expression) -%}
     {%- set window_days = member_analytics.co_purchase_var('window_days') | int -%}
     (
@@ -34,9 +29,7 @@
 {%- endmacro %}
 
 
-{#- The pair thresholds: at least min_pair_baskets baskets with both items,
-    support and lift at least their vars. Integer-exact where it can be:
-    support >= s is n_ab >= s × N. -#}
+{#- The pair thresholds: baskets, support and lift. -#}
 {% macro is_above_pair_thresholds(n_ab, n_a, n_b, n) -%}
     (
         {{ n_ab }} >= {{ member_analytics.co_purchase_var('min_pair_baskets') }}
@@ -47,12 +40,7 @@
 {%- endmacro %}
 
 
-{#- The market-basket ratios of a pair from its four counts, as doubles
-    (every count is cast before dividing, so DuckDB and Spark agree):
-    support = n_ab / N; confidence(A→B) = n_ab / n_a; lift = n_ab·N / (n_a·n_b);
-    leverage = n_ab/N − (n_a/N)(n_b/N); conviction(A→B) = (1 − n_b/N) / (1 − n_ab/n_a),
-    null when confidence is 1 (decided on the integers: n_ab = n_a);
-    jaccard = n_ab / (n_a + n_b − n_ab). -#}
+{#- The market-basket ratios of a pair from its four counts, as doubles. -#}
 {% macro pair_ratios(n_ab, n_a, n_b, n) -%}
     cast({{ n_ab }} as double) / cast({{ n }} as double) as support,
     cast({{ n_ab }} as double) / cast({{ n_a }} as double) as confidence_a_to_b,

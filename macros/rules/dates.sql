@@ -1,7 +1,6 @@
 {#- "Today" and the validity window, as SQL date expressions. -#}
 
-{#- as_of_date: the var when given, else the date of the latest kept valid
-    order (int_as_of_date). -#}
+{#- as_of_date: the var when given, else int_as_of_date. -#}
 {% macro as_of_date() %}
     {% set value = member_analytics.validated_date(var('as_of_date', ''), 'as_of_date') %}
     {% if value %}

@@ -1,22 +1,6 @@
-{#- The daily incremental run (docs/decisions/0091-incremental-daily-builds.md).
+{#- The daily incremental run (docs/decisions/0091); described in _rules__macros.yml. -#}
 
-    State: the last row of audit.rpt_incremental_runs (the previous build's resolved
-    as_of_date, latest valid date and a fingerprint of every other threshold var and
-    of the code). An order has *changed* since that build
-    (audit.int_incremental_changed_orders) when any of its rows (any version, kept or
-    not) has a date on or after the earlier of the two as_of_dates (or latest valid
-    dates): it was placed, updated or refunded since, or it crosses the as_of_date or
-    the validity window; or when its kept raw row differs from the row the previous
-    build left in fct_orders (rewritten, added or removed without a later updated_at).
-    The members holding any version of a changed order, in the raw data or in the
-    previous fct_orders, are the *changed members* (audit.int_incremental_changed_members);
-    incremental models recompute every row of those members (the rule that keeps
-    lifetime and sequence metrics right), never patch rows. Without a previous build,
-    or when a threshold var or the code changed, every member is changed. -#}
-
-{#- The materialization of the member-keyed incremental models: incremental where the
-    engine can delete a member's rows (DuckDB); a plain table on Spark without
-    Delta/Iceberg (no DELETE on Parquet tables), so each run recomputes it in full. -#}
+{#- incremental where the engine can delete a member's rows, else table. -#}
 {% macro incremental_materialization() %}
     {{ return(adapter.dispatch('incremental_materialization', 'member_analytics')()) }}
 {% endmacro %}
@@ -30,13 +14,7 @@
 {% endmacro %}
 
 
-{#- Every threshold var except the latest valid date (it moves from day to day and is
-    part of the state) and the lookback (it changes no row), and the code that computes
-    fct_orders' rows, as one md5: a change means the previous build's rows were computed
-    under other rules. The code is every project macro's text (the rules live there)
-    and the checksum of fct_orders and of every model and seed upstream of it, so a
-    deploy that changes how an order is staged, kept or valued recomputes every member
-    on its next run instead of leaving rows computed by the old code. -#}
+{#- md5 of the threshold vars, the code and the dbt version. -#}
 {% macro incremental_vars_fingerprint() %}
     {% set values = {} %}
     {% for name in member_analytics.threshold_var_names() %}
@@ -49,8 +27,7 @@
 {% endmacro %}
 
 
-{#- md5 of every project macro's text and of the checksums of fct_orders and the models
-    and seeds it reads, directly or not (empty while dbt parses). -#}
+{#- md5 of every project macro and of fct_orders and its upstream. -#}
 {% macro incremental_code_fingerprint() %}
     {% if not execute %}
         {{ return('') }}
@@ -97,9 +74,7 @@
 {% endmacro %}
 
 
-{#- The previous build's state to build on (a dict), or none: no previous build, a
-    full refresh, or another threshold var than the day's dates changed. `previous`:
-    the row incremental_previous_run() returned, when the caller has it already. -#}
+{#- The previous build's state to build on (a dict), or none. -#}
 {% macro incremental_state(previous='read') %}
     {% if previous == 'read' %}
         {% set previous = member_analytics.incremental_previous_run() %}
@@ -112,8 +87,7 @@
 {% endmacro %}
 
 
-{#- The date from which a row counts as changed: the earliest of the previous and the
-    current as_of_date and latest valid date (SQL; a null date without state). -#}
+{#- The date from which a row counts as changed. -#}
 {% macro incremental_changed_after(state) -%}
     {%- if state is none -%}
     cast(null as date)
@@ -138,10 +112,7 @@
 {%- endmacro %}
 
 
-{#- The orders (shop_id, order_id) with a row dated on or after `changed_after` (SQL).
-    On, not only after: the previous build's as_of_date is often the day its export was
-    taken, so that day's later rows (orders placed or refunded after the export) are
-    new to this build although they carry the previous build's date. -#}
+{#- The orders with a row dated on or after `changed_after`. -#}
 {% macro changed_orders(changed_after) -%}
     select distinct
         shop_id,
@@ -154,10 +125,7 @@
 {%- endmacro %}
 
 
-{#- The columns of an order that fct_orders takes from its kept raw row, by fct_orders'
-    names (SQL select list). `source`: 'staging' (a row of stg_shop__orders) or
-    'fct_orders' (a built row). Two builds of the same kept row give the same values,
-    so a difference means the raw row changed (docs/decisions/0091). -#}
+{#- The columns fct_orders takes from an order's kept raw row. -#}
 {% macro order_content_columns(source) -%}
     {%- if source == 'staging' -%}
     shop_id,
@@ -188,8 +156,7 @@
 {%- endmacro %}
 
 
-{#- A model's table as the previous build left it (a relation), or none. Read without
-    ref(): the state and the changed orders are read before the models are rebuilt. -#}
+{#- A model's table as the previous build left it, or none. -#}
 {% macro built_relation(model_name) %}
     {% if not execute %}
         {{ return(none) }}
@@ -199,9 +166,7 @@
 {% endmacro %}
 
 
-{#- The orders whose kept raw row and fct_orders row differ (SQL: shop_id, order_id,
-    in_kept — true when the kept row has no equal fct_orders row, false the other way
-    round). `kept` and `built`: relations (CTEs) selecting order_content_columns. -#}
+{#- The orders whose kept raw row and fct_orders row differ. -#}
 {% macro order_content_differences(kept, built) -%}
     select
         shop_id,
@@ -225,8 +190,7 @@
 {%- endmacro %}
 
 
-{#- A filter on rows of `relation_alias` (with shop_id, member_id): true for the changed
-    members (audit.int_incremental_changed_members); true for every row without state (SQL). -#}
+{#- A filter: true for the changed members. -#}
 {% macro is_changed_member(state, relation_alias) -%}
     {%- if state is none -%}
     true
@@ -242,11 +206,7 @@
 {%- endmacro %}
 
 
-{#- A daily run of fct_orders reads the changed members computed in the same build and
-    must leave its state behind: without int_incremental_changed_orders,
-    int_incremental_changed_members and rpt_incremental_runs in the selection it would
-    recompute the members of an older build's list, or leave a watermark that does not
-    describe it. An error then, naming the way out. -#}
+{#- A daily run of fct_orders must select its change detection and state. -#}
 {% macro require_incremental_selection(state) %}
     {% if execute and state is not none %}
         {% set needed = ['model.member_analytics.int_incremental_changed_orders',
@@ -264,8 +224,7 @@
 {% endmacro %}
 
 
-{#- pre-hook of a member-keyed incremental model: delete every row of the changed
-    members; the model then appends their recomputed rows. Nothing on a full build. -#}
+{#- pre-hook: delete every row of the changed members. -#}
 {% macro delete_changed_members() %}
     {% if not execute or not is_incremental() %}
         {{ return('select 1') }}
@@ -278,8 +237,7 @@
 {% endmacro %}
 
 
-{#- post-hook of rpt_incremental_runs: a warning in dbt's log when this build applied
-    changes to orders placed before the lookback. -#}
+{#- post-hook of rpt_incremental_runs: warn about late changes. -#}
 {% macro warn_late_changes() %}
     {% if execute %}
         {% set rows = run_query(
@@ -296,9 +254,7 @@
 {% endmacro %}
 
 
-{#- post-hook of int_incremental_changed_orders: a warning in dbt's log when kept raw
-    orders differ from what the previous build holds without a date after its
-    watermark (a re-export that rewrote, added or removed old orders). -#}
+{#- post-hook of int_incremental_changed_orders: warn about undated changes. -#}
 {% macro warn_undated_changes() %}
     {% if execute %}
         {% set rows = run_query(

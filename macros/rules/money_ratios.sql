@@ -1,7 +1,4 @@
-{#- Money divided by a count, to the cent, rounded half up, in integer cents
-    (dispatched integer division) so DuckDB and Spark agree: DuckDB divides
-    decimals in double precision and Spark in decimal (docs/decisions/0005).
-    For non-negative amounts (net revenue never goes below zero). -#}
+{#- Money per count to the cent, half up, in integer cents (docs/decisions/0005); described in _rules__macros.yml. -#}
 {% macro money_per(amount, divisor) -%}
     cast(
         {{ member_analytics.integer_divide(
@@ -12,8 +9,7 @@
 {%- endmacro %}
 
 
-{#- A ratio of two non-negative integers (denominator > 0) to two decimals,
-    rounded half up, in integer arithmetic so DuckDB and Spark agree. -#}
+{#- A ratio of two integers to two decimals, half up. -#}
 {% macro ratio_to_hundredths(numerator, denominator) -%}
     cast(
         {{ member_analytics.integer_divide(

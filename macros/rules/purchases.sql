@@ -1,8 +1,6 @@
-{#- The purchase and refund rule (docs/raw_data_contract.md), the one
-    definition every model uses. Arguments are column expressions. -#}
+{#- The purchase and refund rule (docs/decisions/0001); described in _rules__macros.yml. -#}
 
-{#- Refunded money of an order: the refunded_amount given, else all of it when
-    the status is 'refunded', else nothing. -#}
+{#- Refunded money of an order. -#}
 {% macro order_refunded_amount(refunded_amount, status, paid_amount) -%}
     coalesce(
         {{ refunded_amount }},
@@ -17,9 +15,7 @@
 {%- endmacro %}
 
 
-{#- A valid purchase: paid, shipped, completed or refunded and not refunded in
-    full; or a free (paid_amount = 0) order with a paid status. `refunded` is the
-    refunded money that applies at the date of interest. -#}
+{#- A valid purchase, given the refund that applies at the date of interest. -#}
 {% macro is_valid_purchase(status, paid_amount, refunded) -%}
     (
         ({{ status }} in ('paid', 'shipped', 'completed', 'refunded') and {{ refunded }} < {{ paid_amount }})

@@ -1,14 +1,6 @@
-{#- RFM scoring and the rules derived from it (docs/decisions/0010), the one
-    definition used by fct_member_rfm and fct_member_rfm_history. Arguments
-    are column expressions. -#}
+{#- RFM scoring and the rules derived from it (docs/decisions/0010-0013), used by int_member_rfm_scored; described in _rules__macros.yml. -#}
 
-{#- A 1–5 score: 1 + floor(5 × (rank − 1) / n) within the partition (a shop,
-    or a shop at one snapshot), where rank() is ordered so that better comes
-    later and n is the number of scored members. Ties share a rank, so they
-    share a score (scores may skip values: frequencies {1 ×7, 2 ×2, 5 ×1}
-    score 1, 4, 5). The ordering deliberately does not end in the member key:
-    a tie-break would give equal members different scores. Integer division
-    (dispatched) so DuckDB and Spark agree. -#}
+{#- A 1–5 score: 1 + floor(5 × (rank − 1) / n); ties share a score. -#}
 {% macro rfm_score(partition_by, order_by) -%}
     cast(1 + {{ member_analytics.integer_divide(
         '(5 * (rank() over (partition by ' ~ partition_by ~ ' order by ' ~ order_by ~ ') - 1))',
@@ -16,8 +8,7 @@
 {%- endmacro %}
 
 
-{#- The three scores: recency (fewer days is better, so it sorts descending),
-    frequency and monetary (more is better). -#}
+{#- The three scores: recency, frequency, monetary. -#}
 {% macro rfm_scores(partition_by) -%}
     {{ member_analytics.rfm_score(partition_by, 'recency_days desc') }} as r_score,
     {{ member_analytics.rfm_score(partition_by, 'frequency asc') }} as f_score,
@@ -25,9 +16,7 @@
 {%- endmacro %}
 
 
-{#- The seller's recency band: active_period up to the active var (90 days),
-    silent_period up to the silent var (180), sleeping_period up to the
-    sleeping var (270), lost_period beyond. Upper bounds inclusive. -#}
+{#- The seller's recency band (inclusive upper bounds, vars in days). -#}
 {% macro recency_band(recency_days) -%}
     case
         when {{ recency_days }} <= {{ member_analytics.validated_number('member_analytics__rfm__active_period_max_days') }}
@@ -41,8 +30,7 @@
 {%- endmacro %}
 
 
-{#- The loyalty-ladder rung: the number of valid purchases, capped at the top
-    step (5): 1 = one-time buyer, 2 = two purchases ... 5 = five or more. -#}
+{#- The loyalty-ladder rung: valid purchases capped at the top step. -#}
 {% macro loyalty_ladder_step(frequency) -%}
     cast(least({{ frequency }}, {{ member_analytics.validated_number('member_analytics__rfm__loyalty_ladder_top_step') }}) as int)
 {%- endmacro %}
@@ -56,39 +44,4 @@
         when 'sleeping_period' then 3
         when 'lost_period' then 4
     end
-{%- endmacro %}
-
-
-{#- The final select of fct_member_rfm and fct_member_rfm_history: a CTE
-    `scored` (one row per member, or member and snapshot, with the three
-    scores) decorated with segment (CTE `segment_map`), band, average and
-    ladder rung. `snapshot_columns` are the columns only the history has,
-    placed before as_of_date. -#}
-{% macro rfm_scored_members_select(snapshot_columns=[]) -%}
-    select
-        scored.shop_id,
-        scored.member_id,
-        segment_map.rfm_segment,
-        {{ member_analytics.recency_band('scored.recency_days') }} as recency_band,
-        scored.recency_days,
-        cast(scored.frequency as bigint) as frequency,
-        cast(scored.purchase_days as bigint) as purchase_days,
-        cast(scored.monetary as decimal(18, 2)) as monetary,
-        {{ member_analytics.money_per('scored.monetary', 'scored.frequency') }} as average_order_value,
-        scored.r_score,
-        scored.f_score,
-        scored.m_score,
-        {{ member_analytics.loyalty_ladder_step('scored.frequency') }} as loyalty_ladder_step,
-        {%- for column_name in snapshot_columns %}
-        scored.{{ column_name }},
-        {%- endfor %}
-        scored.as_of_date,
-        scored.first_purchase_date,
-        scored.last_purchase_date
-    from scored
-    left join segment_map
-        on
-            scored.r_score = segment_map.r_score
-            and scored.f_score = segment_map.f_score
-            and scored.m_score = segment_map.m_score
 {%- endmacro %}

@@ -1,10 +1,4 @@
-{#- The service-event rates (docs/decisions/0050), the one definition used by
-    every mart that reports them: each count over the orders placed (null when
-    there are none), and the average rating over rated reviews. Expects the
-    columns number_of_orders, number_of_cancels, number_of_rejects,
-    number_of_returns_exchanges, number_of_complaints, number_of_reviews,
-    number_of_suggestions, number_of_referrals, number_of_rated_reviews and
-    sum_of_ratings, optionally qualified by a relation. -#}
+{#- The service-event rates (docs/decisions/0050); described in _rules__macros.yml. -#}
 {% macro service_event_rates(relation='') -%}
     {%- set p = relation ~ '.' if relation else '' -%}
     {%- for event, rate in [

@@ -1,6 +1,4 @@
-{#- Every threshold var of the project (dbt_project.yml, member_analytics__*),
-    recorded in rpt_build_metadata. A pytest checks this list against
-    dbt_project.yml, so a new var cannot be forgotten here. -#}
+{#- Every threshold var of the project; described in _rules__macros.yml. -#}
 {% macro threshold_var_names() %}
     {{ return([
         'member_analytics__landing_schema',

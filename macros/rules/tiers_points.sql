@@ -1,8 +1,6 @@
-{#- Tier and points rules (docs/decisions/0030, 0031): the one definition of
-    each, used by every model that needs it. -#}
+{#- Tier and points rules (docs/decisions/0030, 0031); described in _rules__macros.yml. -#}
 
-{#- An order that counts for tiers and points from its order day: a valid
-    purchase before any refund (decision 0001 with refunded = 0). -#}
+{#- An order that counts for tiers and points from its order day. -#}
 {% macro is_counting_order(status, paid_amount) -%}
     {{ member_analytics.is_valid_purchase(status, paid_amount, 'cast(0 as decimal(18, 2))') }}
 {%- endmacro %}
@@ -20,8 +18,7 @@
 {% endmacro %}
 
 
-{#- The tiers of every scheme as bands [lower_bound, upper_bound), from a
-    relation or CTE with the columns of the seed tier_schemes. -#}
+{#- The tiers of every scheme as bands [lower_bound, upper_bound). -#}
 {% macro tier_bands_select(schemes) -%}
     select
         scheme_name,
@@ -45,9 +42,7 @@
 {%- endmacro %}
 
 
-{#- "Tier of member X on date D": true for the one period of the tier history
-    (alias) that contains the date. Join on shop_id, member_id, scheme_name
-    and this; no period before the first purchase (left join gives null). -#}
+{#- True for the period of the tier history that contains the date. -#}
 {% macro tier_period_contains(history, date_expression) -%}
     (
         {{ history }}.valid_from <= {{ date_expression }}
@@ -56,9 +51,7 @@
 {%- endmacro %}
 
 
-{#- Purchase points for an amount of money: whole points of the rate
-    (var points__yuan_per_point) times a multiplier, computed in integer
-    cents so both engines agree. -#}
+{#- Purchase points for an amount of money, in integer cents. -#}
 {% macro purchase_points(amount, multiplier) -%}
     {%- set rate = member_analytics.validated_number('member_analytics__points__yuan_per_point') | float -%}
     {%- if rate <= 0 -%}
@@ -73,9 +66,7 @@
 {%- endmacro %}
 
 
-{#- The refund of an order as it stands on the as-of date (columns of
-    fct_orders under an alias): refund_amount (0 when dated later) and
-    refund_date (null then; never earlier than the order day). -#}
+{#- The refund of an order as it stands on the as-of date. -#}
 {% macro refund_as_of_columns(orders, as_of_date_expression) -%}
     case
         when {{ orders }}.refund_date <= {{ as_of_date_expression }} then {{ orders }}.refund_amount
@@ -88,10 +79,7 @@
 {%- endmacro %}
 
 
-{#- The tipping point (docs/decisions/0030): the measure is within the
-    near-upgrade orders (purchase-count schemes) or within the near-upgrade
-    share of the next tier's lower bound (spend schemes) of the next tier.
-    False when there is no next tier. -#}
+{#- The tipping point: near the next tier. -#}
 {% macro is_near_upgrade(basis, next_tier_lower_bound, measure) -%}
     coalesce(
         case

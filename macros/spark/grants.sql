@@ -1,10 +1,4 @@
-{#- Grants on open-source Spark (dbt-spark's `session` and `thrift` methods): nothing
-    to do when no role is named (var member_analytics__bi_reader_roles empty, the
-    default). dbt's apply_grants would still run `show grants` on a table that already
-    exists (a second build into the same warehouse, such as the daily run), and
-    open-source Spark has no such statement. With roles named, or through Databricks
-    (`http`/`odbc` methods), dbt-spark's own behaviour: there `show grants` works and
-    revoking the grants of roles no longer named must still happen. -#}
+{#- Grants on open-source Spark (docs/decisions/0008); described in _spark__macros.yml. -#}
 {% macro spark__apply_grants(relation, grant_config, should_revoke=True) %}
     {% set grantees = [] %}
     {% for privilege, roles in (grant_config or {}).items() %}

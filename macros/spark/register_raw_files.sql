@@ -1,18 +1,4 @@
-{#- Spark implementations of the raw-file steps of register_raw_tables
-    (macros/contract/register_raw_tables.sql). Spark SQL has no glob() and no
-    read_csv() table function, so:
-
-    - files are listed with the binaryFile data source, selecting only `path`
-      (file contents are not read). It goes through Hadoop's FileSystem, so the
-      same SQL lists a local folder (session mode) or a folder on the cluster's
-      default file system (HDFS, DBFS, /Volumes...);
-    - each raw file is registered as an EXTERNAL table (`using csv|parquet`
-      with an explicit path) in the schema `<landing>_files`; the landing views
-      select from these tables. Dropping an external table never deletes the
-      file. The tables are re-created on every run, so a changed file or format
-      is picked up.
-    All paths reaching SQL come from validated_path (no quotes, backslashes,
-    semicolons or comments). -#}
+{#- Spark implementations of the raw-file steps of register_raw_tables (docs/decisions/0008); described in _spark__macros.yml. -#}
 
 
 {#- The schema holding one external table per registered raw file. -#}
@@ -21,9 +7,7 @@
 {% endmacro %}
 
 
-{#- File names (not paths) directly inside the raw folder. binaryFile skips
-    names starting with '_' or '.', as every Spark file source does; a missing
-    folder fails with Spark's PATH_NOT_FOUND naming the path. -#}
+{#- File names directly inside the raw folder (binaryFile). -#}
 {% macro spark__list_raw_files(raw_path) %}
     {% set result = run_query("select path from binaryFile.`" ~ raw_path ~ "`") %}
     {% set names = [] %}
@@ -38,14 +22,7 @@
 {% endmacro %}
 
 
-{#- Register one raw file as an external table of string columns and return
-    its name. CSV: header row, no schema inference (every column a string,
-    leading zeros kept), UTF-8, '"' as quote and escape, quoted newlines
-    allowed, FAILFAST so a ragged row fails the full read in
-    check_raw_file_readable instead of being silently padded or cut.
-    Parquet: the landing view casts every column to string. A file that is not
-    Parquet would fail here with a Java stack trace, so its magic number is
-    checked first. -#}
+{#- Register one raw file as an external table of string columns. -#}
 {% macro spark__raw_file_relation(table_name, location, file_format) %}
     {% set schema_name = member_analytics.spark__raw_files_schema() %}
     {% set relation = schema_name ~ '.' ~ member_analytics.validated_identifier(table_name, 'table_name') %}
@@ -68,10 +45,7 @@
 {% endmacro %}
 
 
-{#- A Parquet file starts and ends with the 4 bytes PAR1. binaryFile loads a
-    file whole, so files over 256 MB skip this pre-check; for them Spark's own
-    error (FAILED_READ_FILE.CANNOT_READ_FILE_FOOTER, with a Java stack trace)
-    still names the file. -#}
+{#- A Parquet file starts and ends with the 4 bytes PAR1. -#}
 {% macro spark__check_parquet_magic(location) %}
     {% set size = run_query("select length from binaryFile.`" ~ location ~ "`").columns[0].values() %}
     {% if size and size[0] < 268435456 %}
@@ -86,13 +60,7 @@
 {% endmacro %}
 
 
-{#- Read the registered file in full; raise a contract error naming the file.
-    Spark's CSV reader silently replaces bytes that are not UTF-8 with U+FFFD,
-    so the raw lines are first read with the text source (which keeps the
-    bytes) and checked with is_valid_utf8 (Spark >= 4.0). Then every column of
-    every row is parsed (hash over all columns defeats CSV column pruning and
-    Parquet's metadata-only count); a malformed CSV row or a corrupt Parquet
-    page fails with FAILED_READ_FILE naming the file. -#}
+{#- Read the registered file in full; raise a contract error naming the file. -#}
 {% macro spark__check_raw_file_readable(location, file_format) %}
     {% set relation = member_analytics.spark__raw_files_schema() ~ '.' ~ location.split('/')[-1].rsplit('.', 1)[0] %}
     {% if file_format == 'csv' %}

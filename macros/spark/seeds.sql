@@ -1,11 +1,4 @@
-{#- Seed loading for Spark, overriding dbt-spark 1.11's spark__load_csv_rows.
-
-    dbt-spark binds seed values as parameters; with `method: session` a string
-    binding is pasted as '<value>' without escaping, so a value holding a quote
-    ("the member programme's higher tiers") breaks the insert with
-    PARSE_SYNTAX_ERROR, and decimals pass through float. Here every value is
-    written as an escaped SQL literal instead (Spark string literals take
-    backslash escapes), numbers as their exact text, empty cells as null. -#}
+{#- Seed loading for Spark with escaped literals (docs/decisions/0008); described in _spark__macros.yml. -#}
 {% macro spark__load_csv_rows(model, agate_table) %}
     {% set batch_size = get_batch_size() %}
     {% set column_override = model['config'].get('column_types', {}) %}

@@ -1,16 +1,4 @@
-{#- The `table` materialization for Spark, overriding dbt-spark 1.11's.
-
-    dbt-spark drops the existing table first and then runs `create table ... as`
-    (only Delta/Iceberg get `create or replace`). On plain Parquet tables a
-    failing model (SQL error, or an enforced contract that does not match, which
-    is checked inside create_table_as) therefore leaves NO table behind: BI users
-    lose the mart. Here the new table is built as <name>__dbt_tmp and swapped in
-    with two renames only once it exists, like dbt-duckdb does; on failure the
-    previous table is untouched.
-
-    Delta/Iceberg/Hudi tables and tables with a location_root keep dbt-spark's
-    own behaviour (their `create or replace` is atomic; a location_root path is
-    derived from the model name, so a temporary name cannot be used). -#}
+{#- The `table` materialization for Spark: build, then swap in (docs/decisions/0008); described in _spark__macros.yml. -#}
 {% materialization table, adapter = 'spark', supported_languages=['sql', 'python'] %}
   {%- set language = model['language'] -%}
   {%- set identifier = model['alias'] -%}

@@ -1,4 +1,4 @@
-{#- Text cleaning and safe casting used by every staging model. -#}
+{#- Text cleaning and safe casting used by every staging model; described in _utils__macros.yml. -#}
 
 {#- Trim a raw text value; blank becomes null. -#}
 {% macro clean_text(column_name) -%}
@@ -12,9 +12,7 @@
 {%- endmacro %}
 
 
-{#- Cast that yields null instead of failing (a failed cast is a bad_type
-    rejection, decided by the caller). try_cast behaves alike on DuckDB and
-    Spark; dbt.safe_cast is a plain cast on DuckDB. -#}
+{#- Cast that yields null instead of failing. -#}
 {% macro try_cast(expression, data_type) -%}
     try_cast({{ expression }} as {{ data_type }})
 {%- endmacro %}
@@ -29,11 +27,7 @@
 {%- endmacro %}
 
 
-{#- The cleaned raw value cast to a type (null when blank or not castable).
-    The text must first look like the type, because the engines' casts accept
-    different extras: DuckDB rounds '1.5' to an integer and reads '1_000',
-    Spark truncates, reads '2026-01' as a timestamp and shifts '+08:00' offsets.
-    Timestamps carry no time zone (the contract: local wall-clock time). -#}
+{#- The cleaned raw value cast to a type, when its text looks like the type. -#}
 {% macro typed_value(raw_column, data_type) -%}
     {%- set pattern = member_analytics.raw_value_pattern(data_type) -%}
     {%- if pattern -%}
@@ -47,8 +41,7 @@
 {%- endmacro %}
 
 
-{#- The shape a raw text value must have to be cast to a type (no backslashes:
-    Spark string literals would read them as escapes). -#}
+{#- The shape a raw text value must have to be cast to a type. -#}
 {% macro raw_value_pattern(data_type) %}
     {%- set type_name = data_type | lower | replace(' ', '') -%}
     {%- if type_name in ('bigint', 'int', 'integer') -%}
@@ -76,11 +69,7 @@
 {%- endmacro %}
 
 
-{#- The original values of a raw row as one readable string:
-    "order_id=A1 | member_id=<null> | ...". Kept with rejected rows. Columns in
-    `redacted` (personal data) show the first 16 hex digits of their keyed hash
-    instead of the value (macros/utils/pii.sql; the query must join
-    pii_key_relation() as pii_key). -#}
+{#- The original values of a raw row as one readable string. -#}
 {% macro source_record(table_name, redacted=[]) -%}
     concat_ws(' | '
     {%- for column_name in member_analytics.raw_contract_columns(table_name) %},
@@ -96,10 +85,7 @@
 {%- endmacro %}
 
 
-{#- row_status and rejection_reason of a staged row, in the contract's order:
-    exact copy → duplicate; a row rule → rejected with that reason; an older
-    version → superseded; a key conflict → rejected as duplicate_key. Expects
-    the columns copy_number and row_rejection_reason. -#}
+{#- row_status and rejection_reason of a staged row. -#}
 {% macro row_status_columns(key_conflict='false', superseded='false') -%}
     case
         when copy_number > 1 then 'duplicate'

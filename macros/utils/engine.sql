@@ -1,8 +1,6 @@
-{#- The few places where DuckDB and Spark SQL differ. Everything else in the
-    project is written once in SQL both engines accept. -#}
+{#- The few places where DuckDB and Spark SQL differ; described in _utils__macros.yml. -#}
 
-{#- Integer division truncating toward zero, for exact money allocation in
-    cents (doubles would round differently on the two engines). -#}
+{#- Integer division truncating toward zero. -#}
 {% macro integer_divide(numerator, denominator) %}
     {{ return(adapter.dispatch('integer_divide', 'member_analytics')(numerator, denominator)) }}
 {% endmacro %}
@@ -44,18 +42,13 @@
 {%- endmacro %}
 
 
-{#- The exact median (the mean of the two middle values for an even count),
-    as an aggregate: the 0.5 quantile below, so a decimal column's median is
-    not rounded to its scale on DuckDB. -#}
+{#- The exact median: the 0.5 quantile. -#}
 {% macro median(expression) -%}
     {{ member_analytics.quantile(expression, 0.5) }}
 {%- endmacro %}
 
 
-{#- An exact quantile (linear interpolation between the two nearest values, as
-    the median above), as an aggregate over the values taken as doubles: DuckDB
-    would round a quantile of a decimal column to the column's scale, Spark not.
-    q: a number 0-1. -#}
+{#- An exact quantile over the values taken as doubles. -#}
 {% macro quantile(expression, q) %}
     {{ return(adapter.dispatch('quantile', 'member_analytics')(expression, q)) }}
 {% endmacro %}

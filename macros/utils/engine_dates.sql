@@ -1,9 +1,6 @@
-{#- Calendar parts of a timestamp where DuckDB and Spark differ
-    (docs/decisions/0051). -#}
+{#- Calendar parts where DuckDB and Spark differ (docs/decisions/0051); described in _utils__macros.yml. -#}
 
-{#- ISO weekday of a timestamp or date: 1 = Monday … 7 = Sunday, as int.
-    DuckDB: isodow is already ISO. Spark: dayofweek counts 1 = Sunday …
-    7 = Saturday, shifted here so that Monday is 1 and Sunday 7. -#}
+{#- ISO weekday: 1 = Monday … 7 = Sunday. -#}
 {% macro iso_weekday(expression) %}
     {{ return(adapter.dispatch('iso_weekday', 'member_analytics')(expression)) }}
 {% endmacro %}
@@ -17,8 +14,7 @@
 {%- endmacro %}
 
 
-{#- Hour of day of a timestamp, 0–23, as int (local wall-clock time, as
-    given: no time zone conversion on either engine). -#}
+{#- Hour of day of a timestamp, 0–23. -#}
 {% macro hour_of_day(expression) %}
     {{ return(adapter.dispatch('hour_of_day', 'member_analytics')(expression)) }}
 {% endmacro %}

@@ -1,10 +1,4 @@
-{#- Personal data is pseudonymised with a keyed sha256: sha256(key || '|' || value),
-    the same on DuckDB and Spark, so a member's hash stays the same across builds
-    and engines while nobody without the key can recompute it from a phone number.
-    The key is read at query time from the file named by the environment variable
-    MEMBER_ANALYTICS_PII_KEY_FILE (bin/_env.sh creates one on first use). Only the
-    file's path is rendered into SQL: the key never reaches compiled SQL, target/,
-    logs/ or manifest.json (docs/decisions/0062). -#}
+{#- Keyed sha256 of personal data (docs/decisions/0062); described in _utils__macros.yml. -#}
 
 {% macro pii_key_file() %}
     {% set path = env_var('MEMBER_ANALYTICS_PII_KEY_FILE', '') %}
@@ -23,8 +17,7 @@
     {{ return(adapter.dispatch('pii_key_relation', 'member_analytics')(member_analytics.pii_key_file())) }}
 {% endmacro %}
 
-{#- Spaces, tabs and line ends around the key are not part of it (a key file
-    written by `echo` ends with a newline; Spark's line reader drops it). -#}
+{#- Spaces, tabs and line ends around the key are not part of it. -#}
 {% macro default__pii_key_relation(path) -%}
     (select trim(content, chr(32) || chr(9) || chr(10) || chr(13)) as pii_key from read_text('{{ path }}'))
 {%- endmacro %}
@@ -34,8 +27,7 @@
 {%- endmacro %}
 
 
-{#- Keyed sha256 (hex) of a personal-data value; null stays null. key_column is
-    the pii_key column of pii_key_relation() joined into the query. -#}
+{#- Keyed sha256 (hex) of a personal-data value. -#}
 {% macro pii_keyed_hash(expression, key_column='pii_key.pii_key') -%}
     case
         when {{ expression }} is not null

@@ -1,8 +1,4 @@
-{#- Profile rows (docs/decisions/0070): for every shop of `shops` and every
-    column of `metrics` in `relation` (one row per shop), a row
-    (shop_id, table_name, metric_name, metric_value as double), unioned. A shop
-    with no row in `relation` gets 0 for the metrics listed in `zero_when_absent`
-    (counts) and null for the others (extremes, shares of nothing). -#}
+{#- Profile rows (docs/decisions/0070); described in _utils__macros.yml. -#}
 {% macro quality_metric_rows(shops, relation, table_name, metrics, zero_when_absent=[]) %}
     {%- for metric_name in metrics %}
         select

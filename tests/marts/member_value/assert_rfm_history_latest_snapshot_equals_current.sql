@@ -1,5 +1,7 @@
 -- The as_of_date snapshot of fct_member_rfm_history is fct_member_rfm: same
--- members, same values in every column (two queries, one rule).
+-- members, same values in every column. Both select int_member_rfm_scored; this
+-- guards the current mart's filter (is_as_of_date_snapshot) against the history's
+-- own notion of the latest snapshot (snapshot_date = as_of_date).
 with
 
 current_rfm as (
