@@ -76,7 +76,7 @@ def test_arrows_point_down_the_layers(manifest):
                 wrong.append(f"{node['name']} ({_layer(node)}) reads {nodes[parent]['name']} ({_layer(nodes[parent])})")
     assert not wrong, "models reading a layer above their own:\n" + "\n".join(sorted(wrong))
     intermediate = [node for node in nodes.values() if node["resource_type"] == "model" and _layer(node) == "intermediate"]
-    assert len(intermediate) >= 10, "the check must see the intermediate models"
+    assert len(intermediate) >= 5, "the check must see the intermediate models"
 
 
 def test_the_layer_check_catches_an_intermediate_model_reading_a_mart(manifest):
@@ -93,7 +93,7 @@ def test_the_layer_check_catches_an_intermediate_model_reading_a_mart(manifest):
 
 
 def _selected(home: Path, *args: str) -> set[str]:
-    output = _dbt(home, "ls", "--quiet", "--output", "json", "--output-keys", "unique_id,resource_type,tags",
+    output = _dbt(home, "ls", "--quiet", "--output", "json", "--output-keys", "unique_id",
                   "--resource-type", "model", "seed", "test", "unit_test", "snapshot", *args).stdout
     return {json.loads(line)["unique_id"] for line in output.splitlines() if line.startswith("{")}
 
