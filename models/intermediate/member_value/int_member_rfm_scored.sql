@@ -10,11 +10,11 @@
 -- refund_date on (a later refund does not change earlier snapshots, and a full
 -- refund ends the order's life as a purchase from that date).
 --
--- Why the as_of_date snapshot is fct_orders' own as-of state (so the current mart
--- keeps the answer it had when it read fct_orders.is_valid_purchase and
--- net_amount): at snapshot_date = as_of_date the orders taken are those dated on
+-- Why the as_of_date snapshot is the order rules' own as-of state
+-- (int_orders_valued, which fct_orders publishes), so the current mart keeps the
+-- answer it had when it read is_valid_purchase and net_amount: at snapshot_date = as_of_date the orders taken are those dated on
 -- or before as_of_date (not is_after_as_of_date), the refund applied is
--- refund_amount when refund_date <= as_of_date, else 0 (fct_orders'
+-- refund_amount when refund_date <= as_of_date, else 0 (int_orders_valued'
 -- applied_refund_amount; its refund_date column is null only when the refund is
 -- 0), and validity is the same is_valid_purchase over gross_amount (paid_amount as
 -- decimal(18, 2)) and that refund: so `purchases_at_snapshots` holds exactly the
@@ -32,7 +32,7 @@
 with
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_orders_valued') }}
     where not is_after_as_of_date
 ),
 
