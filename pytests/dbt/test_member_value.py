@@ -245,9 +245,14 @@ def test_analysis_month_three_retention_by_cohort(member_value_analyses):
 
 
 def test_member_value_marts_build_from_one_history_query(tiny_build):
-    """The history is one model (one statement), not one query per month."""
+    """The history is one model (one statement), not one query per month: the scoring
+    model int_member_rfm_scored that the current and history marts select from."""
     project, _ = tiny_build
-    compiled = (project.home / "target" / "run" / "member_analytics" / "models" / "marts" / "member_value"
-                / "fct_member_rfm_history.sql").read_text()
-    assert compiled.count("create") <= 2
-    assert "2026-10-31" not in compiled  # no month end is written into the SQL
+    run = project.home / "target" / "run" / "member_analytics" / "models"
+    for path in (run / "intermediate" / "member_value" / "int_member_rfm_scored.sql",
+                 run / "marts" / "member_value" / "fct_member_rfm_history.sql"):
+        compiled = path.read_text()
+        assert compiled.count("create") <= 2, path.name
+        assert "2026-10-31" not in compiled, path.name  # no month end is written into the SQL
+    scored = (run / "intermediate" / "member_value" / "int_member_rfm_scored.sql").read_text()
+    assert "rank() over" in scored  # the scoring happens there, once
