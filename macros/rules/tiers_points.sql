@@ -18,21 +18,6 @@
 {% endmacro %}
 
 
-{#- The tiers of every scheme as bands [lower_bound, upper_bound). -#}
-{% macro tier_bands_select(schemes) -%}
-    select
-        scheme_name,
-        basis,
-        cast(tier_rank as int) as tier_rank,
-        tier_name,
-        cast(lower_bound as decimal(18, 2)) as lower_bound,
-        cast(lead(lower_bound) over (partition by scheme_name order by tier_rank) as decimal(18, 2)) as upper_bound,
-        lead(tier_name) over (partition by scheme_name order by tier_rank) as next_tier_name,
-        benefits
-    from {{ schemes }}
-{%- endmacro %}
-
-
 {#- The measure a scheme ranks members by: purchase count or net spend. -#}
 {% macro tier_measure(basis, cumulative_count, cumulative_net_spend) -%}
     case

@@ -14,7 +14,7 @@ schemes as (
 ),
 
 bands as (
-    {{ member_analytics.tier_bands_select('schemes') }}
+    select * from {{ ref('int_tier_bands') }}
 ),
 
 scheme_list as (

@@ -13,12 +13,8 @@ states as (
     select * from {{ ref('int_member_tier_states') }}
 ),
 
-schemes as (
-    select * from {{ ref('tier_schemes') }}
-),
-
 bands as (
-    {{ member_analytics.tier_bands_select('schemes') }}
+    select * from {{ ref('int_tier_bands') }}
 ),
 
 latest_states as (

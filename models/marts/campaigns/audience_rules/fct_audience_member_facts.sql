@@ -48,10 +48,6 @@ tier_history as (
     select * from {{ ref('fct_member_tier_history') }}
 ),
 
-tier_schemes as (
-    select * from {{ ref('tier_schemes') }}
-),
-
 points_ledger as (
     select * from {{ ref('fct_member_points_ledger') }}
 ),
@@ -326,7 +322,7 @@ states_at_day as (
 ),
 
 tier_bands as (
-    {{ member_analytics.tier_bands_select('tier_schemes') }}
+    select * from {{ ref('int_tier_bands') }}
 ),
 
 tiers_at_day as (
