@@ -1,6 +1,7 @@
 {#- Activity rules (docs/decisions/0040): the one definition of the level,
-    used by the current mart and its history. Arguments are column expressions;
-    days_since_last_visit is null for a member never seen. -#}
+    applied once, in the member state (int_member_states) that the current
+    mart, its history and the audience facts select from. Arguments are
+    column expressions; days_since_last_visit is null for a member never seen. -#}
 {% macro activity_level(days_since_last_visit, visit_days_in_window, days_since_start) -%}
     case
         when {{ days_since_last_visit }} is null
@@ -19,10 +20,19 @@
 {%- endmacro %}
 
 
+{#- The one trailing-window rule of the member state (docs/decisions/0040):
+    the first day of the window of `days` days ending on end_date, both ends
+    inclusive (end_date - (days - 1)). Every window (visits, loyalty, recent
+    revenue) is `start <= date <= end_date` with this start. -#}
+{% macro trailing_window_start(end_date, days) -%}
+    cast({{ dbt.dateadd('day', '1 - (' ~ days ~ ')', end_date) }} as date)
+{%- endmacro %}
+
+
 {#- The first day of the visit window ending on a snapshot date. -#}
 {% macro activity_window_start(snapshot_date) -%}
-    cast({{ dbt.dateadd('day', '1 - ' ~ member_analytics.validated_number('member_analytics__activity__window_days'),
-                        snapshot_date) }} as date)
+    {{ member_analytics.trailing_window_start(
+        snapshot_date, member_analytics.validated_number('member_analytics__activity__window_days')) }}
 {%- endmacro %}
 
 
