@@ -8,7 +8,6 @@
 -- complaints are cut at each day. Activity (at each day and at the lookback
 -- day before it) and purchases come from the member state (int_member_states,
 -- docs/decisions/0040), measured once there.
-{%- set lookback = member_analytics.audience_var('activity_drop_lookback_days') %}
 {%- set reason_scheme = member_analytics.validated_code(
     var('member_analytics__audiences__reason_tier_scheme'), 'member_analytics__audiences__reason_tier_scheme') %}
 with
@@ -89,14 +88,6 @@ evaluation_days as (
     from as_of
 ),
 
--- each day with its lookback day (int_member_evaluation_dates holds both)
-lookback_days as (
-    select
-        evaluation_date,
-        {{ member_analytics.add_days('evaluation_date', '-(' ~ lookback ~ ')') }} as lookback_date
-    from evaluation_days
-),
-
 day_members as (
     select
         members.shop_id,
@@ -133,15 +124,15 @@ activity as (
         lookback_states.activity_level as lookback_activity_level,
         lookback_states.activity_group as lookback_activity_group
     from member_states
-    inner join lookback_days
-        on member_states.evaluation_date = lookback_days.evaluation_date
     left join member_states as lookback_states
         on
             member_states.shop_id = lookback_states.shop_id
             and member_states.member_id = lookback_states.member_id
-            and lookback_days.lookback_date = lookback_states.evaluation_date
+            and member_states.lookback_date = lookback_states.evaluation_date
             and lookback_states.membership_start_date <= lookback_states.evaluation_date
-    where member_states.membership_start_date <= member_states.evaluation_date
+    where
+        (member_states.is_as_of_date or member_states.is_day_before_as_of_date)
+        and member_states.membership_start_date <= member_states.evaluation_date
 ),
 
 -- the top category by net spend (ties: category key), as in

@@ -47,7 +47,8 @@ member_dates as (
         evaluation_dates.is_lookback_date,
         evaluation_dates.is_as_of_date or evaluation_dates.is_day_before_as_of_date as has_purchase_measures,
         {{ member_analytics.membership_start_date('members') }} as membership_start_date,
-        members.first_seen_date
+        members.first_seen_date,
+        evaluation_dates.lookback_date
     from members
     cross join evaluation_dates
     where evaluation_dates.is_as_of_date or evaluation_dates.evaluation_date >= members.first_seen_date
@@ -198,6 +199,7 @@ final as (
         leveled.has_purchase_measures,
         leveled.membership_start_date,
         leveled.first_seen_date,
+        leveled.lookback_date,
         leveled.last_visit_date,
         leveled.first_purchase_date,
         leveled.last_purchase_date
