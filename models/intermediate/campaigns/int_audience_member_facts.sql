@@ -30,8 +30,10 @@ products as (
     select * from {{ ref('dim_products') }}
 ),
 
+-- the two days and their lookback days only (not the history's month ends)
 member_states as (
     select * from {{ ref('int_member_states') }}
+    where is_as_of_date or is_day_before_as_of_date or is_lookback_date
 ),
 
 interest as (
