@@ -7,8 +7,8 @@
 -- Every trailing window is `trailing_window_start(date, days) <= day <= date`.
 -- Set-based: visit intervals, window days and orders are range-joined to the
 -- few evaluation dates, never a member × day table.
--- A table although intermediate/ is views: four marts and the audience facts
--- read it (the folder has no entry in dbt_project.yml yet).
+-- A table although intermediate/ is views: three marts and the audience
+-- facts read it (the folder has no entry in dbt_project.yml yet).
 {{ config(materialized='table') }}
 {%- set activity_window = member_analytics.validated_number('member_analytics__activity__window_days') %}
 {%- set loyalty_window = member_analytics.validated_number('member_analytics__loyalty__window_days') %}
