@@ -17,10 +17,16 @@
 {%- endmacro %}
 
 
+{#- The one trailing-window rule of the member state; described in _rules__macros.yml. -#}
+{% macro trailing_window_start(end_date, days) -%}
+    cast({{ dbt.dateadd('day', '1 - (' ~ days ~ ')', end_date) }} as date)
+{%- endmacro %}
+
+
 {#- The first day of the visit window ending on a snapshot date. -#}
 {% macro activity_window_start(snapshot_date) -%}
-    cast({{ dbt.dateadd('day', '1 - ' ~ member_analytics.validated_number('member_analytics__activity__window_days'),
-                        snapshot_date) }} as date)
+    {{ member_analytics.trailing_window_start(
+        snapshot_date, member_analytics.validated_number('member_analytics__activity__window_days')) }}
 {%- endmacro %}
 
 

@@ -1,94 +1,65 @@
 -- One row per shop and member of dim_members as of as_of_date: the member's
 -- start, visit days in the window, first and last visit, their typical visit
 -- cycle (median gap between visit days) and how overdue they are against it,
--- and the activity level with its high/low group (docs/decisions/0040).
+-- and the activity level with its high/low group (docs/decisions/0040). The
+-- state is int_member_states at as_of_date; the visit totals and the cycle
+-- (a median, only shown here) are computed here, not at every snapshot.
 with
 
-members as (
-    select * from {{ ref('dim_members') }}
+member_states as (
+    select * from {{ ref('int_member_states') }}
+    where is_as_of_date
 ),
 
 visit_days as (
     select * from {{ ref('int_member_visit_days') }}
 ),
 
-levels as (
-    select * from {{ ref('activity_levels') }}
-),
-
-as_of as (
-    select {{ member_analytics.as_of_date() }} as as_of_date
-),
-
 visits as (
     select
-        visit_days.shop_id,
-        visit_days.member_id,
+        shop_id,
+        member_id,
         count(*) as total_visit_days,
-        sum(
-            case when visit_days.visit_date >= {{ member_analytics.activity_window_start('as_of.as_of_date') }} then 1 else 0 end
-        ) as visit_days_in_window,
-        min(visit_days.visit_date) as first_visit_date,
-        max(visit_days.visit_date) as last_visit_date,
-        {{ member_analytics.median('visit_days.days_since_previous_visit') }} as median_gap_days
+        min(visit_date) as first_visit_date,
+        {{ member_analytics.median('days_since_previous_visit') }} as median_gap_days
     from visit_days
-    cross join as_of
-    group by visit_days.shop_id, visit_days.member_id
+    group by shop_id, member_id
 ),
 
 measured as (
     select
-        members.shop_id,
-        members.member_id,
-        as_of.as_of_date,
-        {{ member_analytics.membership_start_date('members') }} as membership_start_date,
-        cast({{ dbt.datediff(member_analytics.membership_start_date('members'), 'as_of.as_of_date', 'day') }} as int)
-            as days_since_membership_start,
-        coalesce(visits.visit_days_in_window, 0) as visit_days_in_window,
+        member_states.*,
         visits.first_visit_date,
-        visits.last_visit_date,
-        cast({{ dbt.datediff('visits.last_visit_date', 'as_of.as_of_date', 'day') }} as int) as days_since_last_visit,
         coalesce(visits.total_visit_days, 0) as total_visit_days,
         cast(2 * visits.median_gap_days as bigint) as twice_median_gap_days
-    from members
-    cross join as_of
+    from member_states
     left join visits
         on
-            members.shop_id = visits.shop_id
-            and members.member_id = visits.member_id
-),
-
-leveled as (
-    select
-        *,
-        {{ member_analytics.activity_level('days_since_last_visit', 'visit_days_in_window', 'days_since_membership_start') }}
-            as activity_level
-    from measured
+            member_states.shop_id = visits.shop_id
+            and member_states.member_id = visits.member_id
 ),
 
 final as (
     select
-        leveled.shop_id,
-        leveled.member_id,
-        leveled.as_of_date,
-        leveled.membership_start_date,
-        leveled.days_since_membership_start,
-        cast(leveled.visit_days_in_window as int) as visit_days_in_window,
-        leveled.first_visit_date,
-        leveled.last_visit_date,
-        leveled.days_since_last_visit,
-        cast(leveled.total_visit_days as int) as total_visit_days,
-        cast(leveled.twice_median_gap_days / 2.0 as decimal(10, 1)) as typical_visit_cycle_days,
+        shop_id,
+        member_id,
+        evaluation_date as as_of_date,
+        membership_start_date,
+        days_since_membership_start,
+        visit_days_in_window,
+        first_visit_date,
+        last_visit_date,
+        days_since_last_visit,
+        cast(total_visit_days as int) as total_visit_days,
+        cast(twice_median_gap_days / 2.0 as decimal(10, 1)) as typical_visit_cycle_days,
         case
-            when leveled.twice_median_gap_days > 0
-                then {{ member_analytics.ratio_to_hundredths('2 * leveled.days_since_last_visit', 'leveled.twice_median_gap_days') }}
+            when twice_median_gap_days > 0
+                then {{ member_analytics.ratio_to_hundredths('2 * days_since_last_visit', 'twice_median_gap_days') }}
         end as overdue_factor,
-        leveled.activity_level,
-        levels.activity_group,
-        cast(levels.level_rank as int) as activity_level_rank
-    from leveled
-    left join levels
-        on leveled.activity_level = levels.activity_level
+        activity_level,
+        activity_group,
+        activity_level_rank
+    from measured
 )
 
 select * from final

@@ -5,11 +5,9 @@
 -- an earlier build, so rpt_audience_summary can compare the two days and a
 -- rebuild stays deterministic. Refund status is as of as_of_date on both days
 -- (fct_orders.is_valid_purchase); tiers, points, visits, interest and
--- complaints are cut at each day.
-{%- set lookback = member_analytics.audience_var('activity_drop_lookback_days') %}
-{%- set activity_window = member_analytics.validated_number('member_analytics__activity__window_days') %}
-{%- set loyalty_window = member_analytics.validated_number('member_analytics__loyalty__window_days') %}
-{%- set revenue_days = member_analytics.audience_var('revenue_days') %}
+-- complaints are cut at each day. Activity (at each day and at the lookback
+-- day before it) and purchases come from the member state (int_member_states,
+-- docs/decisions/0040), measured once there.
 {%- set reason_scheme = member_analytics.validated_code(
     var('member_analytics__audiences__reason_tier_scheme'), 'member_analytics__audiences__reason_tier_scheme') %}
 with
@@ -32,8 +30,10 @@ products as (
     select * from {{ ref('dim_products') }}
 ),
 
-visit_days as (
-    select * from {{ ref('int_member_visit_days') }}
+-- the two days and their lookback days only (not the history's month ends)
+member_states as (
+    select * from {{ ref('int_member_states') }}
+    where is_as_of_date or is_day_before_as_of_date or is_lookback_date
 ),
 
 interest as (
@@ -70,10 +70,6 @@ recommendations as (
     where recommendation_rank = 1
 ),
 
-activity_levels as (
-    select * from {{ ref('activity_levels') }}
-),
-
 as_of as (
     select {{ member_analytics.as_of_date() }} as as_of_date
 ),
@@ -101,40 +97,40 @@ day_members as (
         coalesce(members.registered_date <= evaluation_days.evaluation_date, false) as is_registered_member,
         members.registered_date,
         members.birth_month,
-        members.birth_day,
-        {{ member_analytics.membership_start_date('members') }} as membership_start_date
+        members.birth_day
     from members
     cross join evaluation_days
     where members.first_seen_date <= evaluation_days.evaluation_date
 ),
 
--- purchases, the loyalty window and recent revenue, cut at each day
+-- purchases (the loyalty window, recent revenue) and activity at each day,
+-- activity also at the lookback day before it: the member state. Activity
+-- only from the member's start (no level before it).
 purchases as (
+    select * from member_states
+    where is_as_of_date or is_day_before_as_of_date
+),
+
+activity as (
     select
-        orders.shop_id,
-        orders.member_id,
-        evaluation_days.evaluation_date,
-        count(*) as valid_orders,
-        min(orders.ordered_date) as first_purchase_date,
-        max(orders.ordered_date) as last_purchase_date,
-        sum(case
-            when orders.ordered_date > {{ member_analytics.add_days('evaluation_days.evaluation_date', '-' ~ loyalty_window) }}
-                then 1
-            else 0
-        end) as purchases_in_loyalty_window,
-        count(distinct case
-            when orders.ordered_date > {{ member_analytics.add_days('evaluation_days.evaluation_date', '-' ~ loyalty_window) }}
-                then orders.ordered_date
-        end) as purchase_days_in_loyalty_window,
-        sum(case
-            when orders.ordered_date > {{ member_analytics.add_days('evaluation_days.evaluation_date', '-' ~ revenue_days) }}
-                then orders.net_amount
-            else cast(0 as decimal(18, 2))
-        end) as recent_net_revenue
-    from orders
-    inner join evaluation_days
-        on orders.ordered_date <= evaluation_days.evaluation_date
-    group by orders.shop_id, orders.member_id, evaluation_days.evaluation_date
+        member_states.shop_id,
+        member_states.member_id,
+        member_states.evaluation_date,
+        member_states.activity_level,
+        member_states.activity_group,
+        member_states.days_since_last_visit,
+        lookback_states.activity_level as lookback_activity_level,
+        lookback_states.activity_group as lookback_activity_group
+    from member_states
+    left join member_states as lookback_states
+        on
+            member_states.shop_id = lookback_states.shop_id
+            and member_states.member_id = lookback_states.member_id
+            and member_states.lookback_date = lookback_states.evaluation_date
+            and lookback_states.membership_start_date <= lookback_states.evaluation_date
+    where
+        (member_states.is_as_of_date or member_states.is_day_before_as_of_date)
+        and member_states.membership_start_date <= member_states.evaluation_date
 ),
 
 -- the top category by net spend (ties: category key), as in
@@ -181,116 +177,6 @@ top_categories as (
         end as top_category_share_of_spend
     from category_ranked
     where has_category and spend_rank = 1
-),
-
--- activity at each day and at the lookback day before it: only visits
--- since the earliest window start are expanded; older ones give the last
--- visit before it
-activity_dates as (
-    select
-        evaluation_date,
-        evaluation_date as activity_date,
-        false as is_lookback
-    from evaluation_days
-    union all
-    select
-        evaluation_date,
-        {{ member_analytics.add_days('evaluation_date', '-' ~ lookback) }} as activity_date,
-        true as is_lookback
-    from evaluation_days
-),
-
-horizon as (
-    select {{ member_analytics.add_days('as_of_date', '-(' ~ lookback ~ ' + ' ~ activity_window ~ ')') }} as horizon_date
-    from as_of
-),
-
-earlier_visits as (
-    select
-        visit_days.shop_id,
-        visit_days.member_id,
-        max(visit_days.visit_date) as last_visit_date
-    from visit_days
-    cross join horizon
-    where visit_days.visit_date < horizon.horizon_date
-    group by visit_days.shop_id, visit_days.member_id
-),
-
-recent_visits as (
-    select
-        visit_days.shop_id,
-        visit_days.member_id,
-        activity_dates.evaluation_date,
-        activity_dates.is_lookback,
-        max(visit_days.visit_date) as last_visit_date,
-        sum(case
-            when visit_days.visit_date >= {{ member_analytics.activity_window_start('activity_dates.activity_date') }} then 1
-            else 0
-        end) as visit_days_in_window
-    from visit_days
-    cross join horizon
-    inner join activity_dates
-        on visit_days.visit_date <= activity_dates.activity_date
-    where visit_days.visit_date >= horizon.horizon_date
-    group by visit_days.shop_id, visit_days.member_id, activity_dates.evaluation_date, activity_dates.is_lookback
-),
-
-activity_measured as (
-    select
-        day_members.shop_id,
-        day_members.member_id,
-        day_members.evaluation_date,
-        activity_dates.is_lookback,
-        cast({{ dbt.datediff('coalesce(recent_visits.last_visit_date, earlier_visits.last_visit_date)', 'activity_dates.activity_date', 'day') }} as int)
-            as days_since_last_visit,
-        coalesce(recent_visits.visit_days_in_window, 0) as visit_days_in_window,
-        cast({{ dbt.datediff('day_members.membership_start_date', 'activity_dates.activity_date', 'day') }} as int)
-            as days_since_start
-    from day_members
-    inner join activity_dates
-        on
-            day_members.evaluation_date = activity_dates.evaluation_date
-            and day_members.membership_start_date <= activity_dates.activity_date
-    left join earlier_visits
-        on
-            day_members.shop_id = earlier_visits.shop_id
-            and day_members.member_id = earlier_visits.member_id
-    left join recent_visits
-        on
-            day_members.shop_id = recent_visits.shop_id
-            and day_members.member_id = recent_visits.member_id
-            and activity_dates.evaluation_date = recent_visits.evaluation_date
-            and activity_dates.is_lookback = recent_visits.is_lookback
-),
-
-activity_leveled as (
-    select
-        activity_measured.*,
-        activity_levels.activity_group,
-        activity_levels.level_rank
-    from (
-        select
-            *,
-            {{ member_analytics.activity_level('days_since_last_visit', 'visit_days_in_window', 'days_since_start') }}
-                as activity_level
-        from activity_measured
-    ) as activity_measured
-    left join activity_levels
-        on activity_measured.activity_level = activity_levels.activity_level
-),
-
-activity as (
-    select
-        shop_id,
-        member_id,
-        evaluation_date,
-        max(case when not is_lookback then activity_level end) as activity_level,
-        max(case when not is_lookback then activity_group end) as activity_group,
-        max(case when not is_lookback then days_since_last_visit end) as days_since_last_visit,
-        max(case when is_lookback then activity_level end) as lookback_activity_level,
-        max(case when is_lookback then activity_group end) as lookback_activity_group
-    from activity_leveled
-    group by shop_id, member_id, evaluation_date
 ),
 
 -- tiers: the latest state on or before each day (the two latest states
@@ -486,18 +372,16 @@ final as (
         day_members.has_phone,
         day_members.is_marketing_opt_out,
         day_members.is_registered_member,
-        coalesce(purchases.valid_orders, 0) > 0 as is_buyer,
+        coalesce(purchases.valid_purchases, 0) > 0 as is_buyer,
         day_members.registered_date,
         day_members.birth_month,
         day_members.birth_day,
-        cast(coalesce(purchases.valid_orders, 0) as int) as valid_orders,
+        cast(coalesce(purchases.valid_purchases, 0) as int) as valid_orders,
         purchases.first_purchase_date,
         purchases.last_purchase_date,
-        cast({{ dbt.datediff('purchases.last_purchase_date', 'day_members.evaluation_date', 'day') }} as int)
-            as recency_days,
+        purchases.days_since_last_purchase as recency_days,
         cast(coalesce(purchases.recent_net_revenue, 0) as decimal(18, 2)) as recent_net_revenue,
-        {{ member_analytics.loyalty_level('purchases.purchases_in_loyalty_window', 'purchases.purchase_days_in_loyalty_window') }}
-            as loyalty_level,
+        purchases.loyalty_level,
         top_categories.top_category,
         top_categories.top_category_share_of_spend,
         case

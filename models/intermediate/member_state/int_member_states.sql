@@ -1,0 +1,208 @@
+-- One row per shop, member of dim_members and evaluation date
+-- (int_member_evaluation_dates) from the day the member was first seen (every
+-- member on as_of_date): the member's state at the end of that date, measured
+-- once for the current marts, the history and the audience facts
+-- (docs/decisions/0040). Activity at every date; purchases at as_of_date and
+-- the day before only (null at the other dates: nothing reads them there).
+-- Every trailing window is `trailing_window_start(date, days) <= day <= date`.
+-- Set-based: visit intervals, window days and orders are range-joined to the
+-- few evaluation dates, never a member × day table.
+{%- set activity_window = member_analytics.validated_number('member_analytics__activity__window_days') %}
+{%- set loyalty_window = member_analytics.validated_number('member_analytics__loyalty__window_days') %}
+{%- set revenue_days = member_analytics.audience_var('revenue_days') %}
+with
+
+members as (
+    select * from {{ ref('int_members_unified') }}
+),
+
+visit_days as (
+    select * from {{ ref('int_member_visit_days') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders_valued') }}
+    where is_valid_purchase
+),
+
+evaluation_dates as (
+    select * from {{ ref('int_member_evaluation_dates') }}
+),
+
+levels as (
+    select * from {{ ref('activity_levels') }}
+),
+
+member_dates as (
+    select
+        members.shop_id,
+        members.member_id,
+        evaluation_dates.evaluation_date,
+        evaluation_dates.is_history_snapshot_date,
+        evaluation_dates.is_as_of_date,
+        evaluation_dates.is_day_before_as_of_date,
+        evaluation_dates.is_lookback_date,
+        evaluation_dates.is_as_of_date or evaluation_dates.is_day_before_as_of_date as has_purchase_measures,
+        {{ member_analytics.membership_start_date('members') }} as membership_start_date,
+        members.first_seen_date,
+        evaluation_dates.lookback_date
+    from members
+    cross join evaluation_dates
+    where evaluation_dates.is_as_of_date or evaluation_dates.evaluation_date >= members.first_seen_date
+),
+
+-- the last visit on or before a date: the visit whose interval to the next
+-- visit holds the date
+last_visits as (
+    select
+        visit_days.shop_id,
+        visit_days.member_id,
+        evaluation_dates.evaluation_date,
+        visit_days.visit_date as last_visit_date
+    from visit_days
+    inner join evaluation_dates
+        on
+            visit_days.visit_date <= evaluation_dates.evaluation_date
+            and (visit_days.next_visit_date is null or visit_days.next_visit_date > evaluation_dates.evaluation_date)
+),
+
+window_visits as (
+    select
+        visit_days.shop_id,
+        visit_days.member_id,
+        evaluation_dates.evaluation_date,
+        count(*) as visit_days_in_window
+    from visit_days
+    inner join evaluation_dates
+        on
+            visit_days.visit_date <= evaluation_dates.evaluation_date
+            and visit_days.visit_date
+            >= {{ member_analytics.trailing_window_start('evaluation_dates.evaluation_date', activity_window) }}
+    group by visit_days.shop_id, visit_days.member_id, evaluation_dates.evaluation_date
+),
+
+-- valid purchases up to each date that has purchase measures, flagged when
+-- in the loyalty window and in the audiences' revenue window ending on it
+dated_purchases as (
+    select
+        orders.shop_id,
+        orders.member_id,
+        evaluation_dates.evaluation_date,
+        orders.ordered_date,
+        orders.net_amount,
+        orders.ordered_date
+        >= {{ member_analytics.trailing_window_start('evaluation_dates.evaluation_date', loyalty_window) }}
+            as is_in_loyalty_window,
+        orders.ordered_date
+        >= {{ member_analytics.trailing_window_start('evaluation_dates.evaluation_date', revenue_days) }}
+            as is_in_revenue_window
+    from orders
+    inner join evaluation_dates
+        on orders.ordered_date <= evaluation_dates.evaluation_date
+    where evaluation_dates.is_as_of_date or evaluation_dates.is_day_before_as_of_date
+),
+
+purchases as (
+    select
+        shop_id,
+        member_id,
+        evaluation_date,
+        count(*) as valid_purchases,
+        min(ordered_date) as first_purchase_date,
+        max(ordered_date) as last_purchase_date,
+        sum(case when is_in_loyalty_window then 1 else 0 end) as purchases_in_loyalty_window,
+        count(distinct case when is_in_loyalty_window then ordered_date end) as purchase_days_in_loyalty_window,
+        sum(case when is_in_loyalty_window then net_amount else cast(0 as decimal(18, 2)) end)
+            as net_revenue_in_loyalty_window,
+        sum(case when is_in_revenue_window then net_amount else cast(0 as decimal(18, 2)) end) as recent_net_revenue
+    from dated_purchases
+    group by shop_id, member_id, evaluation_date
+),
+
+measured as (
+    select
+        member_dates.*,
+        cast({{ dbt.datediff('member_dates.membership_start_date', 'member_dates.evaluation_date', 'day') }} as int)
+            as days_since_membership_start,
+        last_visits.last_visit_date,
+        cast({{ dbt.datediff('last_visits.last_visit_date', 'member_dates.evaluation_date', 'day') }} as int)
+            as days_since_last_visit,
+        cast(coalesce(window_visits.visit_days_in_window, 0) as int) as visit_days_in_window,
+        purchases.first_purchase_date,
+        purchases.last_purchase_date,
+        case when member_dates.has_purchase_measures then coalesce(purchases.valid_purchases, 0) end
+            as valid_purchases,
+        case when member_dates.has_purchase_measures then coalesce(purchases.purchases_in_loyalty_window, 0) end
+            as purchases_in_loyalty_window,
+        case when member_dates.has_purchase_measures then coalesce(purchases.purchase_days_in_loyalty_window, 0) end
+            as purchase_days_in_loyalty_window,
+        case when member_dates.has_purchase_measures then coalesce(purchases.net_revenue_in_loyalty_window, 0) end
+            as net_revenue_in_loyalty_window,
+        case when member_dates.has_purchase_measures then coalesce(purchases.recent_net_revenue, 0) end
+            as recent_net_revenue
+    from member_dates
+    left join last_visits
+        on
+            member_dates.shop_id = last_visits.shop_id
+            and member_dates.member_id = last_visits.member_id
+            and member_dates.evaluation_date = last_visits.evaluation_date
+    left join window_visits
+        on
+            member_dates.shop_id = window_visits.shop_id
+            and member_dates.member_id = window_visits.member_id
+            and member_dates.evaluation_date = window_visits.evaluation_date
+    left join purchases
+        on
+            member_dates.shop_id = purchases.shop_id
+            and member_dates.member_id = purchases.member_id
+            and member_dates.evaluation_date = purchases.evaluation_date
+),
+
+leveled as (
+    select
+        *,
+        {{ member_analytics.activity_level('days_since_last_visit', 'visit_days_in_window', 'days_since_membership_start') }}
+            as activity_level,
+        case
+            when has_purchase_measures
+                then {{ member_analytics.loyalty_level('purchases_in_loyalty_window', 'purchase_days_in_loyalty_window') }}
+        end as loyalty_level
+    from measured
+),
+
+final as (
+    select
+        leveled.shop_id,
+        leveled.member_id,
+        leveled.evaluation_date,
+        leveled.activity_level,
+        levels.activity_group,
+        leveled.loyalty_level,
+        leveled.days_since_membership_start,
+        leveled.visit_days_in_window,
+        leveled.days_since_last_visit,
+        cast(levels.level_rank as int) as activity_level_rank,
+        cast(leveled.valid_purchases as int) as valid_purchases,
+        cast(leveled.purchases_in_loyalty_window as int) as purchases_in_loyalty_window,
+        cast(leveled.purchase_days_in_loyalty_window as int) as purchase_days_in_loyalty_window,
+        cast(leveled.net_revenue_in_loyalty_window as decimal(18, 2)) as net_revenue_in_loyalty_window,
+        cast(leveled.recent_net_revenue as decimal(18, 2)) as recent_net_revenue,
+        cast({{ dbt.datediff('leveled.last_purchase_date', 'leveled.evaluation_date', 'day') }} as int)
+            as days_since_last_purchase,
+        leveled.is_history_snapshot_date,
+        leveled.is_as_of_date,
+        leveled.is_day_before_as_of_date,
+        leveled.is_lookback_date,
+        leveled.has_purchase_measures,
+        leveled.membership_start_date,
+        leveled.first_seen_date,
+        leveled.lookback_date,
+        leveled.last_visit_date,
+        leveled.first_purchase_date,
+        leveled.last_purchase_date
+    from leveled
+    left join levels
+        on leveled.activity_level = levels.activity_level
+)
+
+select * from final
