@@ -6,13 +6,15 @@
 -- fct_category_pairs and fct_brand_pairs each select one level
 -- (docs/decisions/0020).
 --
--- The three levels run as one pass over long items (basket, level, item):
--- a basket holds each product, category and brand once, and the self-join
--- pairs items of the same basket and level. Everything heavy runs on integer
--- keys: the product_key of int_basket_items_deduplicated, and for categories
--- and brands a key numbered in (shop_id, item) order, so that within a shop
--- and level item_key_a < item_key_b exactly when item_a < item_b; the
--- strings come back only for the kept pairs.
+-- The three levels are one pass over long items: a basket holds each
+-- product, category and brand once, and one self-join pairs the items of a
+-- basket and level. Everything heavy runs on integers, as the per-mart
+-- queries did: item_key is unique over the three levels (the product_key of
+-- int_basket_items_deduplicated for products; categories, then brands,
+-- numbered after the last product in (shop_id, item) order), so within a
+-- shop and level item_key_a < item_key_b exactly when item_a < item_b; and
+-- basket_level_key is one integer per basket and level. The strings come
+-- back only for the kept pairs.
 --
 -- A table, not a view: the three pair marts read it, and as a view each
 -- would run every level's self-join again.
@@ -48,26 +50,14 @@ basket_products as (
     from basket_items
 ),
 
--- One row per basket product and attribute level; a missing category or
--- brand (or a product outside the catalogue) is the item 'unknown', so no
--- basket is dropped.
-attribute_items as (
+-- The category and brand of each basket product: 'unknown' when missing (or
+-- for a product outside the catalogue), so no basket is dropped.
+basket_product_attributes as (
     select
         basket_products.shop_id,
         basket_products.product_key,
-        'category' as item_level,
-        coalesce(products.category, 'unknown') as item
-    from basket_products
-    left join products
-        on
-            basket_products.shop_id = products.shop_id
-            and basket_products.product_id = products.product_id
-    union all
-    select
-        basket_products.shop_id,
-        basket_products.product_key,
-        'brand' as item_level,
-        coalesce(products.brand, 'unknown') as item
+        coalesce(products.category, 'unknown') as category,
+        coalesce(products.brand, 'unknown') as brand
     from basket_products
     left join products
         on
@@ -75,19 +65,54 @@ attribute_items as (
             and basket_products.product_id = products.product_id
 ),
 
-attribute_labels as (
+-- One row per basket product and attribute level; level_number 0 is the
+-- product itself.
+attribute_items as (
     select
         shop_id,
-        item_level,
-        item,
-        row_number() over (partition by item_level order by shop_id, item) as item_key
+        product_key,
+        'category' as item_level,
+        1 as level_number,
+        category as item
+    from basket_product_attributes
+    union all
+    select
+        shop_id,
+        product_key,
+        'brand' as item_level,
+        2 as level_number,
+        brand as item
+    from basket_product_attributes
+),
+
+-- Category and brand keys come after the last product key.
+product_key_range as (
+    select coalesce(max(product_key), 0) as last_product_key
+    from basket_products
+),
+
+attribute_labels as (
+    select
+        distinct_attribute_items.shop_id,
+        distinct_attribute_items.item_level,
+        distinct_attribute_items.level_number,
+        distinct_attribute_items.item,
+        product_key_range.last_product_key
+        + row_number() over (
+            order by
+                distinct_attribute_items.level_number,
+                distinct_attribute_items.shop_id,
+                distinct_attribute_items.item
+        ) as item_key
     from (
         select distinct
             shop_id,
             item_level,
+            level_number,
             item
         from attribute_items
     ) as distinct_attribute_items
+    cross join product_key_range
 ),
 
 item_labels as (
@@ -109,32 +134,31 @@ item_labels as (
 product_attribute_keys as (
     select
         attribute_items.product_key,
-        attribute_labels.item_level,
+        attribute_labels.level_number,
         attribute_labels.item_key
     from attribute_items
     inner join attribute_labels
         on
             attribute_items.shop_id = attribute_labels.shop_id
-            and attribute_items.item_level = attribute_labels.item_level
+            and attribute_items.level_number = attribute_labels.level_number
             and attribute_items.item = attribute_labels.item
 ),
 
 -- The counted baskets' distinct items of each level: the products as they
 -- are, a category or brand once however many of the basket's products share
--- it.
+-- it. basket_level_key = basket_key · 3 + level_number: one integer per
+-- basket and level, the self-join's only equality.
 items as (
     select
-        basket_key,
+        basket_key * 3 as basket_level_key,
         basket_size,
-        'product' as item_level,
         product_key as item_key
     from basket_items
     where not is_oversized
     union all
     select distinct
-        basket_items.basket_key,
+        basket_items.basket_key * 3 + product_attribute_keys.level_number as basket_level_key,
         basket_items.basket_size,
-        product_attribute_keys.item_level,
         product_attribute_keys.item_key
     from basket_items
     inner join product_attribute_keys
@@ -153,16 +177,13 @@ item_counts as (
         basket_totals.number_of_oversized_baskets
     from (
         select
-            item_level,
             item_key,
             count(*) as n_item
         from items
-        group by item_level, item_key
+        group by item_key
     ) as keyed_counts
     inner join item_labels
-        on
-            keyed_counts.item_level = item_labels.item_level
-            and keyed_counts.item_key = item_labels.item_key
+        on keyed_counts.item_key = item_labels.item_key
     inner join basket_totals
         on item_labels.shop_id = basket_totals.shop_id
 ),
@@ -174,14 +195,11 @@ item_counts as (
 -- products.
 frequent_items as (
     select
-        items.basket_key,
-        items.item_level,
+        items.basket_level_key,
         items.item_key
     from items
     inner join item_counts
-        on
-            items.item_level = item_counts.item_level
-            and items.item_key = item_counts.item_key
+        on items.item_key = item_counts.item_key
     where
         items.basket_size >= 2
         and item_counts.n_item >= {{ member_analytics.co_purchase_var('min_pair_baskets') }}
@@ -192,27 +210,25 @@ frequent_items as (
 -- The self-join of each basket's distinct items of a level with item_a <
 -- item_b: its cost is the sum over baskets of items², never items of the
 -- catalogue². A basket belongs to one shop, so the items of a pair share the
--- shop.
+-- shop and the level.
 pair_counts as (
     select
-        item_a.item_level,
         item_a.item_key as item_key_a,
         item_b.item_key as item_key_b,
         count(*) as n_ab
     from frequent_items as item_a
     inner join frequent_items as item_b
         on
-            item_a.basket_key = item_b.basket_key
-            and item_a.item_level = item_b.item_level
+            item_a.basket_level_key = item_b.basket_level_key
             and item_a.item_key < item_b.item_key
-    group by item_a.item_level, item_a.item_key, item_b.item_key
+    group by item_a.item_key, item_b.item_key
     having count(*) >= {{ member_analytics.co_purchase_var('min_pair_baskets') }}
 ),
 
 pairs as (
     select
         counts_a.shop_id,
-        pair_counts.item_level,
+        counts_a.item_level,
         counts_a.item as item_a,
         counts_b.item as item_b,
         counts_a.n_item as n_a,
@@ -222,13 +238,9 @@ pairs as (
         counts_a.number_of_oversized_baskets
     from pair_counts
     inner join item_counts as counts_a
-        on
-            pair_counts.item_level = counts_a.item_level
-            and pair_counts.item_key_a = counts_a.item_key
+        on pair_counts.item_key_a = counts_a.item_key
     inner join item_counts as counts_b
-        on
-            pair_counts.item_level = counts_b.item_level
-            and pair_counts.item_key_b = counts_b.item_key
+        on pair_counts.item_key_b = counts_b.item_key
 ),
 
 kept_pairs as (
