@@ -1,30 +1,26 @@
 -- One row per shop and category pair (category_a < category_b) bought together:
--- the same counts and ratios as fct_product_pairs with the category as the item.
--- A basket holds a category once however many of its products share it; a
--- product without category counts as 'unknown'. Baskets, the oversized rule and
--- the thresholds are those of fct_product_pairs (docs/decisions/0020).
+-- the category level of int_basket_item_pairs_counted, the same counts and
+-- ratios as fct_product_pairs with the category as the item. A basket holds a
+-- category once however many of its products share it; a product without
+-- category counts as 'unknown'. Baskets, the oversized rule and the thresholds
+-- are those of fct_product_pairs (docs/decisions/0020).
 with
 
-basket_items as (
-    select * from {{ ref('int_basket_items_deduplicated') }}
+category_pairs as (
+    select * from {{ ref('int_basket_item_pairs_counted') }}
+    where item_level = 'category'
 ),
-
-products as (
-    select * from {{ ref('dim_products') }}
-),
-
-{{ member_analytics.pair_counts_ctes("coalesce(products.category, 'unknown')") }},
 
 final as (
     select
         shop_id,
         item_a as category_a,
         item_b as category_b,
-        cast(n_a as bigint) as n_a,
-        cast(n_b as bigint) as n_b,
-        cast(n_ab as bigint) as n_ab,
-        cast(n as bigint) as n,
-        cast(number_of_oversized_baskets as bigint) as number_of_oversized_baskets,
+        n_a,
+        n_b,
+        n_ab,
+        n,
+        number_of_oversized_baskets,
         support,
         confidence_a_to_b,
         confidence_b_to_a,
@@ -33,7 +29,7 @@ final as (
         conviction,
         conviction_b_to_a,
         jaccard
-    from kept_pairs
+    from category_pairs
 )
 
 select * from final
