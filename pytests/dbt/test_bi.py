@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from member_analytics import bi, dashboard
+from member_analytics.bi import dashboard
+from member_analytics.bi import semantic as bi
 
 from .conftest import ROOT, build_vars
 
@@ -227,5 +228,5 @@ def _marts_queried(path: Path) -> set[str]:
 def test_exposures_list_exactly_the_marts_each_consumer_reads():
     exposures = _exposures()
     source = ROOT / "src" / "member_analytics"
-    assert exposures["member_dashboard"] == set(dashboard.MARTS_READ) == _marts_queried(source / "dashboard.py")
-    assert exposures["campaign_contact_export"] == _marts_queried(source / "contacts.py")
+    assert exposures["member_dashboard"] == set(dashboard.MARTS_READ) == _marts_queried(source / "bi" / "queries.py")
+    assert exposures["campaign_contact_export"] == _marts_queried(source / "exports" / "contacts.py")
