@@ -110,8 +110,7 @@ def _build(args: argparse.Namespace) -> int:
         report = build(vars, select=args.select, quality=not args.no_quality, full_refresh=args.full_refresh,
                        selector=args.selector, exclude=args.exclude, all_tests=args.all_tests)
     except BuildError as error:
-        print(f"build: {error}", file=sys.stderr)
-        return 2
+        return _stopped("build", error)
     return 0 if report.ok else 1
 
 
@@ -166,8 +165,7 @@ def _export_contacts(args: argparse.Namespace) -> int:
     try:
         written = export_contacts(Path(args.warehouse).resolve(), Path(args.out).resolve(), args.shop or None)
     except ExportError as error:
-        print(f"export-contacts: {error}", file=sys.stderr)
-        return 2
+        return _stopped("export-contacts", error)
     for shop, rows in written.items():
         print(f"{Path(args.out).resolve() / (shop + '.csv')}: {rows:,} contacts")
     return 0
@@ -190,8 +188,7 @@ def _export_bundle(args: argparse.Namespace) -> int:
             print(f"{path}: {len(contents['marts'])} marts, shops {', '.join(contents['shops'])}"
                   + (f", dashboard {path / contents['dashboard']}" if contents.get("dashboard") else ""))
     except BundleError as error:
-        print(f"export-bundle: {error}", file=sys.stderr)
-        return 2
+        return _stopped("export-bundle", error)
     return 0
 
 
@@ -212,14 +209,19 @@ def _contracts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stopped(command: str, error: Exception, code: int = 2) -> int:
+    """A command that could not do its work: say why on stderr, return its exit code."""
+    print(f"{command}: {error}", file=sys.stderr)
+    return code
+
+
 def _dashboard(args: argparse.Namespace) -> int:
     from member_analytics.bi.dashboard import DashboardError, build_dashboard
 
     try:
         path = build_dashboard(Path(args.warehouse).resolve(), Path(args.out).resolve(), args.shop or None)
     except DashboardError as error:
-        print(f"dashboard: {error}", file=sys.stderr)
-        return 2
+        return _stopped("dashboard", error)
     print(f"dashboard: {path} ({path.stat().st_size / 1e6:.1f} MB; opens from disk, no network)")
     return 0
 
@@ -231,8 +233,7 @@ def _docs(args: argparse.Namespace) -> int:
         page = generate_docs(Path(args.out).resolve() if args.out else None,
                              {"as_of_date": args.as_of_date} if args.as_of_date else None)
     except BiError as error:
-        print(f"docs: {error}", file=sys.stderr)
-        return 1
+        return _stopped("docs", error, 1)
     print(f"docs: {page} ({page.stat().st_size / 1e6:.1f} MB; open it in a browser, no server needed)")
     return 0
 

@@ -12,15 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from member_analytics.benchmark.common import (
-    ScaleFolder,
-    _checked_scales,
-    _clear,
-    _say,
-    build_vars,
-    machine_facts,
-    read_manifest,
-)
+from member_analytics.benchmark.common import (ScaleFolder, _checked_scales, _clear, _say, build_vars,
+                                           machine_facts, read_manifest)
 from member_analytics.benchmark.events import run_results_from_log, summarise_event_log
 from member_analytics.benchmark.floors import connect_floors, profile_duckdb_settings, run_floors
 from member_analytics.benchmark.memory import _TreeSampler, folder_bytes
