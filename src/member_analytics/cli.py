@@ -1,6 +1,7 @@
 """Command line of the project's tooling: `member-analytics <command>`.
 
 Commands:
+  run        the main job (bin/run): generate a sample (or read yours), build, summary, exports, docs
   generate   write a sample shop dataset (raw-data contract files + ground_truth.json)
   generate-days  the same as two daily loads (day_1/, day_2/) for the incremental daily run
   build      write-audit-publish: build and test into a working copy, publish it only if all passed
@@ -215,6 +216,12 @@ def _stopped(command: str, error: Exception, code: int = 2) -> int:
     return code
 
 
+def _run(args: argparse.Namespace) -> int:
+    from member_analytics.main_job import run
+
+    return run(args)
+
+
 def _dashboard(args: argparse.Namespace) -> int:
     from member_analytics.bi.dashboard import DashboardError, build_dashboard
 
@@ -280,6 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     ensure_environment()
     parser = argparse.ArgumentParser(prog="member-analytics", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+
+    from member_analytics.main_job import add_arguments
+
+    run = commands.add_parser("run", help="the main job: a sample (or your data), build, results, bundles, docs")
+    add_arguments(run)
+    run.set_defaults(handler=_run)
 
     generate = commands.add_parser("generate", help="write a sample dataset")
     generate.add_argument("--out", default=os.environ.get("MEMBER_ANALYTICS_RAW_DATA_PATH", "data/raw"))
