@@ -7,7 +7,7 @@ Per scale, in one invocation (docs/benchmark.md):
      time, the build process's peak memory and DuckDB's spill;
   3. right after it, time two hand-written DuckDB queries on the same raw files
      (the floors): current RFM, and product pairs by self-join;
-  4. then the peers, what users would run instead (member_analytics.peers:
+  4. then the peers, what users would run instead (member_analytics.benchmark.peers:
      pandas RFM and cohorts, mlxtend pairs), each in its own process under a
      memory and time cap, and check their answers against the marts;
   5. assemble the report: the slowest models, each mart as a multiple of its
