@@ -1,4 +1,11 @@
-"""`member-analytics benchmark --target spark`: the Spark runner.
+"""The Spark runner. `member-analytics benchmark --target spark`: the same full `dbt build` on the
+profile's `spark` output (dbt-spark `method: session`, pyspark in local mode,
+docs/benchmark.md "Scaling past one machine"). Per scale: generation, the build
+(wall time, peak resident memory of the process tree: dbt's Python and Spark's
+driver JVM), Spark's shuffle and spill folder, the warehouse folder, and Spark's
+event log turned into task time and shuffle bytes per model; then the two floors
+written for Spark SQL (run in their own Spark session) and, as a baseline from the
+same invocation, the DuckDB floors. No peers (they are DuckDB-side only).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from member_analytics.benchmark.common import (ScaleFolder, _checked_scales, _clear, _say, build_vars,
-                                           machine_facts, read_manifest)
+                                              machine_facts, read_manifest)
 from member_analytics.benchmark.events import run_results_from_log, summarise_event_log
 from member_analytics.benchmark.floors import connect_floors, profile_duckdb_settings, run_floors
 from member_analytics.benchmark.memory import _TreeSampler, folder_bytes
@@ -21,15 +28,6 @@ from member_analytics.benchmark.report import _bytes, write_spark_report
 from member_analytics.benchmark.spark_floors import run_spark_floors, spark_floor_agreement
 from member_analytics.benchmark.summary import _ratio, growth, summarise_build, targets
 
-
-# `member-analytics benchmark --target spark`: the same full `dbt build` on the
-# profile's `spark` output (dbt-spark `method: session`, pyspark in local mode,
-# docs/benchmark.md "Scaling past one machine"). Per scale: generation, the build
-# (wall time, peak resident memory of the process tree: dbt's Python and Spark's
-# driver JVM), Spark's shuffle and spill folder, the warehouse folder, and Spark's
-# event log turned into task time and shuffle bytes per model; then the two floors
-# written for Spark SQL (run in their own Spark session) and, as a baseline from the
-# same invocation, the DuckDB floors. No peers (they are DuckDB-side only).
 
 SPARK_CONF = {
     # The event log gives each model's task time and shuffle bytes (parse_event_log).

@@ -5,7 +5,6 @@ the growth between scales.
 
 from __future__ import annotations
 
-
 # Marts compared with the RFM floor (current RFM from raw orders).
 RFM_FLOOR_MARTS = (
     "fct_member_rfm",
