@@ -30,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+from member_analytics import main_job
 from member_analytics.env import ensure_environment
 
 
@@ -217,9 +218,7 @@ def _stopped(command: str, error: Exception, code: int = 2) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from member_analytics.main_job import run
-
-    return run(args)
+    return main_job.run(args)
 
 
 def _dashboard(args: argparse.Namespace) -> int:
@@ -288,10 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="member-analytics", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    from member_analytics.main_job import add_arguments
-
     run = commands.add_parser("run", help="the main job: a sample (or your data), build, results, bundles, docs")
-    add_arguments(run)
+    main_job.add_arguments(run)
     run.set_defaults(handler=_run)
 
     generate = commands.add_parser("generate", help="write a sample dataset")
