@@ -1,6 +1,7 @@
 """The dbt command line `member-analytics build` assembles (no dbt run): the
 production selector by default, the suite selector with --all-tests, and the
-user's own --select/--selector/--exclude passed through unchanged. dbt is
+user's own --select/--selector/--exclude passed through unchanged (after the
+Great Expectations raw audit: the selectors' _after_raw_audit variants). dbt is
 replaced by a stand-in that records its arguments and writes the working copy."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pytest
 
 from member_analytics import cli
 from member_analytics.publish import wap
-from member_analytics.publish.wap import PRODUCTION_SELECTOR, SUITE_SELECTOR, BuildError, dbt_build_args
+from member_analytics.publish.wap import AFTER_RAW_AUDIT, PRODUCTION_SELECTOR, SUITE_SELECTOR, BuildError, dbt_build_args
 
 VARS = '{"as_of_date": "2026-11-18"}'
 
@@ -44,7 +45,7 @@ def _build(*args: str) -> int:
 
 
 def test_the_selectors_are_named_once():
-    assert (PRODUCTION_SELECTOR, SUITE_SELECTOR) == ("production", "suite")
+    assert (PRODUCTION_SELECTOR, SUITE_SELECTOR, AFTER_RAW_AUDIT) == ("production", "suite", "_after_raw_audit")
 
 
 def test_build_runs_the_production_selector_by_default(dbt_calls):
@@ -79,12 +80,17 @@ def test_all_tests_with_an_own_selection_is_refused(dbt_calls, capsys):
         dbt_build_args(VARS, all_tests=True, selector="production")
 
 
-def test_after_the_raw_audit_a_selection_leaves_the_raw_nodes_out_but_a_selector_cannot():
+def test_after_the_raw_audit_the_raw_nodes_are_left_out():
     """With the Great Expectations audit, the raw input was built and tested first:
-    a --select/--exclude selection excludes it (as before); dbt ignores --exclude
-    next to --selector, so a selector build runs those nodes again."""
+    our selectors' _after_raw_audit variants leave it out (dbt ignores --exclude
+    next to --selector), a --select/--exclude selection excludes it (as before),
+    and the user's own selector goes to dbt as it is."""
+    assert dbt_build_args(VARS, after_raw_audit=True) == [
+        "build", "--vars", VARS, "--selector", "production_after_raw_audit"]
+    assert dbt_build_args(VARS, all_tests=True, after_raw_audit=True) == [
+        "build", "--vars", VARS, "--selector", "suite_after_raw_audit"]
     assert dbt_build_args(VARS, select=["marts"], after_raw_audit=True) == [
         "build", "--vars", VARS, "--select", "marts",
         "--exclude", wap.RAW_AUDIT_SELECTION, "--indirect-selection", "cautious"]
-    assert dbt_build_args(VARS, after_raw_audit=True) == ["build", "--vars", VARS, "--selector", PRODUCTION_SELECTOR]
-    assert dbt_build_args(VARS, all_tests=True, after_raw_audit=True)[-1] == SUITE_SELECTOR
+    assert dbt_build_args(VARS, selector="nightly", after_raw_audit=True) == [
+        "build", "--vars", VARS, "--selector", "nightly"]

@@ -7,7 +7,9 @@ never writes to it:
    keep their state) and run `dbt build` there: the `production` selector
    (selectors.yml: every model, seed and snapshot and the tests that protect BI
    users), or the `suite` selector (every test) with --all-tests, or the
-   caller's own --select/--selector/--exclude;
+   caller's own --select/--selector/--exclude (with the Great Expectations audit,
+   the raw input is built and tested first, and the selectors' `_after_raw_audit`
+   variants leave it out of the main build);
 2. audit: the Great Expectations suites (raw input before the build, marts
    after it) run against the working copy;
 3. publish: only when everything passed, the working copy is checkpointed,
@@ -38,11 +40,15 @@ import duckdb
 WORK_DIR_NAME = ".wap"
 # The selectors.yml selector a build runs by default, and the one with every test
 # (--all-tests): production plus intermediate-model tests, costly uniqueness tests
-# and unit tests (docs/decisions, issue 26).
+# and unit tests (docs/decisions/0061, "Tests in tiers").
 PRODUCTION_SELECTOR = "production"
 SUITE_SELECTOR = "suite"
-# Built and tested (and audited by Great Expectations) before the main dbt build.
+# Built and tested (and audited by Great Expectations) before the main dbt build ...
 RAW_AUDIT_SELECTION = "+tag:quality_raw"
+# ... so after that audit the build runs each selector's variant without those nodes
+# (selectors.yml: `production_after_raw_audit`, `suite_after_raw_audit`): dbt ignores
+# --exclude next to --selector, so the variant is a selector of its own.
+AFTER_RAW_AUDIT = "_after_raw_audit"
 
 
 class BuildError(RuntimeError):
@@ -175,11 +181,12 @@ def dbt_build_args(vars_json: str, *, full_refresh: bool = False, select: list[s
     """The arguments of the main `dbt build`. The caller's own selection
     (--select, --selector, --exclude) goes through unchanged; without one, the
     production selector, or the suite selector with `all_tests`.
-    `after_raw_audit`: the raw input was built, tested and audited just before,
-    so a --select/--exclude selection leaves it out (cautious: a test is left out
-    only when all its parents were, so tests joining staging to marts still run).
-    A named selector cannot be combined with --exclude (dbt ignores --exclude next
-    to --selector), so with one the raw-audit nodes are built and tested again."""
+    `after_raw_audit`: the raw input (RAW_AUDIT_SELECTION) was built, tested and
+    audited just before, so the build leaves it out: our selectors through their
+    `_after_raw_audit` variant, a --select/--exclude selection with an --exclude
+    (cautious: a test is left out only when all its parents were, so tests joining
+    staging to marts still run). The caller's own --selector is passed as it is
+    (dbt would ignore an --exclude beside it): those nodes are built again."""
     if all_tests and (select or selector or exclude):
         raise BuildError("--all-tests chooses the suite selector: leave it out when passing your own "
                          "--select, --selector or --exclude")
@@ -188,7 +195,7 @@ def dbt_build_args(vars_json: str, *, full_refresh: bool = False, select: list[s
         args += (["--select", *select] if select else []) + (["--exclude", *exclude] if exclude else []) \
             + (["--selector", selector] if selector else [])
     else:
-        selector = SUITE_SELECTOR if all_tests else PRODUCTION_SELECTOR
+        selector = (SUITE_SELECTOR if all_tests else PRODUCTION_SELECTOR) + (AFTER_RAW_AUDIT if after_raw_audit else "")
         args += ["--selector", selector]
     if after_raw_audit and not selector:
         args += ["--exclude", RAW_AUDIT_SELECTION, "--indirect-selection", "cautious"]
