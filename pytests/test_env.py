@@ -88,7 +88,8 @@ def test_the_cli_sets_the_environment_itself(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True,
         env=_clean_env(tmp_path, MEMBER_ANALYTICS_PII_KEY_FILE=str(tmp_path / "key"),
-                       MEMBER_ANALYTICS_WAREHOUSE_DIR=str(tmp_path / "warehouse")))
+                       MEMBER_ANALYTICS_WAREHOUSE_DIR=str(tmp_path / "warehouse"),
+                       PYTHONPATH=str(project_root() / "src")))  # this checkout's package
     assert "--all-tests" in result.stdout
     assert result.stdout.splitlines()[-1] == f"ENV {project_root() / 'profiles'} {project_root()} false"
     assert (project_root() / "profiles" / "profiles.yml").exists()
