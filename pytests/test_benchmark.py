@@ -21,7 +21,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from member_analytics import benchmark, peers
+from member_analytics.benchmark import cluster, common, memory, peer_checks, peers, spark_floors
+from member_analytics.benchmark import events as bench_events
+from member_analytics.benchmark import floors as bench_floors
+from member_analytics.benchmark import report as bench_report
+from member_analytics.benchmark import summary as bench_summary
 
 AS_OF = "2026-11-18"
 
@@ -67,7 +71,7 @@ FLOORS = {"rfm": 2.0, "pairs": 4.0}
 
 @pytest.fixture(scope="module")
 def summary() -> dict:
-    return benchmark.summarise_build(RUN_RESULTS, {name: path for name, (_s, path, _p) in MODELS.items()}, FLOORS,
+    return bench_summary.summarise_build(RUN_RESULTS, {name: path for name, (_s, path, _p) in MODELS.items()}, FLOORS,
                                      {name: parents for name, (_s, _path, parents) in MODELS.items()})
 
 
@@ -129,7 +133,7 @@ def test_growth_between_consecutive_scales():
     scales = [_scale("small", 100_000, 50.0, 2_000_000_000, 100_000_000, 0.5, 1.0, 40.0),
               _scale("medium", 1_000_000, 400.0, 5_000_000_000, 900_000_000, 4.0, 12.0, 360.0),
               _scale("large", 10_000_000, 6_000.0, 7_500_000_000, 9_000_000_000, 40.0, 120.0, 5_400.0)]
-    first, second = benchmark.growth(scales)
+    first, second = bench_summary.growth(scales)
     assert (first["from"], first["to"]) == ("small", "medium")
     assert first["orders_ratio"] == pytest.approx(10.0)
     assert first["build_wall_ratio"] == pytest.approx(8.0)
@@ -141,13 +145,13 @@ def test_growth_between_consecutive_scales():
     assert first["pairs_floor_ratio"] == pytest.approx(12.0)
     assert second["build_wall_ratio"] == pytest.approx(15.0)
     assert second["build_vs_orders"] == pytest.approx(1.5)  # worse than linear
-    assert benchmark.growth(scales[:1]) == []
+    assert bench_summary.growth(scales[:1]) == []
 
 
 def test_targets_pass_fail_and_unmeasured(summary):
     scale = {"build": {"wall_seconds": 599.0, "peak_rss_bytes": 8_000_000_001},
              "build_summary": {"vs_floor": [row for row in summary["vs_floor"] if row["model"] != "fct_product_pairs"]}}
-    rows = {row["target"]: row for row in benchmark.targets(scale)}
+    rows = {row["target"]: row for row in bench_summary.targets(scale)}
     assert rows["full build (wall) within 10 min"]["passed"] is True
     assert rows["peak memory of the build under 8 GB"]["passed"] is False
     assert rows["fct_member_rfm within 3x the RFM floor"]["measured"] == pytest.approx(1.5)
@@ -165,8 +169,8 @@ def test_markdown_report_renders(summary):
                                          "equal_frequency_and_monetary": 18_990},
                                  "pairs": {"mart_rows": 5_000, "also_in_floor": 5_000, "equal_n_ab": 4_990}},
              "build_summary": summary}
-    scale["targets"] = benchmark.targets(scale)
-    scale["peers"] = benchmark.compare_peers(
+    scale["targets"] = bench_summary.targets(scale)
+    scale["peers"] = bench_summary.compare_peers(
         [{"peer": "rfm", "mart": "fct_member_rfm", "status": "ok", "seconds": 38.0, "read_seconds": 20.0,
           "peak_rss_bytes": 900_000_000},
          {"peer": "pairs", "mart": "fct_product_pairs", "status": "out_of_memory", "seconds": None,
@@ -175,15 +179,15 @@ def test_markdown_report_renders(summary):
     scale["peer_agreement"] = {"rfm": {"buyers": {"mart": 19_000, "peer": 19_004},
                                        "members with equal frequency and monetary": {"both": 18_990}}}
     report = {"command": "member-analytics benchmark --scales small", "started_at": "2026-11-23T08:00:00",
-              "seed": 42, "dbt_version": "1.11.16", "machine": benchmark.machine_facts(),
+              "seed": 42, "dbt_version": "1.11.16", "machine": common.machine_facts(),
               "duckdb_settings": {"memory_limit": "8GB", "temp_directory": "/x"}, "scales": [scale],
-              "growth": [], "not_measured": list(benchmark.NOT_YET_MEASURED)}
-    text = benchmark.render_markdown(report)
+              "growth": [], "not_measured": list(common.NOT_YET_MEASURED)}
+    text = bench_report.render_markdown(report)
     assert "| fct_member_rfm | rfm | 3.00 s | 1.50× | 19.0 s | 9.50× |" in text
     assert "18,990 of 19,000" in text
     assert "memory_limit = 8GB" in text
     assert "## Not measured yet" in text
-    assert all(f"- {note}" in text for note in benchmark.NOT_YET_MEASURED)
+    assert all(f"- {note}" in text for note in common.NOT_YET_MEASURED)
     assert "**Failed nodes:** test.member_analytics.unique_fct_orders_order_id.559994cd1c" in text
     assert ("| rfm (pandas) | ran in 38.0 s (reading and checks 20.0 s) | 900.00 MB | fct_member_rfm | 19.0 s "
             "| 2.0× faster | 18.0 s | 3.00 s | 6.0× faster |") in text
@@ -194,13 +198,13 @@ def test_markdown_report_renders(summary):
 
 
 def test_profile_settings_render_env_vars(tmp_path):
-    settings = benchmark.profile_duckdb_settings(
-        benchmark.project_home() / "profiles" / "profiles.yml",
+    settings = bench_floors.profile_duckdb_settings(
+        common.project_home() / "profiles" / "profiles.yml",
         {"MEMBER_ANALYTICS_DUCKDB_TEMP_DIR": str(tmp_path / "tmp")})
     assert settings["memory_limit"] == "6.5GB"
     assert settings["temp_directory"] == str(tmp_path / "tmp")
-    assert benchmark.profile_duckdb_settings(
-        benchmark.project_home() / "profiles" / "profiles.yml",
+    assert bench_floors.profile_duckdb_settings(
+        common.project_home() / "profiles" / "profiles.yml",
         {"MEMBER_ANALYTICS_DUCKDB_MEMORY_LIMIT": "3GB"})["memory_limit"] == "3GB"
 
 
@@ -213,8 +217,8 @@ def floors(tmp_path_factory) -> tuple[Path, object]:
 
     raw = tmp_path_factory.mktemp("bench_raw")
     generate(raw, scale="tiny", seed=7, file_format="parquet", as_of_date=AS_OF)
-    connection = benchmark.connect_floors(raw / "floors.duckdb", {"memory_limit": "1GB", "threads": "1"})
-    timings = benchmark.run_floors(connection, raw, AS_OF, runs=2)
+    connection = bench_floors.connect_floors(raw / "floors.duckdb", {"memory_limit": "1GB", "threads": "1"})
+    timings = bench_floors.run_floors(connection, raw, AS_OF, runs=2)
     assert set(timings) == {"rfm", "pairs"}
     for floor in timings.values():
         assert floor["rows"] > 0 and floor["seconds"] == min(floor["runs_seconds"]) and len(floor["runs_seconds"]) == 2
@@ -306,7 +310,7 @@ def test_pairs_floor_matches_an_itertools_count(floors, purchases):
         n_item.update((shop, product) for product in products)
         n_ab.update((shop, a, b) for a, b in itertools.combinations(sorted(p for p in products if p is not None), 2))
     expected = {pair: count for pair, count in n_ab.items()
-                if count >= benchmark.MIN_PAIR_BASKETS and count >= benchmark.MIN_SUPPORT * n[pair[0]]}
+                if count >= bench_floors.MIN_PAIR_BASKETS and count >= bench_floors.MIN_SUPPORT * n[pair[0]]}
     rows = connection.execute(
         "select shop_id, product_id_a, product_id_b, n_ab, n_a, n_b, n, support, lift from floor_product_pairs"
     ).fetchall()
@@ -447,7 +451,7 @@ def test_peer_answers_checked_against_the_marts(handmade, tmp_path):
             select * replace (lift + 1e-12 as lift) from read_parquet('{answers["pairs"]}');
         """)
     with duckdb.connect() as connection:
-        agreement = benchmark.peer_agreement(connection, tmp_path / "built.duckdb", answers)
+        agreement = peer_checks.peer_agreement(connection, tmp_path / "built.duckdb", answers)
     rfm, cohorts, pairs = agreement["rfm"], agreement["cohorts"], agreement["pairs"]
     assert rfm["buyers"] == {"mart": 4, "peer": 4}
     assert rfm["sum of monetary (cents)"] == {"mart": 18_150, "peer": 18_050}
@@ -482,7 +486,7 @@ def test_capped_process_outcomes(tmp_path, code, timeout, status, message):
                            memory_bytes=200_000_000, timeout_seconds=timeout)
     assert run["status"] == status and message in run["message"] and run["wall_seconds"] < 10
     row = {"peer": "x", "seconds": 2.5 if status == "ok" else None, **run}
-    assert benchmark._peer_outcome(row).startswith({
+    assert bench_report._peer_outcome(row).startswith({
         "ok": "ran in 2.50 s", "out_of_memory": "out of memory at 200.00 MB after ",
         "timeout": "did not finish in 1 s"}.get(status, "failed (exit 1): boom"))
 
@@ -492,7 +496,7 @@ def test_project_faster_than_each_peer(summary):
             {"peer": "cohorts", "mart": "rpt_cohort_retention", "seconds": 0.5, "read_seconds": 0.2},
             {"peer": "pairs", "mart": "fct_product_pairs", "seconds": 55.0, "read_seconds": 35.0}]
     parents = {name: parents for name, (_s, _path, parents) in MODELS.items()}
-    compared = benchmark.compare_peers(runs, summary["model_seconds"], parents, 50.0)
+    compared = bench_summary.compare_peers(runs, summary["model_seconds"], parents, 50.0)
     rows = {row["peer"]: row for row in compared["runs"]}
     # rfm from raw: fct_member_rfm 3 s + fct_orders 6 + stg_shop__orders 10 = 19 s; compute step 38 - 29 = 9 s vs 3 s
     assert rows["rfm"]["faster_with_upstream"] == pytest.approx(38 / 19)
@@ -508,8 +512,8 @@ def test_project_faster_than_each_peer(summary):
     assert compared["together"]["marts_with_upstream_seconds"] == pytest.approx(31.5)
     assert compared["together"]["faster_with_upstream"] == pytest.approx(93.5 / 31.5)
     assert compared["together"]["faster_than_build"] == pytest.approx(93.5 / 50)
-    assert benchmark._faster(38 / 3) == "12.7× faster" and benchmark._faster(0.5) == "2.0× slower"
-    failed = benchmark.compare_peers([dict(runs[0], seconds=None, read_seconds=None)], summary["model_seconds"],
+    assert bench_report._faster(38 / 3) == "12.7× faster" and bench_report._faster(0.5) == "2.0× slower"
+    failed = bench_summary.compare_peers([dict(runs[0], seconds=None, read_seconds=None)], summary["model_seconds"],
                                      parents, 50.0)
     assert failed["runs"][0]["faster_with_upstream"] is None and failed["runs"][0]["faster_compute_step"] is None
     assert failed["together"]["peer_seconds"] is None
@@ -548,7 +552,7 @@ def test_event_log_gives_task_time_and_shuffle_per_model():
               _task(1, 2000, read=500, spilled=64), _job(1, [2], 2, 2), _task(2, 50)]
     import json
 
-    parsed = benchmark.parse_event_log([json.dumps(event) for event in events] + [""])
+    parsed = bench_events.parse_event_log([json.dumps(event) for event in events] + [""])
     pairs = parsed["models"]["fct_product_pairs"]
     assert pairs == {"tasks": 3, "task_seconds": 4.0, "cpu_seconds": 2.0, "shuffle_write_bytes": 500, "shuffle_read_bytes": 500,
                      "spill_bytes": 64, "input_bytes": 30}
@@ -567,33 +571,33 @@ def test_process_tree_memory_from_proc(tmp_path):
         (tmp_path / str(pid) / "status").write_text(
             f"Name:\t{name}\nPPid:\t{parent}\nVmRSS:\t{kilobytes} kB\n", encoding="utf-8")
     (tmp_path / "self").mkdir()
-    assert benchmark.process_tree_rss(10, tmp_path) == {"python": 102_400, "java": 2_048_000, "bash": 5_120}
-    assert benchmark.process_tree_rss(99, tmp_path) == {}
+    assert memory.process_tree_rss(10, tmp_path) == {"python": 102_400, "java": 2_048_000, "bash": 5_120}
+    assert memory.process_tree_rss(99, tmp_path) == {}
 
 
 def test_spark_floor_sql_uses_spark_syntax(tmp_path):
-    statements = benchmark.spark_floor_statements(tmp_path, AS_OF)
+    statements = spark_floors.spark_floor_statements(tmp_path, AS_OF)
     rfm, pairs = statements["rfm"][1], statements["pairs"][1]
     assert rfm.lstrip().startswith("create table floor_member_rfm using parquet as")
     assert f"parquet.`{tmp_path / 'orders.parquet'}`" in rfm and "read_parquet" not in rfm
     assert "datediff(date '2026-11-18', max(ordered_date))" in rfm and " div count(*)" in rfm and "//" not in rfm
     assert f"parquet.`{tmp_path / 'order_items.parquet'}`" in pairs
     # DuckDB's floors are unchanged by the engine parameter's default.
-    assert benchmark.rfm_floor_sql(tmp_path, AS_OF).lstrip().startswith("create or replace table floor_member_rfm as")
+    assert bench_floors.rfm_floor_sql(tmp_path, AS_OF).lstrip().startswith("create or replace table floor_member_rfm as")
 
 
 def test_fixed_part_and_per_order_cost_from_two_scales():
-    fixed, per_order = benchmark.fit_fixed_and_per_order([(1_000_000, 1100.0), (100_000, 200.0)])
+    fixed, per_order = cluster.fit_fixed_and_per_order([(1_000_000, 1100.0), (100_000, 200.0)])
     assert per_order == pytest.approx(0.001)
     assert fixed == pytest.approx(100.0)
-    assert benchmark.fit_fixed_and_per_order([(10, 1.0), (20, 100.0)])[0] == 0.0  # never negative
+    assert cluster.fit_fixed_and_per_order([(10, 1.0), (20, 100.0)])[0] == 0.0  # never negative
 
 
 def test_cluster_estimate_by_hand():
     # 1 M orders measured with 3,600 core-seconds of tasks and a 1 GB shuffle; 1,000x the orders, linear:
     # 1,000 core-hours. Budget 7,200 - 1,800 fixed = 5,400 s at 50 %: 1,333.3 cores = 83.3 nodes of 16;
     # shuffle 1 TB / (128 GB * 0.3) = 26.0 nodes -> 84 nodes, 1,344 cores.
-    estimate = benchmark.estimate_cluster(1_000_000, 3600.0, 1e9, 1e8, 1e9, fixed_seconds=1800.0)
+    estimate = cluster.estimate_cluster(1_000_000, 3600.0, 1e9, 1e8, 1e9, fixed_seconds=1800.0)
     assert estimate["core_hours"] == pytest.approx(1000.0)
     assert estimate["nodes_for_time"] == pytest.approx(83.33, abs=0.01)
     assert estimate["nodes_for_shuffle"] == pytest.approx(26.04, abs=0.01)
@@ -603,9 +607,9 @@ def test_cluster_estimate_by_hand():
     assert estimate["shuffle_partitions"] == 7813
     assert estimate["raw_bytes"] == pytest.approx(1e11)
     # Worse than linear growth costs more nodes; a shuffle-heavy build is sized by memory.
-    steeper = benchmark.ClusterAssumptions(growth_exponent=1.1)
-    assert benchmark.estimate_cluster(1_000_000, 3600.0, 1e9, 1e8, 1e9, 1800.0, steeper)["nodes"] > 84
-    assert benchmark.estimate_cluster(1_000_000, 36.0, 1e11, 1e8, 1e9)["nodes"] == 2605
+    steeper = cluster.ClusterAssumptions(growth_exponent=1.1)
+    assert cluster.estimate_cluster(1_000_000, 3600.0, 1e9, 1e8, 1e9, 1800.0, steeper)["nodes"] > 84
+    assert cluster.estimate_cluster(1_000_000, 36.0, 1e11, 1e8, 1e9)["nodes"] == 2605
 
 
 def test_spark_report_renders(summary):
@@ -636,15 +640,15 @@ def test_spark_report_renders(summary):
 
     scales = [scale("small", 100_000, 300.0), scale("medium", 1_000_000, 1200.0)]
     report = {"command": "member-analytics benchmark --target spark", "started_at": "2026-11-23T18:00:00", "seed": 42,
-              "dbt_version": "1.11.16", "machine": benchmark.machine_facts(), "driver_memory": "6g",
+              "dbt_version": "1.11.16", "machine": common.machine_facts(), "driver_memory": "6g",
               "spark": {"pyspark": "4.3.0", "dbt-spark": "1.11.0"}, "scales": scales,
-              "growth": benchmark.growth(scales)}
-    inputs = benchmark.cluster_inputs(scales)
+              "growth": bench_summary.growth(scales)}
+    inputs = cluster.cluster_inputs(scales)
     assert inputs["scale"] == "medium" and inputs["heaviest_shuffle_model"] == "fct_product_pairs"
     assert inputs["task_seconds"] == 60.0 and inputs["complete"] is True  # CPU time, not task wall time
     assert inputs["fixed_seconds"] == pytest.approx(200.0)  # the line through (1e5, 300) and (1e6, 1200)
-    text = benchmark.render_spark_markdown(dict(report, cluster_estimate={
-        "inputs": inputs, "estimate": benchmark.estimate_cluster(
+    text = bench_report.render_spark_markdown(dict(report, cluster_estimate={
+        "inputs": inputs, "estimate": cluster.estimate_cluster(
             inputs["orders"], inputs["task_seconds"], inputs["heaviest_shuffle_bytes"], inputs["raw_bytes"],
             inputs["warehouse_bytes"], inputs["fixed_seconds"])}))
     assert "| small → medium | 10.00× | 4.00× | 0.40 |" in text
@@ -668,7 +672,7 @@ def test_run_results_from_a_log_cut_short():
         "\x1b[0m18:08:37  24 of 1018 ERROR creating sql table model marts.fct_x ..... [\x1b[31mERROR\x1b[0m in 0.50s]",
         "\x1b[0m18:19:58  267 of 1018 START sql table model intermediate.int_member_visit_days ..... [RUN]",
     ])
-    results = benchmark.run_results_from_log(log)
+    results = bench_events.run_results_from_log(log)
     assert results["from_log"] is True
     assert [(row["unique_id"], row["status"], row["execution_time"]) for row in results["results"]] == [
         ("seed.member_analytics.activity_levels", "success", 4.18),
@@ -678,5 +682,5 @@ def test_run_results_from_a_log_cut_short():
         ("test.member_analytics.unique_fct_orders_order_id", "fail", 1.5),
         ("model.member_analytics.fct_x", "error", 0.5),
     ]
-    summary = benchmark.summarise_build(results, {}, {"rfm": 2.0, "pairs": 4.0})
+    summary = bench_summary.summarise_build(results, {}, {"rfm": 2.0, "pairs": 4.0})
     assert summary["model_seconds"] == {"fct_member_rfm": 38.47, "fct_x": 0.5}

@@ -9,7 +9,7 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 
-from member_analytics.parity import Mart, compare, public_marts, sql_differences
+from member_analytics.publish.parity import Mart, compare, public_marts, sql_differences
 
 MART = Mart("fct_example", "marts", ("shop_id", "order_id"), ("shop_id", "order_id", "net_amount", "rate"), ("rate",))
 

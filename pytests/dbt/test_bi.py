@@ -11,11 +11,14 @@ import re
 import tempfile
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 import yaml
 
-from member_analytics import bi, dashboard
+from member_analytics.bi import dashboard
+from member_analytics.bi import queries
+from member_analytics.bi import semantic as bi
 
 from .conftest import ROOT, build_vars
 
@@ -80,6 +83,18 @@ def test_order_metrics_per_shop_match_the_marts(semantic):
             avg(case when frequency >= 2 then 1.0 else 0.0 end) as repeat_purchase_rate
         from marts.fct_member_rfm group by shop_id""")
     _assert_frames_equal(got, orders.merge(buyers, on="shop"), ["shop"])
+
+
+def test_the_dashboards_headline_figures_are_the_governed_metrics(semantic):
+    """The dashboard's query layer computes its headline figures (query shop_kpis)
+    with the governed metrics' definitions: MetricFlow gives the same per shop."""
+    project, _ = semantic
+    kpis = queries.QUERIES["shop_kpis"]
+    with duckdb.connect(str(project.warehouse), read_only=True) as connection:
+        figures = queries.fetch(connection, "shop_kpis", queries.shop_ids(connection))
+    got = _mf_query(project, sorted(set(kpis.metrics.values())), ["shop"])
+    expected = figures.rename(columns={"shop_id": "shop", **kpis.metrics})[["shop", *sorted(set(kpis.metrics.values()))]]
+    _assert_frames_equal(got, expected, ["shop"])
 
 
 def test_buyers_and_new_buyers_per_month_match_the_orders(semantic):
@@ -227,5 +242,5 @@ def _marts_queried(path: Path) -> set[str]:
 def test_exposures_list_exactly_the_marts_each_consumer_reads():
     exposures = _exposures()
     source = ROOT / "src" / "member_analytics"
-    assert exposures["member_dashboard"] == set(dashboard.MARTS_READ) == _marts_queried(source / "dashboard.py")
-    assert exposures["campaign_contact_export"] == _marts_queried(source / "contacts.py")
+    assert exposures["member_dashboard"] == set(dashboard.MARTS_READ) == _marts_queried(source / "bi" / "queries.py")
+    assert exposures["campaign_contact_export"] == _marts_queried(source / "exports" / "contacts.py")

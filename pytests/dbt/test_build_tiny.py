@@ -170,7 +170,7 @@ def test_as_of_date_is_recorded_and_later_orders_are_left_out(tiny_build):
 def test_a_rebuild_of_the_same_data_gives_identical_marts(tiny_build, tmp_path, record_property):
     """Idempotency: a second build of the same data and as_of_date, in another
     folder, gives every public mart (and the quarantine) byte for byte."""
-    from member_analytics.contracts import committed_contracts
+    from member_analytics.publish.contracts import committed_contracts
 
     project, truth = tiny_build
     again = DbtProject(tmp_path / "again", project.raw_path)
@@ -239,8 +239,8 @@ def test_analysis_monthly_net_revenue_by_channel(compiled_analyses):
 
 
 def test_the_summary_shows_counts_and_every_public_mart(tiny_build):
-    from member_analytics.parity import public_marts
-    from member_analytics.warehouse import summary_text
+    from member_analytics.publish.parity import public_marts
+    from member_analytics.publish.warehouse import summary_text
 
     project, truth = tiny_build
     text = summary_text(project.warehouse)

@@ -243,7 +243,7 @@ def test_analysis_members_we_cannot_reach(campaign_analyses):
 
 
 def test_export_contacts_writes_each_shop_without_personal_data(tiny_build, tmp_path):
-    from member_analytics.contacts import COLUMNS, ExportError, export_contacts
+    from member_analytics.exports.contacts import COLUMNS, ExportError, export_contacts
 
     project, truth = tiny_build
     written = export_contacts(project.warehouse, tmp_path / "all")

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from member_analytics import dashboard
-from member_analytics.dashboard import ALL_SHOPS, DashboardError, build_dashboard
+from member_analytics.bi import dashboard
+from member_analytics.bi.dashboard import ALL_SHOPS, DashboardError, build_dashboard
 
 from .conftest import ROOT
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from member_analytics.parity import public_marts, sql_differences
+from member_analytics.publish.parity import public_marts, sql_differences
 
 from .conftest import ROOT, DbtProject, day_vars
 

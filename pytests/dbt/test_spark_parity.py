@@ -8,7 +8,7 @@ daily run of day 2 on top of it (every model and test), and its marts must equal
 DuckDB's full build of day 2 (docs/decisions/0091). Spark's
 tables are Parquet files under the warehouse folder; they are read back with
 DuckDB, as exact Python values (decimals stay Decimal), and compared with
-member_analytics.parity.compare — whose own tests show it reports a changed
+member_analytics.publish.parity.compare — whose own tests show it reports a changed
 value, a missing and an extra row (pytests/test_parity_compare.py).
 """
 
@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from member_analytics.parity import Mart, compare, public_marts
+from member_analytics.publish.parity import Mart, compare, public_marts
 
 from .conftest import DbtProject, day_vars
 

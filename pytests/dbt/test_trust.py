@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from member_analytics import contracts
-from member_analytics.bundle import BundleError, export_bundle
+from member_analytics.bi.bundle import BundleError, export_bundle
+from member_analytics.publish import contracts
 
 from .reference import read_raw
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from member_analytics.wap import built_incrementally, file_sha256
+from member_analytics.publish.wap import built_incrementally, file_sha256
 from .conftest import DbtProject, build_vars
 
 SELECTION = ["+dim_members", "+rpt_row_reconciliation", "rpt_build_metadata"]
@@ -161,7 +161,7 @@ def test_a_raw_input_failing_its_checks_is_not_published(published, tiny_build):
 
 
 def test_two_builds_of_one_warehouse_do_not_run_at_once(published, tiny_build):
-    from member_analytics.wap import BuildError, _build_lock
+    from member_analytics.publish.wap import BuildError, _build_lock
 
     work_dir = published.warehouse.parent / ".wap"
     with _build_lock(work_dir):

@@ -1,15 +1,24 @@
 """Command line of the project's tooling: `member-analytics <command>`.
 
 Commands:
+  run        the main job (bin/run): generate a sample (or read yours), build, summary, exports, docs
   generate   write a sample shop dataset (raw-data contract files + ground_truth.json)
   generate-days  the same as two daily loads (day_1/, day_2/) for the incremental daily run
-  benchmark-daily  time the daily incremental run against a full build (write-audit-publish included)
   build      write-audit-publish: build and test into a working copy, publish it only if all passed
+             (selector production; --all-tests: selector suite)
   summary    print what a build produced and how to query it
   benchmark  time generation, a full build, the floors and the peers per scale (docs/benchmark.md)
+  benchmark-daily  time the daily incremental run against a full build (write-audit-publish included)
   export-contacts  write today's contact list per shop (CSV, no personal data)
   export-bundle    write a BI bundle (DuckDB + Parquet + dashboard) of the public marts for all or some shops
+  dashboard  write the dashboard (one self-contained HTML file) of the warehouse
+  docs       dbt docs generate --static: every model and column, with lineage, in one page
+  mf         MetricFlow's mf on this project (the governed metrics), e.g. mf query --metrics net_revenue
   contracts  compare the public marts' columns with contracts/public_marts.json (--write to update it)
+
+The command sets the project's environment itself (member_analytics.env, the
+same variables as bin/_env.sh), so it works from .venv/bin, from bin/ or as
+`python -m member_analytics`, from any folder.
 """
 
 from __future__ import annotations
@@ -21,7 +30,8 @@ import sys
 import time
 from pathlib import Path
 
-from member_analytics import warehouse
+from member_analytics import main_job
+from member_analytics.env import ensure_environment
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -74,7 +84,7 @@ def _add_generate_days(commands) -> None:
 
 
 def _benchmark_daily(args: argparse.Namespace) -> int:
-    from member_analytics.daily import measure
+    from member_analytics.benchmark.daily import measure
 
     result = measure(args.scale, Path(args.out).resolve() / args.scale, seed=args.seed)
     print(json.dumps(result, indent=1))
@@ -91,7 +101,7 @@ def _add_benchmark_daily(commands) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from member_analytics.wap import BuildError, build
+    from member_analytics.publish.wap import BuildError, build
 
     try:
         vars = _yaml_vars(args.vars)
@@ -99,10 +109,10 @@ def _build(args: argparse.Namespace) -> int:
         print(f"build: --vars is not a JSON or YAML mapping: {error}", file=sys.stderr)
         return 2
     try:
-        report = build(vars, select=args.select, quality=not args.no_quality, full_refresh=args.full_refresh)
+        report = build(vars, select=args.select, quality=not args.no_quality, full_refresh=args.full_refresh,
+                       selector=args.selector, exclude=args.exclude, all_tests=args.all_tests)
     except BuildError as error:
-        print(f"build: {error}", file=sys.stderr)
-        return 2
+        return _stopped("build", error)
     return 0 if report.ok else 1
 
 
@@ -116,13 +126,15 @@ def _yaml_vars(text: str) -> dict:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from member_analytics.publish import warehouse
+
     path = Path(args.warehouse).resolve()
     print(warehouse.summary_text(path))
     return 0
 
 
 def _benchmark(args: argparse.Namespace) -> int:
-    from member_analytics import benchmark
+    from member_analytics.benchmark import runner
 
     if args.target == "spark":
         return _benchmark_spark(args)
@@ -131,44 +143,43 @@ def _benchmark(args: argparse.Namespace) -> int:
                + (" --keep-data" if args.keep_data else "")
                + (" --no-peers" if args.no_peers else
                   f" --peer-memory-gb {args.peer_memory_gb:g} --peer-timeout {args.peer_timeout:g}"))
-    peer_options = benchmark.PeerOptions(enabled=not args.no_peers, memory_bytes=int(args.peer_memory_gb * 1e9),
+    peer_options = runner.PeerOptions(enabled=not args.no_peers, memory_bytes=int(args.peer_memory_gb * 1e9),
                                          timeout_seconds=args.peer_timeout)
-    return benchmark.run(scales, Path(args.out), seed=args.seed, keep_data=args.keep_data, command=command,
-                         peer_options=peer_options)
+    return runner.run(scales, Path(args.out), seed=args.seed, keep_data=args.keep_data, command=command,
+                      peer_options=peer_options)
 
 
 def _benchmark_spark(args: argparse.Namespace) -> int:
     """`benchmark --target spark`: the same full build on the profile's spark output (local mode)."""
-    from member_analytics import benchmark
+    from member_analytics.benchmark import spark
 
     scales = [scale.strip() for scale in args.scales.split(",") if scale.strip()]
     command = (f"member-analytics benchmark --target spark --scales {','.join(scales)} --out {args.out} "
                f"--seed {args.seed} --spark-driver-memory {args.spark_driver_memory}"
                + (" --keep-data" if args.keep_data else "") + (" --resume" if args.resume else ""))
-    return benchmark.run_spark(scales, Path(args.out), seed=args.seed, keep_data=args.keep_data, command=command,
-                               driver_memory=args.spark_driver_memory, resume=args.resume)
+    return spark.run_spark(scales, Path(args.out), seed=args.seed, keep_data=args.keep_data, command=command,
+                           driver_memory=args.spark_driver_memory, resume=args.resume)
 
 
 def _export_contacts(args: argparse.Namespace) -> int:
-    from member_analytics.contacts import ExportError, export_contacts
+    from member_analytics.exports.contacts import ExportError, export_contacts
 
     try:
         written = export_contacts(Path(args.warehouse).resolve(), Path(args.out).resolve(), args.shop or None)
     except ExportError as error:
-        print(f"export-contacts: {error}", file=sys.stderr)
-        return 2
+        return _stopped("export-contacts", error)
     for shop, rows in written.items():
         print(f"{Path(args.out).resolve() / (shop + '.csv')}: {rows:,} contacts")
     return 0
 
 
 def _export_bundle(args: argparse.Namespace) -> int:
-    from member_analytics.bundle import BundleError, export_bundle
+    from member_analytics.bi.bundle import BundleError, export_bundle
 
     shops = [shop for value in (args.shop or []) for shop in value.split(",") if shop] or None
     try:
         if args.each_shop:
-            from member_analytics.bundle import warehouse_shops
+            from member_analytics.bi.bundle import warehouse_shops
 
             targets = [([shop], shop) for shop in warehouse_shops(Path(args.warehouse).resolve())]
         else:
@@ -179,13 +190,12 @@ def _export_bundle(args: argparse.Namespace) -> int:
             print(f"{path}: {len(contents['marts'])} marts, shops {', '.join(contents['shops'])}"
                   + (f", dashboard {path / contents['dashboard']}" if contents.get("dashboard") else ""))
     except BundleError as error:
-        print(f"export-bundle: {error}", file=sys.stderr)
-        return 2
+        return _stopped("export-bundle", error)
     return 0
 
 
 def _contracts(args: argparse.Namespace) -> int:
-    from member_analytics import contracts
+    from member_analytics.publish import contracts
 
     if args.write:
         print(f"wrote {contracts.write()}")
@@ -201,6 +211,65 @@ def _contracts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stopped(command: str, error: Exception, code: int = 2) -> int:
+    """A command that could not do its work: say why on stderr, return its exit code."""
+    print(f"{command}: {error}", file=sys.stderr)
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    return main_job.run(args)
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from member_analytics.bi.dashboard import DashboardError, build_dashboard
+
+    try:
+        path = build_dashboard(Path(args.warehouse).resolve(), Path(args.out).resolve(), args.shop or None)
+    except DashboardError as error:
+        return _stopped("dashboard", error)
+    print(f"dashboard: {path} ({path.stat().st_size / 1e6:.1f} MB; opens from disk, no network)")
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from member_analytics.bi.semantic import BiError, generate_docs
+
+    try:
+        page = generate_docs(Path(args.out).resolve() if args.out else None,
+                             {"as_of_date": args.as_of_date} if args.as_of_date else None)
+    except BiError as error:
+        return _stopped("docs", error, 1)
+    print(f"docs: {page} ({page.stat().st_size / 1e6:.1f} MB; open it in a browser, no server needed)")
+    return 0
+
+
+def _mf(args: argparse.Namespace) -> int:
+    from member_analytics.bi.semantic import run_mf
+
+    result = run_mf(args.mf_args, check=False)
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    return result.returncode
+
+
+def _add_bi_commands(commands) -> None:
+    dashboard = commands.add_parser("dashboard", help="write the dashboard: one HTML file, opens from disk")
+    _warehouse_argument(dashboard)
+    _out_argument(dashboard, "reports", "dashboard", "dashboard.html", help="the HTML file (its data: .json beside it)")
+    dashboard.add_argument("--shop", action="append", help="a shop to show (repeat; default: every shop)")
+    dashboard.set_defaults(handler=_dashboard)
+
+    docs = commands.add_parser("docs", help="dbt docs generate --static; print where the page is")
+    docs.add_argument("--out", help="copy the page to this file (default: leave it in the target folder)")
+    docs.add_argument("--as-of-date", help="the build's as_of_date var (YYYY-MM-DD), for the compiled SQL shown")
+    docs.set_defaults(handler=_docs)
+
+    mf = commands.add_parser("mf", help="MetricFlow's mf on this project (bin/mf), e.g. mf list metrics")
+    mf.add_argument("mf_args", nargs=argparse.REMAINDER, help="the arguments for mf")
+    mf.set_defaults(handler=_mf)
+
+
 def _out_argument(parser: argparse.ArgumentParser, *default: str, help: str) -> None:
     """--out: a folder, by default under the project home (e.g. exports/contacts)."""
     parser.add_argument("--out", default=str(Path(os.environ.get("MEMBER_ANALYTICS_HOME", ".")).joinpath(*default)),
@@ -214,8 +283,13 @@ def _warehouse_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    ensure_environment()
     parser = argparse.ArgumentParser(prog="member-analytics", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="the main job: a sample (or your data), build, results, bundles, docs")
+    main_job.add_arguments(run)
+    run.set_defaults(handler=_run)
 
     generate = commands.add_parser("generate", help="write a sample dataset")
     generate.add_argument("--out", default=os.environ.get("MEMBER_ANALYTICS_RAW_DATA_PATH", "data/raw"))
@@ -228,7 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser(
         "build", help="write-audit-publish build of the DuckDB warehouse (docs/decisions/0061)")
     build.add_argument("--vars", default="{}", help="dbt vars, as for dbt build (YAML or JSON mapping)")
-    build.add_argument("--select", nargs="+", help="build only these nodes (dbt selection syntax)")
+    build.add_argument("--select", nargs="+", help="build only these nodes (dbt selection syntax; passed to dbt as is)")
+    build.add_argument("--selector", help="a selector of selectors.yml instead of the default (passed to dbt as is)")
+    build.add_argument("--exclude", nargs="+", help="leave out these nodes (dbt selection syntax; passed to dbt as is)")
+    build.add_argument("--all-tests", action="store_true",
+                       help="run every test: selector suite (production plus intermediate-model, costly uniqueness "
+                            "and unit tests) instead of selector production")
     build.add_argument("--no-quality", action="store_true",
                        help="skip the Great Expectations suites (dbt tests still gate the publish)")
     build.add_argument("--full-refresh", action="store_true",
@@ -278,11 +357,15 @@ def main(argv: list[str] | None = None) -> int:
     bundle.add_argument("--each-shop", action="store_true", help="one bundle per shop (for shop staff)")
     bundle.set_defaults(handler=_export_bundle)
 
+    _add_bi_commands(commands)
+
     contracts = commands.add_parser("contracts", help="check the public marts against contracts/public_marts.json")
     contracts.add_argument("--write", action="store_true", help="rewrite the file from the models' YAML")
     contracts.set_defaults(handler=_contracts)
 
     args = parser.parse_args(argv)
+    if args.command == "build" and args.all_tests and (args.select or args.selector or args.exclude):
+        parser.error("--all-tests chooses the suite selector: leave it out with --select, --selector or --exclude")
     return args.handler(args)
 
 

@@ -7,7 +7,7 @@ Each reads the raw Parquet files the build reads, applies the raw-data
 contract's order checks (and item checks) and the purchase rule in pandas,
 computes its answer and writes it to Parquet; its time covers all of that.
 
-    python -m member_analytics.peers rfm|cohorts|pairs RAW_DIR AS_OF_DATE OUT.parquet
+    python -m member_analytics.benchmark.peers rfm|cohorts|pairs RAW_DIR AS_OF_DATE OUT.parquet
 
 runs one peer and writes its figures to OUT.json; the benchmark runs it so in
 a subprocess under a memory and time cap (`run_capped`), so a peer that runs
@@ -339,7 +339,7 @@ def run_peer_capped(name: str, raw: Path, as_of_date: str, folder: Path, log: Pa
     out = folder / f"{name}.parquet"
     for stale in (out, out.with_suffix(".json")):
         stale.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "member_analytics.peers", name, str(raw), as_of_date, str(out)]
+    command = [sys.executable, "-m", "member_analytics.benchmark.peers", name, str(raw), as_of_date, str(out)]
     result = run_capped(command, log, memory_bytes, timeout_seconds)
     figures_path = out.with_suffix(".json")
     if result["status"] == "ok" and figures_path.exists():

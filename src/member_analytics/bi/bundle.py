@@ -25,8 +25,8 @@ from pathlib import Path
 
 import duckdb
 
-from member_analytics.contacts import SAFE_SHOP
-from member_analytics.contracts import committed_contracts
+from member_analytics.exports.contacts import SAFE_SHOP
+from member_analytics.publish.contracts import committed_contracts
 
 
 class BundleError(ValueError):
@@ -115,7 +115,7 @@ def _write(warehouse: Path, staging: Path, wanted: list[str], contracts: dict, d
         connection.execute("detach published")
     if dashboard:
         try:
-            from member_analytics.dashboard import build_dashboard
+            from member_analytics.bi.dashboard import build_dashboard
         except ImportError:
             contents["dashboard"] = None
         else:

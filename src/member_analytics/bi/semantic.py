@@ -10,20 +10,21 @@
         docs/decisions/0081), wherever DBT_TARGET_PATH points.
 
 Run after the build, never alongside it: DuckDB lets one process open the file.
+The commands: `member-analytics docs` and `member-analytics mf ...` (bin/mf).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from member_analytics.env import project_root
+
+ROOT = project_root()
 
 
 class BiError(RuntimeError):
@@ -108,31 +109,3 @@ def run_mf(args: list[str], env: dict[str, str] | None = None, check: bool = Tru
     if check and result.returncode != 0:
         raise BiError(f"mf {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
     return result
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m member_analytics.bi", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    docs = commands.add_parser("docs", help="dbt docs generate --static; print where the page is")
-    docs.add_argument("--out", help="copy the page to this file (default: leave it in the target folder)")
-    docs.add_argument("--as-of-date", help="the build's as_of_date var (YYYY-MM-DD), for the compiled SQL shown")
-    mf = commands.add_parser("mf", help="MetricFlow's mf on this project (bin/mf), e.g. mf list metrics")
-    mf.add_argument("mf_args", nargs=argparse.REMAINDER, help="the arguments for mf")
-    args = parser.parse_args(argv)
-    if args.command == "mf":
-        result = run_mf(args.mf_args, check=False)
-        sys.stdout.write(result.stdout)
-        sys.stderr.write(result.stderr)
-        return result.returncode
-    try:
-        page = generate_docs(Path(args.out).resolve() if args.out else None,
-                             {"as_of_date": args.as_of_date} if args.as_of_date else None)
-    except BiError as error:
-        print(f"docs: {error}", file=sys.stderr)
-        return 1
-    print(f"docs: {page} ({page.stat().st_size / 1e6:.1f} MB; open it in a browser, no server needed)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

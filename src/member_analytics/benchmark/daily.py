@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from member_analytics.generator.days import generate_days
-from member_analytics.parity import public_marts, sql_differences
+from member_analytics.publish.parity import public_marts, sql_differences
 
 TARGET_RATIO = 0.2
 
@@ -92,8 +92,3 @@ def measure(scale: str, out: Path, seed: int = 42) -> dict:
     }
     (out / "daily_run.json").write_text(json.dumps(result, indent=1) + "\n")
     return result
-
-
-if __name__ == "__main__":
-    scale = sys.argv[1] if len(sys.argv) > 1 else "small"
-    print(json.dumps(measure(scale, Path(sys.argv[2] if len(sys.argv) > 2 else f"/tmp/daily-{scale}")), indent=1))

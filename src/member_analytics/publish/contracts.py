@@ -16,7 +16,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from member_analytics.env import project_root
+
+ROOT = project_root()
 CONTRACTS_FILE = Path("contracts") / "public_marts.json"
 PERSONAL_DATA_TAG = "personal_data"
 

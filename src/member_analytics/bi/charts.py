@@ -1,86 +1,40 @@
-"""The member dashboard: one static, self-contained HTML file built from the
-public marts (docs/decisions/0080).
-
-    build_dashboard(warehouse, out_html, shops=None) -> out_html
-
-reads the marts (schema `marts`) of a DuckDB file opened read-only and closed
-before the HTML is written, so it works on the full warehouse and on a per-shop
-export bundle alike. Every chart is a Plotly figure computed here from the
-marts; plotly.js is inlined once, so the file opens from disk with no server
-and nothing fetched from the network. With one shop the page shows that shop;
-with several it has a shop selector and an all-shops view (sums over the shops,
-rates recomputed from the summed counts).
-
-Next to the HTML, `<out_html stem>.json` holds the same chart data (each
-chart's figure, point count and totals per view): the tests compare it, and the
-data embedded in the page, with queries on the marts.
-
-Shop ids are data: they reach SQL only as bound parameters.
+"""The dashboard's charts: each draws one view (a shop, or all shops) from the
+rows of its named query (queries.py) as a Plotly figure, with its point count
+and totals (the tests compare both with the marts).
 """
 
 from __future__ import annotations
 
-import argparse
 import html
-import json
-import os
-import sys
 import textwrap
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
-import duckdb
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
+from member_analytics.bi.queries import QUERIES, TOP_BUNDLES, TOP_PAIRS
+
 ALL_SHOPS = "__all__"
-# Rows shown by the ranked charts.
-TOP_PAIRS = 15
-TOP_BUNDLES = 20
-
-# Every public mart the dashboard reads (models/exposures lists the same).
-MARTS_READ = (
-    "dim_members",
-    "fct_orders",
-    "rpt_build_metadata",
-    "fct_member_rfm",
-    "fct_member_segment_changes",
-    "fct_member_tiers_current",
-    "fct_member_tier_changes",
-    "fct_member_activity",
-    "rpt_activity_loyalty_matrix",
-    "fct_member_lifecycle",
-    "rpt_cohort_retention",
-    "fct_product_pairs",
-    "rpt_bundle_candidates",
-    "rpt_audience_summary",
-    "rpt_service_events_monthly",
-    "rpt_promotion_periods",
-)
-
 DIRECTION_COLOURS = {"first": "#9ab3d5", "up": "#2e9e5b", "down": "#d9534f", "lapse": "#555555", "return": "#f0ad4e"}
 UP_COLOUR, DOWN_COLOUR, MAIN_COLOUR, SECOND_COLOUR = "#2e9e5b", "#d9534f", "#3b6fb6", "#e8a33d"
 
 
-class DashboardError(ValueError):
-    """A dashboard that cannot be built: no warehouse, missing marts, unknown shops."""
-
-
 @dataclass(frozen=True)
 class Chart:
-    """One chart: where its rows come from, the SQL that reads them (grouped by
-    shop, additive measures only, so any set of shops sums), and the function
-    that draws one view."""
+    """One chart: its title and note, the named query (queries.py) whose rows it
+    draws, and the function that draws one view from them."""
 
     chart_id: str
     title: str
     note: str
-    marts: tuple[str, ...]
-    sql: str
+    query: str
     draw: Callable[[pd.DataFrame, "ViewContext"], "Drawn"]
+
+    @property
+    def marts(self) -> tuple[str, ...]:
+        return QUERIES[self.query].marts
 
 
 @dataclass(frozen=True)
@@ -457,399 +411,45 @@ def _draw_promotion_periods(frame: pd.DataFrame, context: ViewContext) -> Drawn:
         "number_of_bad_reviews": int(rows["number_of_bad_reviews"].sum())})
 
 
-# The SQL: grouped by shop, additive columns only, shops bound as $shops.
+# Each chart's rows: the query of the same name.
 CHARTS: tuple[Chart, ...] = (
     Chart("rfm_segments", "RFM segments: buyers and their net spend",
           "Buyers per RFM segment today and their net spend to date, segments by spend.",
-          ("fct_member_rfm",), """
-        select shop_id, rfm_segment, count(*) as members, cast(sum(monetary) as double) as monetary
-        from marts.fct_member_rfm
-        where list_contains($shops, shop_id)
-        group by shop_id, rfm_segment""", _draw_rfm_segments),
+          "rfm_segments", _draw_rfm_segments),
     Chart("segment_transitions", "Segment moves at the latest snapshot",
           "Buyers whose RFM segment changed since the previous month end: from (rows) to (columns).",
-          ("fct_member_segment_changes",), """
-        select
-            shop_id, cast(snapshot_date as string) as snapshot_date, previous_value, new_value, count(*) as members,
-            sum(previous_r_score + previous_f_score + previous_m_score) as previous_score_sum,
-            sum(r_score + f_score + m_score) as new_score_sum
-        from marts.fct_member_segment_changes
-        where changed_attribute = 'rfm_segment' and list_contains($shops, shop_id)
-        group by all""", _draw_segment_transitions),
+          "segment_transitions", _draw_segment_transitions),
     Chart("segment_changes_by_month", "Segment changes month over month",
           "Buyers moving to a more (up) or less (down) valuable RFM segment at each month end.",
-          ("fct_member_segment_changes",), """
-        select
-            shop_id, cast(snapshot_date as string) as snapshot_date,
-            count(*) filter (where not is_downgrade) as upgrades,
-            count(*) filter (where is_downgrade) as downgrades
-        from marts.fct_member_segment_changes
-        where changed_attribute = 'rfm_segment' and list_contains($shops, shop_id)
-        group by all""", _draw_segment_changes_by_month),
+          "segment_changes_by_month", _draw_segment_changes_by_month),
     Chart("tier_distribution", "Tier distribution today",
           "Buyers per tier on as_of_date in each tier scheme (lapsed: no purchase for the lapse length).",
-          ("fct_member_tiers_current",), """
-        select shop_id, scheme_name, tier_name, tier_rank, count(*) as members
-        from marts.fct_member_tiers_current
-        where list_contains($shops, shop_id)
-        group by all""", _draw_tier_distribution),
+          "tier_distribution", _draw_tier_distribution),
     Chart("tier_changes_by_month", "Tier upgrades and downgrades per month",
           "Tier changes per month and scheme: first entry, up, down, lapse and return.",
-          ("fct_member_tier_changes",), """
-        select
-            shop_id, scheme_name,
-            cast(cast(date_trunc('month', change_date) as date) as string) as change_month,
-            change_direction, count(*) as changes
-        from marts.fct_member_tier_changes
-        where list_contains($shops, shop_id)
-        group by all""", _draw_tier_changes_by_month),
+          "tier_changes_by_month", _draw_tier_changes_by_month),
     Chart("activity_loyalty_matrix", "Activity × loyalty: what each cell says",
           "Members by activity (visits) and loyalty (repeat buying), with each cell's diagnosis and action.",
-          ("rpt_activity_loyalty_matrix",), """
-        select
-            shop_id, activity_group, loyalty_level, cell_name, diagnosis, suggested_action,
-            sum(members) as members, cast(sum(net_revenue_in_window) as double) as net_revenue
-        from marts.rpt_activity_loyalty_matrix
-        where list_contains($shops, shop_id)
-        group by all""", _draw_activity_loyalty_matrix),
+          "activity_loyalty_matrix", _draw_activity_loyalty_matrix),
     Chart("lifecycle_funnel", "Lifecycle funnel",
           "Members per lifecycle stage today, from registered to loyal, with each stage's action.",
-          ("fct_member_lifecycle",), """
-        select shop_id, lifecycle_stage, stage_order, suggested_action, count(*) as members
-        from marts.fct_member_lifecycle
-        where list_contains($shops, shop_id)
-        group by all""", _draw_lifecycle_funnel),
+          "lifecycle_funnel", _draw_lifecycle_funnel),
     Chart("cohort_retention", "Cohort retention",
           "Share of each first-purchase cohort buying again N months later.",
-          ("rpt_cohort_retention",), """
-        select
-            shop_id, cast(first_purchase_month as string) as first_purchase_month, months_since_first_purchase,
-            sum(cohort_size) as cohort_size, sum(purchasing_members) as purchasing_members
-        from marts.rpt_cohort_retention
-        where list_contains($shops, shop_id)
-        group by all""", _draw_cohort_retention),
+          "cohort_retention", _draw_cohort_retention),
     Chart("top_product_pairs", f"Top {TOP_PAIRS} product pairs by lift",
           "Products bought together in one order far more often than by chance.",
-          ("fct_product_pairs",), f"""
-        select
-            shop_id, product_id_a, product_id_b, product_name_a, product_name_b,
-            n_ab, support, confidence_a_to_b, lift
-        from marts.fct_product_pairs
-        where list_contains($shops, shop_id)
-        qualify row_number() over (
-            partition by shop_id order by lift desc, n_ab desc, product_id_a, product_id_b) <= {TOP_PAIRS}""",
-          _draw_top_product_pairs),
+          "top_product_pairs", _draw_top_product_pairs),
     Chart("bundle_candidates", "Bundle candidates",
           "Pairs worth selling as a set (high lift and enough baskets), best first.",
-          ("rpt_bundle_candidates",), f"""
-        select
-            shop_id, bundle_rank, product_id_a, product_id_b, product_name_a, product_name_b,
-            n_ab, lift, cast(combined_price as double) as combined_price
-        from marts.rpt_bundle_candidates
-        where list_contains($shops, shop_id)
-        qualify row_number() over (
-            partition by shop_id order by lift desc, n_ab desc, product_id_a, product_id_b) <= {TOP_BUNDLES}""",
-          _draw_bundle_candidates),
+          "bundle_candidates", _draw_bundle_candidates),
     Chart("audiences_today", "Audiences for today",
           "Members per campaign audience today: to contact, and held back by the contact rules.",
-          ("rpt_audience_summary",), """
-        select shop_id, audience, audience_name, priority, sum(members) as members,
-            sum(reachable_members) as reachable_members
-        from marts.rpt_audience_summary
-        where list_contains($shops, shop_id)
-        group by all""", _draw_audiences_today),
+          "audiences_today", _draw_audiences_today),
     Chart("service_event_trends", "Service events month by month, around promotions",
           "Returns, complaints and cancels per order placed in the month; dotted lines: big promotions.",
-          ("rpt_service_events_monthly", "rpt_promotion_periods"), """
-        select
-            'month' as kind, shop_id, cast(event_month as string) as event_month, cast(null as string) as promotion_id,
-            number_of_orders, number_of_returns_exchanges, number_of_complaints, number_of_cancels
-        from marts.rpt_service_events_monthly
-        where list_contains($shops, shop_id)
-        union all
-        select distinct
-            'promotion' as kind, shop_id, cast(promotion_date as string) as event_month, promotion_id,
-            0 as number_of_orders, 0 as number_of_returns_exchanges, 0 as number_of_complaints,
-            0 as number_of_cancels
-        from marts.rpt_promotion_periods
-        where list_contains($shops, shop_id)""", _draw_service_event_trends),
+          "service_event_trends", _draw_service_event_trends),
     Chart("promotion_periods", "Before, during and after each big promotion",
           "Service events per order in the 30 days before, during, and after each promotion.",
-          ("rpt_promotion_periods",), """
-        select
-            shop_id, cast(promotion_date as string) as promotion_date, promotion_id, period, period_order,
-            number_of_orders, number_of_returns_exchanges, number_of_complaints, number_of_bad_reviews
-        from marts.rpt_promotion_periods
-        where list_contains($shops, shop_id)""", _draw_promotion_periods),
+          "promotion_periods", _draw_promotion_periods),
 )
-
-KPI_SQL = """
-    select
-        members.shop_id,
-        members.members,
-        coalesce(rfm.buyers, 0) as buyers,
-        coalesce(orders.valid_orders, 0) as valid_orders,
-        coalesce(orders.net_revenue, 0) as net_revenue,
-        coalesce(activity.active_members, 0) as active_members,
-        coalesce(audiences.reachable_members, 0) as contacts_today
-    from (
-        select shop_id, count(*) as members from marts.dim_members
-        where list_contains($shops, shop_id) group by shop_id
-    ) as members
-    left join (
-        select shop_id, count(*) as buyers from marts.fct_member_rfm
-        where list_contains($shops, shop_id) group by shop_id
-    ) as rfm on members.shop_id = rfm.shop_id
-    left join (
-        select
-            shop_id, count(*) as valid_orders, cast(sum(net_amount) as double) as net_revenue
-        from marts.fct_orders
-        where is_valid_purchase and list_contains($shops, shop_id) group by shop_id
-    ) as orders on members.shop_id = orders.shop_id
-    left join (
-        select shop_id, count(*) filter (where activity_group = 'high') as active_members
-        from marts.fct_member_activity
-        where list_contains($shops, shop_id) group by shop_id
-    ) as activity on members.shop_id = activity.shop_id
-    left join (
-        select shop_id, sum(reachable_members) as reachable_members from marts.rpt_audience_summary
-        where list_contains($shops, shop_id) group by shop_id
-    ) as audiences on members.shop_id = audiences.shop_id
-"""
-
-
-def _kpis(frame: pd.DataFrame, view: str) -> dict[str, float]:
-    rows = _rows_of_view(frame, view)
-    totals = {column: float(rows[column].sum()) for column in rows.columns if column != "shop_id"}
-    totals["average_order_value"] = totals["net_revenue"] / totals["valid_orders"] if totals["valid_orders"] else 0.0
-    return totals
-
-
-def _kpis_html(kpis: dict[str, float]) -> str:
-    cards = [("members", f"{kpis['members']:,.0f}", "in dim_members"),
-             ("buyers", f"{kpis['buyers']:,.0f}", "a valid purchase to date"),
-             ("net revenue", f"{kpis['net_revenue']:,.2f}", "valid purchases, yuan"),
-             ("orders", f"{kpis['valid_orders']:,.0f}", "valid purchases"),
-             ("average order value", f"{kpis['average_order_value']:,.2f}", "yuan per order"),
-             ("active members", f"{kpis['active_members']:,.0f}", "visited in the last 30 days"),
-             ("contacts today", f"{kpis['contacts_today']:,.0f}", "audience messages to send")]
-    return "".join(f'<div class="kpi"><div class="kpi-value">{html.escape(value)}</div>'
-                   f'<div class="kpi-name">{html.escape(name)}</div>'
-                   f'<div class="kpi-note">{html.escape(note)}</div></div>'
-                   for name, value, note in cards)
-
-
-def _figure_json(figure: go.Figure) -> dict:
-    payload = json.loads(figure.to_json())
-    payload["layout"].pop("template", None)  # one template for the page, not one per figure
-    return payload
-
-
-# --- reading the marts --------------------------------------------------------------------
-
-def _existing_marts(connection: duckdb.DuckDBPyConnection) -> set[str]:
-    return {row[0] for row in connection.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
-
-
-def _read(warehouse: Path, shops: list[str] | None) -> tuple[list[str], str, dict[str, pd.DataFrame], pd.DataFrame]:
-    if not warehouse.exists():
-        raise DashboardError(f"no warehouse at {warehouse}: run the build first (bin/run)")
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        missing = sorted(set(MARTS_READ) - _existing_marts(connection))
-        if missing:
-            raise DashboardError(f"{warehouse} lacks the public mart(s) {', '.join(missing)} in schema marts")
-        known = [row[0] for row in connection.execute(
-            "select distinct shop_id from marts.dim_members order by shop_id").fetchall()]
-        if shops:
-            unknown = sorted(set(shops) - set(known))
-            if unknown:
-                raise DashboardError(f"unknown shop(s) {', '.join(map(repr, unknown))}; "
-                                     f"{warehouse} has {', '.join(known) or 'no shop'}")
-            selected = sorted(set(shops))
-        else:
-            selected = known
-        if not selected:
-            raise DashboardError(f"{warehouse} has no members in marts.dim_members")
-        as_of_date = str(connection.execute("select max(as_of_date) from marts.rpt_build_metadata").fetchone()[0])
-        parameters = {"shops": selected}
-        frames = {chart.chart_id: connection.execute(chart.sql, parameters).df() for chart in CHARTS}
-        kpis = connection.execute(KPI_SQL, parameters).df()
-    return selected, as_of_date, frames, kpis
-
-
-# --- the page -------------------------------------------------------------------------------
-
-def chart_data(warehouse: Path, shops: list[str] | None = None) -> dict:
-    """Every view's charts (figure, point count, totals) and KPIs, as written
-    into the page and its JSON."""
-    selected, as_of_date, frames, kpi_frame = _read(Path(warehouse), shops)
-    views = [selected[0]] if len(selected) == 1 else [ALL_SHOPS, *selected]
-    payload = {
-        "as_of_date": as_of_date,
-        "shops": selected,
-        "default_view": views[0],
-        "charts": [chart.chart_id for chart in CHARTS],
-        "views": {},
-    }
-    for view in views:
-        context = ViewContext(view, as_of_date)
-        kpis = _kpis(kpi_frame, view)
-        rendered = {}
-        for chart in CHARTS:
-            drawn = chart.draw(frames[chart.chart_id], context)
-            rendered[chart.chart_id] = {
-                "title": chart.title,
-                "marts": list(chart.marts),
-                "points": drawn.points,
-                "totals": drawn.totals,
-                "figure": _figure_json(drawn.figure),
-                "extra_html": drawn.extra_html,
-            }
-        payload["views"][view] = {
-            "label": f"All shops ({len(selected)})" if view == ALL_SHOPS else view,
-            "kpis": kpis,
-            "kpis_html": _kpis_html(kpis),
-            "charts": rendered,
-        }
-    return payload
-
-
-_CSS = """
-body { font-family: -apple-system, "Segoe UI", Roboto, "Noto Sans", "PingFang SC", sans-serif; margin: 0;
-       background: #f4f6f9; color: #222; }
-header { background: #1f3a5f; color: #fff; padding: 16px 24px; display: flex; flex-wrap: wrap;
-         align-items: center; gap: 24px; }
-header h1 { font-size: 22px; margin: 0; }
-header .meta { opacity: 0.85; font-size: 14px; }
-header label { margin-left: auto; font-size: 14px; }
-header select { font-size: 14px; padding: 4px 8px; margin-left: 6px; }
-#kpis { display: flex; flex-wrap: wrap; gap: 12px; padding: 16px 24px 0; }
-.kpi { background: #fff; border-radius: 6px; padding: 10px 16px; min-width: 140px;
-       box-shadow: 0 1px 2px rgba(0,0,0,0.08); }
-.kpi-value { font-size: 22px; font-weight: 600; }
-.kpi-name { font-size: 13px; color: #444; }
-.kpi-note { font-size: 11px; color: #888; }
-main { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 16px; padding: 16px 24px; }
-.card { background: #fff; border-radius: 6px; padding: 12px 16px; box-shadow: 0 1px 2px rgba(0,0,0,0.08);
-        min-width: 0; }
-.card h2 { font-size: 16px; margin: 0 0 4px; }
-.card .note { font-size: 12px; color: #666; margin: 0 0 6px; }
-.card .source { font-size: 11px; color: #999; margin: 6px 0 0; }
-.extra-table { border-collapse: collapse; font-size: 12px; margin-top: 8px; width: 100%; }
-.extra-table th, .extra-table td { border-top: 1px solid #e3e6ea; padding: 3px 6px; text-align: left;
-                                   vertical-align: top; }
-footer { font-size: 12px; color: #777; padding: 0 24px 24px; }
-"""
-
-_JS = """
-(function () {
-  "use strict";
-  var data = JSON.parse(document.getElementById("dashboard-data").textContent);
-  var config = {displaylogo: false, responsive: true};
-  function render(viewId) {
-    var view = data.views[viewId];
-    document.body.setAttribute("data-rendered", "");
-    document.getElementById("kpis").innerHTML = view.kpis_html;
-    var pending = data.charts.map(function (chartId) {
-      var chart = view.charts[chartId];
-      var layout = Object.assign({}, chart.figure.layout, {template: data.template});
-      document.getElementById("extra-" + chartId).innerHTML = chart.extra_html || "";
-      return Plotly.react("chart-" + chartId, chart.figure.data, layout, config);
-    });
-    Promise.all(pending).then(function () { document.body.setAttribute("data-rendered", viewId); });
-  }
-  var select = document.getElementById("view-select");
-  var wanted = decodeURIComponent((window.location.hash.match(/view=([^&]+)/) || [])[1] || "");
-  var initial = Object.prototype.hasOwnProperty.call(data.views, wanted) ? wanted : data.default_view;
-  if (select) {
-    select.value = initial;
-    select.addEventListener("change", function () { render(select.value); });
-  }
-  render(initial);
-})();
-"""
-
-
-def _page(payload: dict) -> str:
-    views = payload["views"]
-    if len(views) > 1:
-        options = "".join(f'<option value="{html.escape(view_id, quote=True)}">{html.escape(view["label"])}</option>'
-                          for view_id, view in views.items())
-        selector = f'<label>Shop <select id="view-select">{options}</select></label>'
-    else:
-        selector = ""
-    shops = payload["shops"]
-    heading = f"shop {shops[0]}" if len(shops) == 1 else f"{len(shops)} shops"
-    cards = []
-    for chart in CHARTS:
-        cards.append(
-            f'<article class="card" id="card-{chart.chart_id}"><h2>{html.escape(chart.title)}</h2>'
-            f'<p class="note">{html.escape(chart.note)}</p>'
-            f'<div class="chart" id="chart-{chart.chart_id}"></div>'
-            f'<div class="extra" id="extra-{chart.chart_id}"></div>'
-            f'<p class="source">from {html.escape(", ".join("marts." + m for m in chart.marts))}</p></article>')
-    template = json.loads(go.Figure(layout=dict(template="plotly_white")).to_json())["layout"]["template"]
-    document = dict(payload, template=template)
-    # JSON inside <script>: no "</" can close the element early.
-    data_json = json.dumps(document, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<link rel="icon" href="data:,">',
-        f"<title>Member analytics, {html.escape(heading)}, as of {html.escape(payload['as_of_date'])}</title>",
-        f"<style>{_CSS}</style>",
-        f"<script>{get_plotlyjs()}</script>",
-        "</head><body>",
-        f'<header><h1>Member analytics</h1><div class="meta">{html.escape(heading)} · as of '
-        f'{html.escape(payload["as_of_date"])}</div>{selector}</header>',
-        '<section id="kpis"></section>',
-        "<main>", *cards, "</main>",
-        "<footer>Generated by member_analytics.dashboard from the public marts (schema marts). "
-        "Every number is a sum over the marts' rows of the shops shown; rates are recomputed from "
-        "the summed counts.</footer>",
-        f'<script type="application/json" id="dashboard-data">{data_json}</script>',
-        f"<script>{_JS}</script>",
-        "</body></html>",
-    ])
-
-
-def build_dashboard(warehouse: Path, out_html: Path, shops: list[str] | None = None) -> Path:
-    """Write the dashboard of `shops` (default: every shop of the warehouse) to
-    out_html and its chart data to out_html with suffix .json; return out_html."""
-    payload = chart_data(Path(warehouse), shops)
-    out_html = Path(out_html)
-    out_html.parent.mkdir(parents=True, exist_ok=True)
-    page = _page(payload)
-    out_html.write_text(page, encoding="utf-8")
-    specs = {"as_of_date": payload["as_of_date"], "shops": payload["shops"], "default_view": payload["default_view"],
-             "charts": payload["charts"],
-             "views": {view_id: {"label": view["label"], "kpis": view["kpis"],
-                                 "charts": {chart_id: {key: value for key, value in chart.items()
-                                                       if key != "extra_html"}
-                                            for chart_id, chart in view["charts"].items()}}
-                       for view_id, view in payload["views"].items()}}
-    out_html.with_suffix(".json").write_text(json.dumps(specs, ensure_ascii=False, indent=1), encoding="utf-8")
-    return out_html
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m member_analytics.dashboard", description=__doc__.splitlines()[0])
-    parser.add_argument("--warehouse", default=os.environ.get("MEMBER_ANALYTICS_DUCKDB_PATH",
-                                                              "warehouse/member_analytics.duckdb"))
-    parser.add_argument("--out", default=str(Path(os.environ.get("MEMBER_ANALYTICS_HOME", "."))
-                                             / "reports" / "dashboard" / "dashboard.html"))
-    parser.add_argument("--shop", action="append", help="a shop to show (repeat; default: every shop)")
-    args = parser.parse_args(argv)
-    try:
-        path = build_dashboard(Path(args.warehouse).resolve(), Path(args.out).resolve(), args.shop or None)
-    except DashboardError as error:
-        print(f"dashboard: {error}", file=sys.stderr)
-        return 2
-    print(f"dashboard: {path} ({path.stat().st_size / 1e6:.1f} MB; opens from disk, no network)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,8 +4,12 @@ BI tools read the *published* file ($MEMBER_ANALYTICS_DUCKDB_PATH). A build
 never writes to it:
 
 1. write: copy the published file to a working copy (so incremental models
-   keep their state) and run `dbt build` there — every model, seed, unit and
-   data test;
+   keep their state) and run `dbt build` there: the `production` selector
+   (selectors.yml: every model, seed and snapshot and the tests that protect BI
+   users), or the `suite` selector (every test) with --all-tests, or the
+   caller's own --select/--selector/--exclude (with the Great Expectations audit,
+   the raw input is built and tested first, and the selectors' `_after_raw_audit`
+   variants leave it out of the main build);
 2. audit: the Great Expectations suites (raw input before the build, marts
    after it) run against the working copy;
 3. publish: only when everything passed, the working copy is checkpointed,
@@ -34,6 +38,17 @@ from pathlib import Path
 import duckdb
 
 WORK_DIR_NAME = ".wap"
+# The selectors.yml selector a build runs by default, and the one with every test
+# (--all-tests): production plus intermediate-model tests, costly uniqueness tests
+# and unit tests (docs/decisions/0061, "Tests in tiers").
+PRODUCTION_SELECTOR = "production"
+SUITE_SELECTOR = "suite"
+# Built and tested (and audited by Great Expectations) before the main dbt build ...
+RAW_AUDIT_SELECTION = "+tag:quality_raw"
+# ... so after that audit the build runs each selector's variant without those nodes
+# (selectors.yml: `production_after_raw_audit`, `suite_after_raw_audit`): dbt ignores
+# --exclude next to --selector, so the variant is a selector of its own.
+AFTER_RAW_AUDIT = "_after_raw_audit"
 
 
 class BuildError(RuntimeError):
@@ -160,6 +175,33 @@ def _dbt(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([str(dbt), *args], env=env)
 
 
+def dbt_build_args(vars_json: str, *, full_refresh: bool = False, select: list[str] | None = None,
+                   selector: str | None = None, exclude: list[str] | None = None, all_tests: bool = False,
+                   after_raw_audit: bool = False) -> list[str]:
+    """The arguments of the main `dbt build`. The caller's own selection
+    (--select, --selector, --exclude) goes through unchanged; without one, the
+    production selector, or the suite selector with `all_tests`.
+    `after_raw_audit`: the raw input (RAW_AUDIT_SELECTION) was built, tested and
+    audited just before, so the build leaves it out: our selectors through their
+    `_after_raw_audit` variant, a --select/--exclude selection with an --exclude
+    (cautious: a test is left out only when all its parents were, so tests joining
+    staging to marts still run). The caller's own --selector is passed as it is
+    (dbt would ignore an --exclude beside it): those nodes are built again."""
+    if all_tests and (select or selector or exclude):
+        raise BuildError("--all-tests chooses the suite selector: leave it out when passing your own "
+                         "--select, --selector or --exclude")
+    args = ["build", "--vars", vars_json, *(["--full-refresh"] if full_refresh else [])]
+    if select or exclude or selector:
+        args += (["--select", *select] if select else []) + (["--exclude", *exclude] if exclude else []) \
+            + (["--selector", selector] if selector else [])
+    else:
+        selector = (SUITE_SELECTOR if all_tests else PRODUCTION_SELECTOR) + (AFTER_RAW_AUDIT if after_raw_audit else "")
+        args += ["--selector", selector]
+    if after_raw_audit and not selector:
+        args += ["--exclude", RAW_AUDIT_SELECTION, "--indirect-selection", "cautious"]
+    return args
+
+
 def built_incrementally(warehouse: Path) -> bool:
     """Whether the last row of audit.rpt_incremental_runs says the member-keyed models
     built on the previous build (false when the var/code fingerprint forced a full
@@ -175,12 +217,17 @@ def built_incrementally(warehouse: Path) -> bool:
 
 
 def build(vars: dict, *, published: Path | None = None, select: list[str] | None = None,
-          quality: bool = True, report_dir: Path | None = None, full_refresh: bool = False) -> BuildReport:
+          quality: bool = True, report_dir: Path | None = None, full_refresh: bool = False,
+          selector: str | None = None, exclude: list[str] | None = None, all_tests: bool = False) -> BuildReport:
     """Build into a working copy, audit it, publish it atomically; return the report.
+
+    The main dbt build runs the production selector, the suite selector with
+    `all_tests`, or the caller's own select/selector/exclude (dbt_build_args).
 
     The working copy starts as a copy of the published warehouse, so incremental models
     (docs/decisions/0091) build on the previous build: the daily run. `full_refresh`
     rebuilds them from scratch (dbt's --full-refresh) and starts from an empty copy."""
+    dbt_build_args("{}", select=select, selector=selector, exclude=exclude, all_tests=all_tests)  # fail early
     home = Path(os.environ.get("MEMBER_ANALYTICS_HOME", Path.cwd()))
     reports = Path(os.environ.get("MEMBER_ANALYTICS_REPORTS_DIR", home / "reports"))
     published = (published or Path(os.environ["MEMBER_ANALYTICS_DUCKDB_PATH"])).resolve()
@@ -232,7 +279,7 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
             started = time.perf_counter()
             # a full refresh starts from an empty copy: compare with the published build itself
             previous = checks.capture_previous(published if full_refresh and published.exists() else working)
-            if _dbt(["build", "--select", "+tag:quality_raw", "--indirect-selection", "cautious",
+            if _dbt(["build", "--select", RAW_AUDIT_SELECTION, "--indirect-selection", "cautious",
                      "--vars", vars_json, *refresh], env).returncode != 0:
                 step("profile the raw input (dbt build tag:quality_raw)", started, False, _dbt_failures(target_path))
                 return finish("not published: the raw input could not be profiled")
@@ -244,18 +291,15 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
                 return finish("not published: the raw input failed its checks")
 
         started = time.perf_counter()
-        args = ["build", "--vars", vars_json, *refresh] + (["--select", *select] if select else [])
-        if checks is not None:
-            # built and tested in the raw audit above; cautious: a test is left out only
-            # when all its parents were, so tests joining staging to marts still run here
-            args += ["--exclude", "+tag:quality_raw", "--indirect-selection", "cautious"]
+        args = dbt_build_args(vars_json, full_refresh=full_refresh, select=select, selector=selector,
+                              exclude=exclude, all_tests=all_tests, after_raw_audit=checks is not None)
         if _dbt(args, env).returncode != 0:
             step("build and test every model (dbt build)", started, False, _dbt_failures(target_path))
             return finish("not published: dbt build failed")
         step("build and test every model (dbt build)", started, True)
         if report.mode == "incremental" and not built_incrementally(working):
             report.mode = "full recompute (the previous build's vars or code differ, or it left no state)"
-        if checks is not None and select:
+        if checks is not None and (select or exclude or selector):
             checks = None  # a partial build: the mart profile may describe marts this build did not touch
 
         if checks is not None:

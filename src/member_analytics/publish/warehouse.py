@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from member_analytics.parity import public_marts
+from member_analytics.publish.parity import public_marts
 
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from member_analytics.contracts import current_contracts
+from member_analytics.env import project_root
+from member_analytics.publish.contracts import current_contracts
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = project_root()
 # Only final ratios are doubles; they may differ in the last bits between engines.
 RATIO_TOLERANCE = 1e-9
 

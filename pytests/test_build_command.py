@@ -1,0 +1,96 @@
+"""The dbt command line `member-analytics build` assembles (no dbt run): the
+production selector by default, the suite selector with --all-tests, and the
+user's own --select/--selector/--exclude passed through unchanged (after the
+Great Expectations raw audit: the selectors' _after_raw_audit variants). dbt is
+replaced by a stand-in that records its arguments and writes the working copy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from member_analytics import cli
+from member_analytics.publish import wap
+from member_analytics.publish.wap import AFTER_RAW_AUDIT, PRODUCTION_SELECTOR, SUITE_SELECTOR, BuildError, dbt_build_args
+
+VARS = '{"as_of_date": "2026-11-18"}'
+
+
+@pytest.fixture
+def dbt_calls(tmp_path, monkeypatch) -> list[list[str]]:
+    """Run cli.main in tmp_path with a stand-in for dbt; the dbt argument lists it was given."""
+    calls: list[list[str]] = []
+    published = tmp_path / "warehouse" / "member_analytics.duckdb"
+
+    class Done:
+        returncode = 0
+
+    def fake_dbt(args: list[str], env: dict[str, str]) -> Done:
+        calls.append(args)
+        Path(env["MEMBER_ANALYTICS_DUCKDB_PATH"]).write_bytes(b"")  # the working copy dbt would write
+        return Done()
+
+    monkeypatch.setattr(wap, "_dbt", fake_dbt)
+    monkeypatch.setattr(cli, "ensure_environment", lambda: None)  # this test's own variables only
+    monkeypatch.setenv("MEMBER_ANALYTICS_DUCKDB_PATH", str(published))
+    monkeypatch.setenv("MEMBER_ANALYTICS_REPORTS_DIR", str(tmp_path / "reports"))
+    published.parent.mkdir(parents=True)
+    return calls
+
+
+def _build(*args: str) -> int:
+    return cli.main(["build", "--no-quality", "--vars", VARS, *args])
+
+
+def test_the_selectors_are_named_once():
+    assert (PRODUCTION_SELECTOR, SUITE_SELECTOR, AFTER_RAW_AUDIT) == ("production", "suite", "_after_raw_audit")
+
+
+def test_build_runs_the_production_selector_by_default(dbt_calls):
+    assert _build() == 0
+    assert dbt_calls == [["build", "--vars", VARS, "--selector", PRODUCTION_SELECTOR]]
+
+
+def test_all_tests_runs_the_suite_selector(dbt_calls, tmp_path):
+    assert _build("--all-tests", "--full-refresh") == 0
+    assert dbt_calls == [["build", "--vars", VARS, "--full-refresh", "--selector", SUITE_SELECTOR]]
+    report = json.loads((tmp_path / "reports" / "build" / "last_build.json").read_text())
+    assert report["outcome"] == "published"
+
+
+@pytest.mark.parametrize("given, expected", [
+    (["--select", "+dim_members", "rpt_build_metadata"], ["--select", "+dim_members", "rpt_build_metadata"]),
+    (["--selector", "nightly"], ["--selector", "nightly"]),
+    (["--exclude", "tag:slow"], ["--exclude", "tag:slow"]),
+    (["--select", "marts", "--exclude", "tag:slow"], ["--select", "marts", "--exclude", "tag:slow"]),
+])
+def test_the_users_own_selection_is_passed_through_unchanged(dbt_calls, given, expected):
+    assert _build(*given) == 0
+    assert dbt_calls == [["build", "--vars", VARS, *expected]]
+
+
+def test_all_tests_with_an_own_selection_is_refused(dbt_calls, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        _build("--all-tests", "--select", "dim_members")
+    assert stopped.value.code == 2 and "--all-tests" in capsys.readouterr().err
+    assert dbt_calls == []
+    with pytest.raises(BuildError):
+        dbt_build_args(VARS, all_tests=True, selector="production")
+
+
+def test_after_the_raw_audit_the_raw_nodes_are_left_out():
+    """With the Great Expectations audit, the raw input was built and tested first:
+    our selectors' _after_raw_audit variants leave it out (dbt ignores --exclude
+    next to --selector), a --select/--exclude selection excludes it (as before),
+    and the user's own selector goes to dbt as it is."""
+    assert dbt_build_args(VARS, after_raw_audit=True) == [
+        "build", "--vars", VARS, "--selector", "production_after_raw_audit"]
+    assert dbt_build_args(VARS, all_tests=True, after_raw_audit=True) == [
+        "build", "--vars", VARS, "--selector", "suite_after_raw_audit"]
+    assert dbt_build_args(VARS, select=["marts"], after_raw_audit=True) == [
+        "build", "--vars", VARS, "--select", "marts",
+        "--exclude", wap.RAW_AUDIT_SELECTION, "--indirect-selection", "cautious"]
+    assert dbt_build_args(VARS, selector="nightly", after_raw_audit=True) == [
+        "build", "--vars", VARS, "--selector", "nightly"]
