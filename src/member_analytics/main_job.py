@@ -1,7 +1,7 @@
 """`member-analytics run` (bin/run): the main job, on the embedded DuckDB.
 
-Generate a sample shop dataset (or read yours), build and test every model
-(write-audit-publish), and show the results: the build summary, today's contact
+Generate a sample shop dataset (or read yours), build every model and run the
+production test tier (write-audit-publish), and show the results: the build summary, today's contact
 lists, the BI bundles and the docs page. Each step is one of the CLI's own
 commands; the job stops at the first that fails, with its exit code.
 """
@@ -81,7 +81,8 @@ def _run(args: argparse.Namespace) -> None:
             as_of_date = json.loads((raw / "ground_truth.json").read_text())["as_of_date"]
         _stage_done(started)
 
-    started = _stage("write-audit-publish: build and test every model into a working copy, check it, publish it")
+    started = _stage("write-audit-publish: build every model and run the production tests into a working copy, "
+                     "check it, publish it")
     print(f"   raw data: {raw}")
     # A freshly generated sample replaces the raw folder wholesale: build it in full. Your own
     # data builds as a daily run on the published warehouse (decision 0091; a changed folder

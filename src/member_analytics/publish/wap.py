@@ -293,10 +293,15 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
         started = time.perf_counter()
         args = dbt_build_args(vars_json, full_refresh=full_refresh, select=select, selector=selector,
                               exclude=exclude, all_tests=all_tests, after_raw_audit=checks is not None)
+        # which tests ran is part of the record: the tier's selector, or the user's selection
+        tier = args[args.index("--selector") + 1] if "--selector" in args else ""
+        label = f"build every model and run its tests (dbt build --selector {tier})" \
+            if tier.startswith((PRODUCTION_SELECTOR, SUITE_SELECTOR)) and not (select or selector or exclude) \
+            else "build and test your selection (dbt build)"
         if _dbt(args, env).returncode != 0:
-            step("build and test every model (dbt build)", started, False, _dbt_failures(target_path))
+            step(label, started, False, _dbt_failures(target_path))
             return finish("not published: dbt build failed")
-        step("build and test every model (dbt build)", started, True)
+        step(label, started, True)
         if report.mode == "incremental" and not built_incrementally(working):
             report.mode = "full recompute (the previous build's vars or code differ, or it left no state)"
         if checks is not None and (select or exclude or selector):
