@@ -97,3 +97,36 @@ def test_sql_differences_gives_doubles_the_tolerance_but_not_more():
         far = [BASE[0], ("s1", "o2", Decimal("0.50"), 1 / 3 + 1e-6), BASE[2]]
         assert _tables(connection, BASE, close)["different"] == 0
         assert _tables(connection, BASE, far)["different"] == 1
+
+
+def test_compare_builds_names_the_table_that_differs_and_the_one_missing(tmp_path):
+    """member-analytics compare-builds: two builds equal table by table, then one value
+    changed in the new build (reported, with the kind of difference), then a mart
+    missing from it (reported as missing), and the quarantine compared whole."""
+    from member_analytics.publish.parity import compare_builds
+
+    other = Mart("fct_other", "marts", ("shop_id",), ("shop_id", "rate"), ("rate",))
+    paths = {name: tmp_path / f"{name}.duckdb" for name in ("old", "new")}
+    for path in paths.values():
+        with duckdb.connect(str(path)) as connection:
+            connection.execute("create schema marts")
+            connection.execute("create schema audit")
+            connection.register("frame", _frame())
+            connection.execute("create table marts.fct_example as select * from frame")
+            connection.execute("create table marts.fct_other as select 's1' as shop_id, 0.5 as rate")
+            connection.execute("create table audit.fct_rejected_rows as select 'r1' as rejected_row_id")
+
+    def differing(found):
+        return {name: differences for name, _, differences in found if any(differences.values())}
+
+    also = ("audit.fct_rejected_rows",)
+    assert differing(compare_builds(paths["old"], paths["new"], [MART, other], also)) == {}
+    with duckdb.connect(str(paths["new"])) as connection:
+        connection.execute("update marts.fct_example set net_amount = 0.51 where order_id = 'o2' and shop_id = 's1'")
+        connection.execute("insert into audit.fct_rejected_rows values ('r2')")
+    found = differing(compare_builds(paths["old"], paths["new"], [MART, other], also))
+    assert set(found) == {"fct_example", "audit.fct_rejected_rows"}
+    assert found["fct_example"]["different"] == 1 and found["audit.fct_rejected_rows"]["only_right"] == 1
+    with duckdb.connect(str(paths["new"])) as connection:
+        connection.execute("drop table marts.fct_other")
+    assert differing(compare_builds(paths["old"], paths["new"], [MART, other], also))["fct_other"] == {"missing": 1}

@@ -14,6 +14,7 @@ Commands:
   dashboard  write the dashboard (one self-contained HTML file) of the warehouse
   docs       dbt docs generate --static: every model and column, with lineage, in one page
   mf         MetricFlow's mf on this project (the governed metrics), e.g. mf query --metrics net_revenue
+  compare-builds  compare every public mart and the quarantine of two builds, table by table (exit 1 if any differ)
   contracts  compare the public marts' columns with contracts/public_marts.json (--write to update it)
 
 The command sets the project's environment itself (member_analytics.env, the
@@ -194,6 +195,18 @@ def _export_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare_builds(args: argparse.Namespace) -> int:
+    from member_analytics.publish.parity import compare_builds
+
+    found = compare_builds(Path(args.old).resolve(), Path(args.new).resolve())
+    differing = [name for name, _, differences in found if any(differences.values())]
+    for name, rows, differences in found:
+        print(f"{'differs' if name in differing else 'equal':8s} {name:42s} "
+              f"{'' if rows is None else f'{rows:>12,} rows'}  {differences if name in differing else ''}")
+    print(f"{len(found)} tables compared, {len(differing)} differ")
+    return 1 if differing else 0
+
+
 def _contracts(args: argparse.Namespace) -> int:
     from member_analytics.publish import contracts
 
@@ -359,6 +372,11 @@ def main(argv: list[str] | None = None) -> int:
 
     _add_bi_commands(commands)
 
+    compare = commands.add_parser(
+        "compare-builds", help="compare every public mart and the quarantine of two DuckDB builds, table by table")
+    compare.add_argument("old", help="the first build's DuckDB file (e.g. before a change)")
+    compare.add_argument("new", help="the second build's DuckDB file")
+    compare.set_defaults(handler=_compare_builds)
     contracts = commands.add_parser("contracts", help="check the public marts against contracts/public_marts.json")
     contracts.add_argument("--write", action="store_true", help="rewrite the file from the models' YAML")
     contracts.set_defaults(handler=_contracts)
