@@ -45,7 +45,10 @@ def _baskets(project: DbtProject, max_items: int | None = None) -> pd.DataFrame:
 def peer_build(tmp_path_factory, tiny_raw) -> DbtProject:
     raw_path, truth = tiny_raw
     project = DbtProject(tmp_path_factory.mktemp("co_purchase_peer"), raw_path)
-    project.dbt("build", "--select", "+fct_product_pairs", "rpt_co_purchase_baskets", "--indirect-selection", "cautious",
+    # fct_order_items: the peer's own source of baskets (the co-purchase models read the
+    # intermediate order lines, not this mart)
+    project.dbt("build", "--select", "+fct_product_pairs", "rpt_co_purchase_baskets", "+fct_order_items",
+                "--indirect-selection", "cautious",
                 vars={**build_vars(truth), **PEER_VARS})
     return project
 
