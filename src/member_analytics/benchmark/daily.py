@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from member_analytics.generator.days import generate_days
-from member_analytics.publish.parity import public_marts, sql_differences
+from member_analytics.publish.parity import compare_builds
 
 TARGET_RATIO = 0.2
 
@@ -54,14 +54,8 @@ def _wap(home: Path, raw: Path, as_of_date: str, full_refresh: bool) -> tuple[fl
 
 
 def _differences(daily: Path, full: Path) -> dict[str, int]:
-    differences = {}
-    with duckdb.connect() as connection:
-        connection.execute(f"attach '{daily}' as daily (read_only)")
-        connection.execute(f"attach '{full}' as full_build (read_only)")
-        for mart in public_marts():
-            differences[mart.name] = sum(sql_differences(
-                connection, mart, f"full_build.{mart.schema}.{mart.name}", f"daily.{mart.schema}.{mart.name}").values())
-    return differences
+    """Differences per public mart between the daily run and the full build (0: equal)."""
+    return {name: sum(found.values()) for name, _, found in compare_builds(full, daily, also=())}
 
 
 def measure(scale: str, out: Path, seed: int = 42) -> dict:
