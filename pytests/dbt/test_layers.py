@@ -11,32 +11,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from .conftest import DbtProject
 
 pytestmark = pytest.mark.dbt
 
 
 def _dbt(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
     raw = home / "raw"
-    raw.mkdir(exist_ok=True)
-    env.update(
-        MEMBER_ANALYTICS_RAW_DATA_PATH=str(raw),
-        MEMBER_ANALYTICS_WAREHOUSE_DIR=str(home / "warehouse"),
-        MEMBER_ANALYTICS_DUCKDB_PATH=str(home / "warehouse" / "layers.duckdb"),
-        MEMBER_ANALYTICS_DUCKDB_TEMP_DIR=str(home / "warehouse" / "tmp"),
-        DBT_TARGET_PATH=str(home / "target"),
-        DBT_LOG_PATH=str(home / "logs"),
-    )
-    result = subprocess.run([str(ROOT / "bin" / "dbt"), *args], env=env, capture_output=True, text=True, cwd="/")
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    return result
+    raw.mkdir(exist_ok=True)  # parse and ls read no raw file
+    return DbtProject(home, raw).dbt(*args)
 
 
 @pytest.fixture(scope="module")
