@@ -42,3 +42,10 @@
             then 'date_after_latest'
     end
 {%- endmacro %}
+
+
+{#- The largest accepted order or line amount, a decimal literal (validated var). -#}
+{% macro max_order_amount() %}
+    {% set value = member_analytics.validated_number('member_analytics__validation__max_order_amount') %}
+    {{ return("cast(" ~ value ~ " as decimal(18, 2))") }}
+{% endmacro %}

@@ -1,14 +1,49 @@
 {#- Text cleaning and safe casting used by every staging model; described in _utils__macros.yml. -#}
 
-{#- Trim a raw text value; blank becomes null. -#}
+{#- A raw text value trimmed of blanks (spaces, tabs, line ends); blank or a
+    spelling of a missing value (var member_analytics__validation__missing_value_spellings,
+    any case) becomes null. -#}
 {% macro clean_text(column_name) -%}
-    nullif(trim({{ column_name }}), '')
+    {%- set spellings = member_analytics.missing_value_spellings() -%}
+    {%- set trimmed = member_analytics.trim_blanks(column_name) -%}
+    case
+        when
+            length({{ trimmed }}) <= {{ spellings | map('length') | max }}
+            and lower({{ trimmed }}) in (
+                {%- for spelling in spellings %}{{ member_analytics.string_literal(spelling) }}{{ ', ' if not loop.last }}{% endfor -%}
+            )
+            then null
+        else {{ trimmed }}
+    end
 {%- endmacro %}
 
 
-{#- Trim and lower-case a code; blank becomes null. -#}
+{#- The spellings read as a missing value, lower-cased, '' included (validated var). -#}
+{% macro missing_value_spellings() %}
+    {%- set spellings = var('member_analytics__validation__missing_value_spellings') -%}
+    {%- if spellings is string or spellings is not iterable -%}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: var 'member_analytics__validation__missing_value_spellings' must be a list"
+            ~ " of strings, got '" ~ spellings ~ "'") }}
+    {%- endif -%}
+    {%- set result = [''] -%}
+    {%- for spelling in spellings -%}
+        {%- if spelling is not string or spelling | length > 16 -%}
+            {{ exceptions.raise_compiler_error(
+                "member_analytics: var 'member_analytics__validation__missing_value_spellings' must list"
+                ~ " strings of at most 16 characters, got '" ~ spelling ~ "'") }}
+        {%- endif -%}
+        {%- if (spelling | trim | lower) not in result -%}
+            {%- do result.append(spelling | trim | lower) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(result) }}
+{% endmacro %}
+
+
+{#- A raw code cleaned like clean_text, lower-cased. -#}
 {% macro clean_code(column_name) -%}
-    lower(nullif(trim({{ column_name }}), ''))
+    lower({{ member_analytics.clean_text(column_name) }})
 {%- endmacro %}
 
 
@@ -18,25 +53,25 @@
 {%- endmacro %}
 
 
-{#- true/false, 1/0, yes/no, y/n, t/f (any case); anything else null. -#}
-{% macro parse_boolean(column_name) -%}
+{#- A cleaned text value: true/false, 1/0, yes/no, y/n, t/f (any case); anything else null. -#}
+{% macro parse_boolean(text_column) -%}
     case
-        when lower(trim({{ column_name }})) in ('true', '1', 'yes', 'y', 't') then true
-        when lower(trim({{ column_name }})) in ('false', '0', 'no', 'n', 'f') then false
+        when lower({{ text_column }}) in ('true', '1', 'yes', 'y', 't') then true
+        when lower({{ text_column }}) in ('false', '0', 'no', 'n', 'f') then false
     end
 {%- endmacro %}
 
 
-{#- The cleaned raw value cast to a type, when its text looks like the type. -#}
-{% macro typed_value(raw_column, data_type) -%}
+{#- A cleaned text value (clean_text) cast to a type, when it looks like the type. -#}
+{% macro typed_value(text_column, data_type) -%}
     {%- set pattern = member_analytics.raw_value_pattern(data_type) -%}
     {%- if pattern -%}
         case
-            when {{ member_analytics.matches_regex(member_analytics.clean_text(raw_column), pattern) }}
-                then {{ member_analytics.try_cast(member_analytics.clean_text(raw_column), data_type) }}
+            when {{ member_analytics.matches_regex(text_column, pattern) }}
+                then {{ member_analytics.try_cast(text_column, data_type) }}
         end
     {%- else -%}
-        {{ member_analytics.try_cast(member_analytics.clean_text(raw_column), data_type) }}
+        {{ member_analytics.try_cast(text_column, data_type) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -55,30 +90,47 @@
 {% endmacro %}
 
 
-{#- True when a non-blank raw value does not cast to its type: a bad_type rejection. -#}
-{% macro is_bad_value(raw_column, data_type) -%}
-    ({{ member_analytics.clean_text(raw_column) }} is not null
-        and {{ member_analytics.typed_value(raw_column, data_type) }} is null)
+{#- True when a non-blank value did not cast to its type: a bad_type rejection.
+    The typing CTEs name the cleaned text <column>_text and the typed value <column>. -#}
+{% macro is_bad_value(column_name) -%}
+    ({{ column_name }}_text is not null and {{ column_name }} is null)
 {%- endmacro %}
 
 
-{#- 1 for the first of a set of exactly equal raw rows, 2, 3... for its copies. -#}
-{% macro copy_number(table_name) -%}
+{#- The raw rows of a contract table, each exact copy numbered: one row per raw
+    row, its columns renamed raw_<column>, and copy_number (1 for the first of a
+    set of equal rows, 2, 3 … for its copies). Equal rows are counted by a
+    grouping, then expanded again (cheaper than a window over every column). -#}
+{% macro raw_row_copies(table_name, relation='source') -%}
     {%- set column_names = member_analytics.raw_contract_columns(table_name) -%}
-    row_number() over (partition by {{ column_names | join(', ') }} order by {{ column_names[0] }})
+    select
+        {%- for column_name in column_names %}
+        distinct_raw_rows.raw_{{ column_name }},
+        {%- endfor %}
+        {{ member_analytics.numbers_up_to('distinct_raw_rows.raw_copies') }} as copy_number
+    from (
+        select
+            {%- for column_name in column_names %}
+            {{ column_name }} as raw_{{ column_name }},
+            {%- endfor %}
+            count(*) as raw_copies
+        from {{ relation }}
+        group by {{ column_names | join(', ') }}
+    ) as distinct_raw_rows
 {%- endmacro %}
 
 
-{#- The original values of a raw row as one readable string. -#}
+{#- The original values of a raw row as one readable string, from the raw_<column>
+    columns of raw_row_copies. -#}
 {% macro source_record(table_name, redacted=[]) -%}
     concat_ws(' | '
     {%- for column_name in member_analytics.raw_contract_columns(table_name) %},
         {%- if column_name in redacted %}
         concat('{{ column_name }}=', coalesce(
-            concat('<keyed sha256 ', substring({{ member_analytics.pii_keyed_hash(column_name) }}, 1, 16), '...>'),
+            concat('<keyed sha256 ', substring({{ member_analytics.pii_keyed_hash('raw_' ~ column_name, 'pii_key') }}, 1, 16), '...>'),
             '<null>'))
         {%- else %}
-        concat('{{ column_name }}=', coalesce({{ column_name }}, '<null>'))
+        concat('{{ column_name }}=', coalesce(raw_{{ column_name }}, '<null>'))
         {%- endif %}
     {%- endfor %}
     )
@@ -86,10 +138,11 @@
 
 
 {#- row_status and rejection_reason of a staged row. -#}
-{% macro row_status_columns(key_conflict='false', superseded='false') -%}
+{% macro row_status_columns(key_conflict='false', superseded='false', newer_rejected='false') -%}
     case
         when copy_number > 1 then 'duplicate'
         when row_rejection_reason is not null then 'rejected'
+        when {{ newer_rejected }} then 'rejected'
         when {{ superseded }} then 'superseded'
         when {{ key_conflict }} then 'rejected'
         else 'kept'
@@ -97,9 +150,20 @@
     case
         when copy_number > 1 then null
         when row_rejection_reason is not null then row_rejection_reason
+        when {{ newer_rejected }} then 'latest_version_rejected'
         when {{ superseded }} then null
         when {{ key_conflict }} then 'duplicate_key'
     end as rejection_reason
+{%- endmacro %}
+
+
+{#- The original values of a rejected row (null for the other rows): expects
+    row_status and the raw_<column> columns. -#}
+{% macro rejected_source_record(table_name, redacted=[], also_when='false') -%}
+    case
+        when row_status = 'rejected' or {{ also_when }}
+            then {{ member_analytics.source_record(table_name, redacted) }}
+    end
 {%- endmacro %}
 
 

@@ -60,3 +60,45 @@
 {% macro spark__quantile(expression, q) -%}
     percentile(cast({{ expression }} as double), {{ q }})
 {%- endmacro %}
+
+
+{#- A string with spaces, tabs and line ends removed at both ends. -#}
+{% macro trim_blanks(expression) %}
+    {{ return(adapter.dispatch('trim_blanks', 'member_analytics')(expression)) }}
+{% endmacro %}
+
+{% macro default__trim_blanks(expression) -%}
+    trim({{ expression }}, chr(32) || chr(9) || chr(10) || chr(13))
+{%- endmacro %}
+
+{% macro spark__trim_blanks(expression) -%}
+    trim(both concat(chr(32), chr(9), chr(10), chr(13)) from {{ expression }})
+{%- endmacro %}
+
+
+{#- A SQL string literal of a text (quotes doubled; on Spark backslashes too). -#}
+{% macro string_literal(text) %}
+    {{ return(adapter.dispatch('string_literal', 'member_analytics')(text)) }}
+{% endmacro %}
+
+{% macro default__string_literal(text) -%}
+    '{{ text | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro spark__string_literal(text) -%}
+    '{{ text | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
+
+
+{#- One row per number 1 … n of each row (a select-list expression). -#}
+{% macro numbers_up_to(count_expression) %}
+    {{ return(adapter.dispatch('numbers_up_to', 'member_analytics')(count_expression)) }}
+{% endmacro %}
+
+{% macro default__numbers_up_to(count_expression) -%}
+    unnest(generate_series(1, {{ count_expression }}))
+{%- endmacro %}
+
+{% macro spark__numbers_up_to(count_expression) -%}
+    explode(sequence(1, {{ count_expression }}))
+{%- endmacro %}

@@ -1,7 +1,9 @@
 -- One row per shop and kept order line. The order's net amount is allocated
 -- to its lines pro rata to line gross in whole cents, the rounding remainder
 -- going to the largest line (ties: lowest order_item_id), so lines sum to the
--- order exactly. Lines of an order with zero gross share it equally.
+-- order exactly. Lines of an order with zero gross share it equally. Lines are
+-- numbered by product, quantity, unit price and line amount; lines equal in all
+-- four are interchangeable (the same values whichever gets which number).
 with
 
 order_items as (
@@ -28,7 +30,7 @@ lines as (
         orders.ordered_at,
         row_number() over (
             partition by order_items.shop_id, order_items.order_id
-            order by order_items.product_id, order_items.quantity, order_items.unit_price, order_items.source_record
+            order by order_items.product_id, order_items.quantity, order_items.unit_price, order_items.line_amount
         ) as line_number
     from order_items
     inner join orders

@@ -13,7 +13,7 @@ final as (
     select
         '{{ project_name }}' as project_name,
         case when '{{ var("as_of_date", "") }}' = '' then 'latest_valid_order' else 'var' end as as_of_date_source,
-        '{{ tojson(thresholds, sort_keys=true) | replace("'", "") }}' as thresholds_json,
+        {{ member_analytics.string_literal(tojson(thresholds, sort_keys=true) | replace("'", "")) }} as thresholds_json,
         {{ member_analytics.as_of_date() }} as as_of_date,
         {{ member_analytics.earliest_valid_date() }} as earliest_valid_date,
         {{ member_analytics.latest_valid_date() }} as latest_valid_date

@@ -73,13 +73,18 @@ earned_points as (
 requests as (
     select
         points_events.*,
-        row_number() over (
-            partition by points_events.shop_id, coalesce(points_events.request_id, points_events.source_record)
-            order by points_events.occurred_at, points_events.source_record
-        ) as request_row_number,
-        count(*) over (
-            partition by points_events.shop_id, coalesce(points_events.request_id, points_events.source_record)
-        ) as request_rows
+        -- a row without request_id is a request of its own
+        case
+            when points_events.request_id is null then 1
+            else row_number() over (
+                partition by points_events.shop_id, points_events.request_id
+                order by points_events.occurred_at, points_events.source_record
+            )
+        end as request_row_number,
+        case
+            when points_events.request_id is null then 1
+            else count(*) over (partition by points_events.shop_id, points_events.request_id)
+        end as request_rows
     from points_events
     cross join as_of
     where cast(points_events.occurred_at as date) <= as_of.as_of_date

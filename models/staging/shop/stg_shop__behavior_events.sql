@@ -1,32 +1,33 @@
 -- One row per raw behavior_events row, typed, with its row_status and
--- rejection_reason. Events have no key: only exact copies are removed.
+-- rejection_reason; the original values of rejected rows. Events have no key:
+-- only exact copies are removed.
 with
 
 source as (
     select * from {{ source('shop', 'behavior_events') }}
 ),
 
-numbered as (
+copies as (
+    {{ member_analytics.raw_row_copies('behavior_events') }}
+),
+
+cleaned as (
     select
-        source.*,
-        {{ member_analytics.copy_number('behavior_events') }} as copy_number,
-        {{ member_analytics.source_record('behavior_events') }} as source_record
-    from source
+        copies.*,
+        {{ member_analytics.clean_text('raw_shop_id') }} as shop_id,
+        {{ member_analytics.clean_text('raw_member_id') }} as member_id,
+        {{ member_analytics.clean_text('raw_product_id') }} as product_id,
+        {{ member_analytics.clean_text('raw_session_id') }} as session_id,
+        {{ member_analytics.clean_code('raw_event_type') }} as event_type,
+        {{ member_analytics.clean_text('raw_occurred_at') }} as occurred_at_text
+    from copies
 ),
 
 typed as (
     select
-        {{ member_analytics.clean_text('numbered.shop_id') }} as shop_id,
-        {{ member_analytics.clean_text('numbered.member_id') }} as member_id,
-        {{ member_analytics.clean_text('numbered.product_id') }} as product_id,
-        {{ member_analytics.clean_text('numbered.session_id') }} as session_id,
-        {{ member_analytics.clean_code('numbered.event_type') }} as event_type,
-        {{ member_analytics.typed_value('numbered.occurred_at', 'timestamp') }} as occurred_at,
-        {{ member_analytics.clean_text('numbered.occurred_at') }} is null as has_missing_value,
-        {{ member_analytics.is_bad_value('numbered.occurred_at', 'timestamp') }} as has_bad_type,
-        numbered.copy_number,
-        numbered.source_record
-    from numbered
+        *,
+        {{ member_analytics.typed_value('occurred_at_text', 'timestamp') }} as occurred_at
+    from cleaned
 ),
 
 checked as (
@@ -34,8 +35,8 @@ checked as (
         *,
         case
             when shop_id is null or member_id is null then 'missing_key'
-            when has_missing_value then 'missing_value'
-            when has_bad_type then 'bad_type'
+            when occurred_at_text is null then 'missing_value'
+            when {{ member_analytics.is_bad_value('occurred_at') }} then 'bad_type'
             when
                 event_type is null
                 or event_type not in (
@@ -47,6 +48,13 @@ checked as (
     from typed
 ),
 
+statused as (
+    select
+        *,
+        {{ member_analytics.row_status_columns() }}
+    from checked
+),
+
 final as (
     select
         shop_id,
@@ -54,10 +62,11 @@ final as (
         product_id,
         session_id,
         event_type,
-        {{ member_analytics.row_status_columns() }},
-        source_record,
+        row_status,
+        rejection_reason,
+        {{ member_analytics.rejected_source_record('behavior_events') }} as source_record,
         occurred_at
-    from checked
+    from statused
 )
 
 select * from final

@@ -1,52 +1,52 @@
 -- One row per raw members row, typed and normalised, with its row_status and
 -- rejection_reason. Phone and nickname are pseudonymised here, before anything is
 -- stored: keyed sha256 (macros/utils/pii.sql) and a has_phone flag; their clear
--- values are redacted from source_record. Birth date stays in this layer; marts
--- get age bands and birthday month/day only.
+-- values are redacted from source_record (the original values of rejected
+-- rows). Birth date stays in this layer; marts get age bands and birthday
+-- month/day only.
 with
 
 source as (
     select * from {{ source('shop', 'members') }}
 ),
 
-numbered as (
+copies as (
+    {{ member_analytics.raw_row_copies('members') }}
+),
+
+cleaned as (
     select
-        source.*,
+        copies.*,
         pii_key.pii_key,
-        {{ member_analytics.copy_number('members') }} as copy_number,
-        {{ member_analytics.source_record('members', redacted=['phone', 'nickname']) }} as source_record
-    from source
+        {{ member_analytics.clean_text('copies.raw_shop_id') }} as shop_id,
+        {{ member_analytics.clean_text('copies.raw_member_id') }} as member_id,
+        {{ member_analytics.clean_code('copies.raw_gender') }} as gender_code,
+        {{ member_analytics.clean_text('copies.raw_province') }} as province,
+        {{ member_analytics.clean_text('copies.raw_city') }} as city,
+        {{ member_analytics.clean_text('copies.raw_phone') }} as phone,
+        {{ member_analytics.clean_text('copies.raw_nickname') }} as nickname,
+        {{ member_analytics.clean_text('copies.raw_is_marketing_opt_out') }} as is_marketing_opt_out_text,
+        {{ member_analytics.clean_text('copies.raw_birth_date') }} as birth_date_text,
+        {{ member_analytics.clean_text('copies.raw_registered_at') }} as registered_at_text
+    from copies
     cross join {{ member_analytics.pii_key_relation() }} as pii_key
 ),
 
 typed as (
     select
-        {{ member_analytics.clean_text('numbered.shop_id') }} as shop_id,
-        {{ member_analytics.clean_text('numbered.member_id') }} as member_id,
+        *,
         case
-            when {{ member_analytics.clean_code('numbered.gender') }} in ('m', 'male', '男') then 'male'
-            when {{ member_analytics.clean_code('numbered.gender') }} in ('f', 'female', '女') then 'female'
+            when gender_code in ('m', 'male', '男') then 'male'
+            when gender_code in ('f', 'female', '女') then 'female'
             else 'unknown'
         end as gender,
-        {{ member_analytics.clean_text('numbered.province') }} as province,
-        {{ member_analytics.clean_text('numbered.city') }} as city,
-        {{ member_analytics.clean_text('numbered.phone') }} is not null as has_phone,
-        {{ member_analytics.pii_keyed_hash(member_analytics.clean_text('numbered.phone'), 'numbered.pii_key') }} as phone_hash,
-        {{ member_analytics.pii_keyed_hash(member_analytics.clean_text('numbered.nickname'), 'numbered.pii_key') }} as nickname_hash,
-        {{ member_analytics.parse_boolean('numbered.is_marketing_opt_out') }} as is_marketing_opt_out,
-        {{ member_analytics.typed_value('numbered.birth_date', 'date') }} as birth_date,
-        {{ member_analytics.typed_value('numbered.registered_at', 'timestamp') }} as registered_at,
-        (
-            {{ member_analytics.is_bad_value('numbered.registered_at', 'timestamp') }}
-            or {{ member_analytics.is_bad_value('numbered.birth_date', 'date') }}
-            or (
-                {{ member_analytics.clean_text('numbered.is_marketing_opt_out') }} is not null
-                and {{ member_analytics.parse_boolean('numbered.is_marketing_opt_out') }} is null
-            )
-        ) as has_bad_type,
-        numbered.copy_number,
-        numbered.source_record
-    from numbered
+        phone is not null as has_phone,
+        {{ member_analytics.pii_keyed_hash('phone', 'pii_key') }} as phone_hash,
+        {{ member_analytics.pii_keyed_hash('nickname', 'pii_key') }} as nickname_hash,
+        {{ member_analytics.parse_boolean('is_marketing_opt_out_text') }} as is_marketing_opt_out,
+        {{ member_analytics.typed_value('birth_date_text', 'date') }} as birth_date,
+        {{ member_analytics.typed_value('registered_at_text', 'timestamp') }} as registered_at
+    from cleaned
 ),
 
 checked as (
@@ -54,7 +54,11 @@ checked as (
         *,
         case
             when shop_id is null or member_id is null then 'missing_key'
-            when has_bad_type then 'bad_type'
+            when
+                {{ member_analytics.is_bad_value('registered_at') }}
+                or {{ member_analytics.is_bad_value('birth_date') }}
+                or {{ member_analytics.is_bad_value('is_marketing_opt_out') }}
+                then 'bad_type'
             else {{ member_analytics.date_window_reason('registered_at') }}
         end as row_rejection_reason
     from typed
@@ -67,6 +71,13 @@ keyed as (
     from checked
 ),
 
+statused as (
+    select
+        *,
+        {{ member_analytics.row_status_columns(key_conflict='candidates_with_key > 1') }}
+    from keyed
+),
+
 final as (
     select
         shop_id,
@@ -77,12 +88,13 @@ final as (
         has_phone,
         phone_hash,
         nickname_hash,
-        {{ member_analytics.row_status_columns(key_conflict='candidates_with_key > 1') }},
-        source_record,
+        row_status,
+        rejection_reason,
+        {{ member_analytics.rejected_source_record('members', redacted=['phone', 'nickname']) }} as source_record,
         coalesce(is_marketing_opt_out, false) as is_marketing_opt_out,
         birth_date,
         registered_at
-    from keyed
+    from statused
 )
 
 select * from final

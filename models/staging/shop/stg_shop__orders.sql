@@ -1,47 +1,48 @@
 -- One row per raw orders row, typed, with its row_status
--- (kept | rejected | duplicate | superseded) and rejection_reason.
+-- (kept | rejected | duplicate | superseded) and rejection_reason; the original
+-- values (source_record) of rejected rows.
+{%- set newer_version_rejected -%}
+    latest_rejected_updated_at is not null
+    and (latest_updated_at is null or latest_rejected_updated_at >= latest_updated_at)
+{%- endset %}
+
 with
 
 source as (
     select * from {{ source('shop', 'orders') }}
 ),
 
-numbered as (
+copies as (
+    {{ member_analytics.raw_row_copies('orders') }}
+),
+
+cleaned as (
     select
-        source.*,
-        {{ member_analytics.copy_number('orders') }} as copy_number,
-        {{ member_analytics.source_record('orders') }} as source_record
-    from source
+        copies.*,
+        {{ member_analytics.clean_text('raw_shop_id') }} as shop_id,
+        {{ member_analytics.clean_text('raw_order_id') }} as order_id,
+        {{ member_analytics.clean_text('raw_member_id') }} as member_id,
+        {{ member_analytics.clean_code('raw_status') }} as status,
+        {{ member_analytics.clean_code('raw_channel') }} as channel,
+        {{ member_analytics.clean_text('raw_paid_amount') }} as paid_amount_text,
+        {{ member_analytics.clean_text('raw_refunded_amount') }} as refunded_amount_text,
+        {{ member_analytics.clean_text('raw_discount_amount') }} as discount_amount_text,
+        {{ member_analytics.clean_text('raw_ordered_at') }} as ordered_at_text,
+        {{ member_analytics.clean_text('raw_refunded_at') }} as refunded_at_text,
+        {{ member_analytics.clean_text('raw_updated_at') }} as updated_at_text
+    from copies
 ),
 
 typed as (
     select
-        {{ member_analytics.clean_text('numbered.shop_id') }} as shop_id,
-        {{ member_analytics.clean_text('numbered.order_id') }} as order_id,
-        {{ member_analytics.clean_text('numbered.member_id') }} as member_id,
-        {{ member_analytics.clean_code('numbered.status') }} as status,
-        {{ member_analytics.clean_code('numbered.channel') }} as channel,
-        {{ member_analytics.typed_value('numbered.paid_amount', 'decimal(18, 2)') }} as paid_amount,
-        {{ member_analytics.typed_value('numbered.refunded_amount', 'decimal(18, 2)') }} as refunded_amount,
-        {{ member_analytics.typed_value('numbered.discount_amount', 'decimal(18, 2)') }} as discount_amount,
-        {{ member_analytics.typed_value('numbered.ordered_at', 'timestamp') }} as ordered_at,
-        {{ member_analytics.typed_value('numbered.refunded_at', 'timestamp') }} as refunded_at,
-        {{ member_analytics.typed_value('numbered.updated_at', 'timestamp') }} as updated_at,
-        (
-            {{ member_analytics.clean_text('numbered.ordered_at') }} is null
-            or {{ member_analytics.clean_text('numbered.paid_amount') }} is null
-        ) as has_missing_value,
-        (
-            {{ member_analytics.is_bad_value('numbered.paid_amount', 'decimal(18, 2)') }}
-            or {{ member_analytics.is_bad_value('numbered.refunded_amount', 'decimal(18, 2)') }}
-            or {{ member_analytics.is_bad_value('numbered.discount_amount', 'decimal(18, 2)') }}
-            or {{ member_analytics.is_bad_value('numbered.ordered_at', 'timestamp') }}
-            or {{ member_analytics.is_bad_value('numbered.refunded_at', 'timestamp') }}
-            or {{ member_analytics.is_bad_value('numbered.updated_at', 'timestamp') }}
-        ) as has_bad_type,
-        numbered.copy_number,
-        numbered.source_record
-    from numbered
+        *,
+        {{ member_analytics.typed_value('paid_amount_text', 'decimal(18, 2)') }} as paid_amount,
+        {{ member_analytics.typed_value('refunded_amount_text', 'decimal(18, 2)') }} as refunded_amount,
+        {{ member_analytics.typed_value('discount_amount_text', 'decimal(18, 2)') }} as discount_amount,
+        {{ member_analytics.typed_value('ordered_at_text', 'timestamp') }} as ordered_at,
+        {{ member_analytics.typed_value('refunded_at_text', 'timestamp') }} as refunded_at,
+        {{ member_analytics.typed_value('updated_at_text', 'timestamp') }} as updated_at
+    from cleaned
 ),
 
 checked as (
@@ -49,39 +50,67 @@ checked as (
         *,
         case
             when shop_id is null or order_id is null or member_id is null then 'missing_key'
-            when has_missing_value then 'missing_value'
-            when has_bad_type then 'bad_type'
+            when ordered_at_text is null or paid_amount_text is null then 'missing_value'
+            when
+                {{ member_analytics.is_bad_value('paid_amount') }}
+                or {{ member_analytics.is_bad_value('refunded_amount') }}
+                or {{ member_analytics.is_bad_value('discount_amount') }}
+                or {{ member_analytics.is_bad_value('ordered_at') }}
+                or {{ member_analytics.is_bad_value('refunded_at') }}
+                or {{ member_analytics.is_bad_value('updated_at') }}
+                then 'bad_type'
             when
                 status is null
                 or status not in ('created', 'paid', 'shipped', 'completed', 'cancelled', 'refunded')
                 then 'unknown_code'
             when paid_amount < 0 or refunded_amount < 0 or discount_amount < 0 then 'negative_amount'
+            when
+                paid_amount > {{ member_analytics.max_order_amount() }}
+                or refunded_amount > {{ member_analytics.max_order_amount() }}
+                or discount_amount > {{ member_analytics.max_order_amount() }}
+                then 'out_of_range'
             when refunded_amount > paid_amount then 'refund_exceeds_payment'
             else {{ member_analytics.date_window_reason('ordered_at') }}
         end as row_rejection_reason
     from typed
 ),
 
--- Versions of one order: the greatest updated_at wins; older versions are
--- superseded; several different rows at the top conflict (duplicate_key).
+-- Versions of one order (docs/decisions/0002): the greatest updated_at wins and
+-- an undated version ranks below every dated one; older versions are
+-- superseded; several different rows at the top conflict (duplicate_key). When
+-- the newest version is rejected, no older one stands in for it: the whole
+-- order is rejected (latest_version_rejected).
 versions as (
     select
         *,
         (copy_number = 1 and row_rejection_reason is null) as is_candidate,
         max(updated_at) over (
             partition by shop_id, order_id, (copy_number = 1 and row_rejection_reason is null)
-        ) as latest_updated_at
+        ) as latest_updated_at,
+        max(case when copy_number = 1 and row_rejection_reason is not null then updated_at end) over (
+            partition by shop_id, order_id
+        ) as latest_rejected_updated_at
     from checked
 ),
 
 ranked_versions as (
     select
         *,
-        (latest_updated_at is null or updated_at = latest_updated_at) as is_latest_version,
+        coalesce(latest_updated_at is null or updated_at = latest_updated_at, false) as is_latest_version,
         sum(
             case when latest_updated_at is null or updated_at = latest_updated_at then 1 else 0 end
         ) over (partition by shop_id, order_id, is_candidate) as number_of_latest_versions
     from versions
+),
+
+statused as (
+    select
+        *,
+        {{ member_analytics.row_status_columns(
+            key_conflict='number_of_latest_versions > 1',
+            superseded='not is_latest_version',
+            newer_rejected=newer_version_rejected) }}
+    from ranked_versions
 ),
 
 final as (
@@ -91,16 +120,16 @@ final as (
         member_id,
         status,
         channel,
-        {{ member_analytics.row_status_columns(
-            key_conflict='number_of_latest_versions > 1', superseded='not is_latest_version') }},
-        source_record,
+        row_status,
+        rejection_reason,
+        {{ member_analytics.rejected_source_record('orders') }} as source_record,
         paid_amount,
         refunded_amount,
         discount_amount,
         ordered_at,
         refunded_at,
         updated_at
-    from ranked_versions
+    from statused
 )
 
 select * from final

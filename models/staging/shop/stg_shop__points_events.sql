@@ -1,40 +1,35 @@
 -- One row per raw points_events row, typed, with its row_status and
 -- rejection_reason. Repeated request_ids are kept here: the points ledger
--- counts a request once.
+-- counts a request once, its first row by time, then by the original values
+-- (source_record, written for rejected rows and rows with a request_id).
 with
 
 source as (
     select * from {{ source('shop', 'points_events') }}
 ),
 
-numbered as (
+copies as (
+    {{ member_analytics.raw_row_copies('points_events') }}
+),
+
+cleaned as (
     select
-        source.*,
-        {{ member_analytics.copy_number('points_events') }} as copy_number,
-        {{ member_analytics.source_record('points_events') }} as source_record
-    from source
+        copies.*,
+        {{ member_analytics.clean_text('raw_shop_id') }} as shop_id,
+        {{ member_analytics.clean_text('raw_member_id') }} as member_id,
+        {{ member_analytics.clean_text('raw_request_id') }} as request_id,
+        {{ member_analytics.clean_code('raw_reason') }} as reason,
+        {{ member_analytics.clean_text('raw_points') }} as points_text,
+        {{ member_analytics.clean_text('raw_occurred_at') }} as occurred_at_text
+    from copies
 ),
 
 typed as (
     select
-        {{ member_analytics.clean_text('numbered.shop_id') }} as shop_id,
-        {{ member_analytics.clean_text('numbered.member_id') }} as member_id,
-        {{ member_analytics.clean_text('numbered.request_id') }} as request_id,
-        {{ member_analytics.clean_code('numbered.reason') }} as reason,
-        {{ member_analytics.typed_value('numbered.points', 'bigint') }} as points,
-        {{ member_analytics.typed_value('numbered.occurred_at', 'timestamp') }} as occurred_at,
-        (
-            {{ member_analytics.clean_text('numbered.occurred_at') }} is null
-            or {{ member_analytics.clean_text('numbered.points') }} is null
-            or {{ member_analytics.clean_text('numbered.reason') }} is null
-        ) as has_missing_value,
-        (
-            {{ member_analytics.is_bad_value('numbered.points', 'bigint') }}
-            or {{ member_analytics.is_bad_value('numbered.occurred_at', 'timestamp') }}
-        ) as has_bad_type,
-        numbered.copy_number,
-        numbered.source_record
-    from numbered
+        *,
+        {{ member_analytics.typed_value('points_text', 'bigint') }} as points,
+        {{ member_analytics.typed_value('occurred_at_text', 'timestamp') }} as occurred_at
+    from cleaned
 ),
 
 checked as (
@@ -42,12 +37,22 @@ checked as (
         *,
         case
             when shop_id is null or member_id is null then 'missing_key'
-            when has_missing_value then 'missing_value'
-            when has_bad_type then 'bad_type'
+            when occurred_at_text is null or points_text is null or reason is null then 'missing_value'
+            when
+                {{ member_analytics.is_bad_value('points') }}
+                or {{ member_analytics.is_bad_value('occurred_at') }}
+                then 'bad_type'
             when points = 0 then 'out_of_range'
             else {{ member_analytics.date_window_reason('occurred_at') }}
         end as row_rejection_reason
     from typed
+),
+
+statused as (
+    select
+        *,
+        {{ member_analytics.row_status_columns() }}
+    from checked
 ),
 
 final as (
@@ -56,11 +61,12 @@ final as (
         member_id,
         request_id,
         reason,
-        {{ member_analytics.row_status_columns() }},
-        source_record,
+        row_status,
+        rejection_reason,
+        {{ member_analytics.rejected_source_record('points_events', also_when='request_id is not null') }} as source_record,
         points,
         occurred_at
-    from checked
+    from statused
 )
 
 select * from final

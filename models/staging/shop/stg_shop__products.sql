@@ -1,34 +1,34 @@
--- One row per raw products row, typed, with its row_status and rejection_reason.
+-- One row per raw products row, typed, with its row_status and rejection_reason;
+-- the original values of rejected rows.
 with
 
 source as (
     select * from {{ source('shop', 'products') }}
 ),
 
-numbered as (
+copies as (
+    {{ member_analytics.raw_row_copies('products') }}
+),
+
+cleaned as (
     select
-        source.*,
-        {{ member_analytics.copy_number('products') }} as copy_number,
-        {{ member_analytics.source_record('products') }} as source_record
-    from source
+        copies.*,
+        {{ member_analytics.clean_text('raw_shop_id') }} as shop_id,
+        {{ member_analytics.clean_text('raw_product_id') }} as product_id,
+        {{ member_analytics.clean_text('raw_product_name') }} as product_name,
+        {{ member_analytics.clean_text('raw_category') }} as category,
+        {{ member_analytics.clean_text('raw_brand') }} as brand,
+        {{ member_analytics.clean_text('raw_list_price') }} as list_price_text,
+        {{ member_analytics.clean_text('raw_launched_at') }} as launched_at_text
+    from copies
 ),
 
 typed as (
     select
-        {{ member_analytics.clean_text('numbered.shop_id') }} as shop_id,
-        {{ member_analytics.clean_text('numbered.product_id') }} as product_id,
-        {{ member_analytics.clean_text('numbered.product_name') }} as product_name,
-        {{ member_analytics.clean_text('numbered.category') }} as category,
-        {{ member_analytics.clean_text('numbered.brand') }} as brand,
-        {{ member_analytics.typed_value('numbered.list_price', 'decimal(18, 2)') }} as list_price,
-        {{ member_analytics.typed_value('numbered.launched_at', 'timestamp') }} as launched_at,
-        (
-            {{ member_analytics.is_bad_value('numbered.list_price', 'decimal(18, 2)') }}
-            or {{ member_analytics.is_bad_value('numbered.launched_at', 'timestamp') }}
-        ) as has_bad_type,
-        numbered.copy_number,
-        numbered.source_record
-    from numbered
+        *,
+        {{ member_analytics.typed_value('list_price_text', 'decimal(18, 2)') }} as list_price,
+        {{ member_analytics.typed_value('launched_at_text', 'timestamp') }} as launched_at
+    from cleaned
 ),
 
 checked as (
@@ -36,7 +36,10 @@ checked as (
         *,
         case
             when shop_id is null or product_id is null then 'missing_key'
-            when has_bad_type then 'bad_type'
+            when
+                {{ member_analytics.is_bad_value('list_price') }}
+                or {{ member_analytics.is_bad_value('launched_at') }}
+                then 'bad_type'
             when list_price < 0 then 'negative_amount'
         end as row_rejection_reason
     from typed
@@ -49,6 +52,13 @@ keyed as (
     from checked
 ),
 
+statused as (
+    select
+        *,
+        {{ member_analytics.row_status_columns(key_conflict='candidates_with_key > 1') }}
+    from keyed
+),
+
 final as (
     select
         shop_id,
@@ -56,11 +66,12 @@ final as (
         product_name,
         category,
         brand,
-        {{ member_analytics.row_status_columns(key_conflict='candidates_with_key > 1') }},
-        source_record,
+        row_status,
+        rejection_reason,
+        {{ member_analytics.rejected_source_record('products') }} as source_record,
         list_price,
         launched_at
-    from keyed
+    from statused
 )
 
 select * from final

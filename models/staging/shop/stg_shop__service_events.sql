@@ -1,39 +1,39 @@
 -- One row per raw service_events row, typed, with its row_status and
 -- rejection_reason. A non-empty event_id is a key: rows that share it conflict.
+-- The original values (source_record) are written for rejected rows and for
+-- rows without an event_id (fct_service_events derives their id from them).
 with
 
 source as (
     select * from {{ source('shop', 'service_events') }}
 ),
 
-numbered as (
+copies as (
+    {{ member_analytics.raw_row_copies('service_events') }}
+),
+
+cleaned as (
     select
-        source.*,
-        {{ member_analytics.copy_number('service_events') }} as copy_number,
-        {{ member_analytics.source_record('service_events') }} as source_record
-    from source
+        copies.*,
+        {{ member_analytics.clean_text('raw_shop_id') }} as shop_id,
+        {{ member_analytics.clean_text('raw_event_id') }} as event_id,
+        {{ member_analytics.clean_text('raw_member_id') }} as member_id,
+        {{ member_analytics.clean_text('raw_order_id') }} as order_id,
+        {{ member_analytics.clean_text('raw_product_id') }} as product_id,
+        {{ member_analytics.clean_code('raw_event_type') }} as event_type,
+        {{ member_analytics.clean_text('raw_rating') }} as rating_text,
+        {{ member_analytics.clean_text('raw_occurred_at') }} as occurred_at_text,
+        {{ member_analytics.clean_text('raw_resolved_at') }} as resolved_at_text
+    from copies
 ),
 
 typed as (
     select
-        {{ member_analytics.clean_text('numbered.shop_id') }} as shop_id,
-        {{ member_analytics.clean_text('numbered.event_id') }} as event_id,
-        {{ member_analytics.clean_text('numbered.member_id') }} as member_id,
-        {{ member_analytics.clean_text('numbered.order_id') }} as order_id,
-        {{ member_analytics.clean_text('numbered.product_id') }} as product_id,
-        {{ member_analytics.clean_code('numbered.event_type') }} as event_type,
-        {{ member_analytics.typed_value('numbered.rating', 'bigint') }} as rating,
-        {{ member_analytics.typed_value('numbered.occurred_at', 'timestamp') }} as occurred_at,
-        {{ member_analytics.typed_value('numbered.resolved_at', 'timestamp') }} as resolved_at,
-        {{ member_analytics.clean_text('numbered.occurred_at') }} is null as has_missing_value,
-        (
-            {{ member_analytics.is_bad_value('numbered.rating', 'bigint') }}
-            or {{ member_analytics.is_bad_value('numbered.occurred_at', 'timestamp') }}
-            or {{ member_analytics.is_bad_value('numbered.resolved_at', 'timestamp') }}
-        ) as has_bad_type,
-        numbered.copy_number,
-        numbered.source_record
-    from numbered
+        *,
+        {{ member_analytics.typed_value('rating_text', 'bigint') }} as rating,
+        {{ member_analytics.typed_value('occurred_at_text', 'timestamp') }} as occurred_at,
+        {{ member_analytics.typed_value('resolved_at_text', 'timestamp') }} as resolved_at
+    from cleaned
 ),
 
 checked as (
@@ -41,8 +41,12 @@ checked as (
         *,
         case
             when shop_id is null or member_id is null then 'missing_key'
-            when has_missing_value then 'missing_value'
-            when has_bad_type then 'bad_type'
+            when occurred_at_text is null then 'missing_value'
+            when
+                {{ member_analytics.is_bad_value('rating') }}
+                or {{ member_analytics.is_bad_value('occurred_at') }}
+                or {{ member_analytics.is_bad_value('resolved_at') }}
+                then 'bad_type'
             when
                 event_type is null
                 or event_type not in (
@@ -66,6 +70,13 @@ keyed as (
     from checked
 ),
 
+statused as (
+    select
+        *,
+        {{ member_analytics.row_status_columns(key_conflict='candidates_with_key > 1') }}
+    from keyed
+),
+
 final as (
     select
         shop_id,
@@ -74,12 +85,13 @@ final as (
         order_id,
         product_id,
         event_type,
-        {{ member_analytics.row_status_columns(key_conflict='candidates_with_key > 1') }},
-        source_record,
+        row_status,
+        rejection_reason,
+        {{ member_analytics.rejected_source_record('service_events', also_when='event_id is null') }} as source_record,
         rating,
         occurred_at,
         resolved_at
-    from keyed
+    from statused
 )
 
 select * from final

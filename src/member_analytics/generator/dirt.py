@@ -56,7 +56,7 @@ VARIANTS: dict[str, dict[str, list[dict]]] = {
         "missing_key": [{"order_id": None}, {"member_id": None},
                         {"member_id": None, "paid_amount": "abc"}],
         "bad_type": [{"ordered_at": "2025-13-45 10:00:00"}, {"paid_amount": "12,50"},
-                     {"refunded_amount": "n/a"}, {"refunded_at": "yesterday"},
+                     {"refunded_amount": "n.a."}, {"refunded_at": "yesterday"},
                      {"discount_amount": "5元"}, {"updated_at": "2025-02-30 08:00:00"},
                      {"ordered_at": "31/12/2025 10:00", "status": "unknown"}],
         "unknown_code": [{"status": "shipping"}, {"status": None},
