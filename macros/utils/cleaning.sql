@@ -1,24 +1,20 @@
 {#- Text cleaning and safe casting used by every staging model; described in _utils__macros.yml. -#}
 
-{#- A raw text value trimmed of blanks (spaces, tabs, line ends); blank or a
-    spelling of a missing value (var member_analytics__validation__missing_value_spellings,
-    any case) becomes null. -#}
+{#- A raw text value trimmed; blank, or one of the spellings of a missing value
+    (var member_analytics__validation__missing_value_spellings, exact after
+    trimming), becomes null. -#}
 {% macro clean_text(column_name) -%}
-    {%- set spellings = member_analytics.missing_value_spellings() -%}
-    {%- set trimmed = member_analytics.trim_blanks(column_name) -%}
     case
-        when
-            length({{ trimmed }}) <= {{ spellings | map('length') | max }}
-            and lower({{ trimmed }}) in (
-                {%- for spelling in spellings %}{{ member_analytics.string_literal(spelling) }}{{ ', ' if not loop.last }}{% endfor -%}
-            )
+        when trim({{ column_name }}) in (
+            {%- for spelling in member_analytics.missing_value_spellings() %}{{ member_analytics.string_literal(spelling) }}{{ ', ' if not loop.last }}{% endfor -%}
+        )
             then null
-        else {{ trimmed }}
+        else trim({{ column_name }})
     end
 {%- endmacro %}
 
 
-{#- The spellings read as a missing value, lower-cased, '' included (validated var). -#}
+{#- The spellings read as a missing value, '' included (validated var). -#}
 {% macro missing_value_spellings() %}
     {%- set spellings = var('member_analytics__validation__missing_value_spellings') -%}
     {%- if spellings is string or spellings is not iterable -%}
@@ -33,8 +29,8 @@
                 "member_analytics: var 'member_analytics__validation__missing_value_spellings' must list"
                 ~ " strings of at most 16 characters, got '" ~ spelling ~ "'") }}
         {%- endif -%}
-        {%- if (spelling | trim | lower) not in result -%}
-            {%- do result.append(spelling | trim | lower) -%}
+        {%- if (spelling | trim) not in result -%}
+            {%- do result.append(spelling | trim) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(result) }}

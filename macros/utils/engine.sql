@@ -62,20 +62,6 @@
 {%- endmacro %}
 
 
-{#- A string with spaces, tabs and line ends removed at both ends. -#}
-{% macro trim_blanks(expression) %}
-    {{ return(adapter.dispatch('trim_blanks', 'member_analytics')(expression)) }}
-{% endmacro %}
-
-{% macro default__trim_blanks(expression) -%}
-    trim({{ expression }}, chr(32) || chr(9) || chr(10) || chr(13))
-{%- endmacro %}
-
-{% macro spark__trim_blanks(expression) -%}
-    trim(both concat(chr(32), chr(9), chr(10), chr(13)) from {{ expression }})
-{%- endmacro %}
-
-
 {#- A SQL string literal of a text (quotes doubled; on Spark backslashes too). -#}
 {% macro string_literal(text) %}
     {{ return(adapter.dispatch('string_literal', 'member_analytics')(text)) }}

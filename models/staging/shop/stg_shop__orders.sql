@@ -79,28 +79,60 @@ checked as (
 -- an undated version ranks below every dated one; older versions are
 -- superseded; several different rows at the top conflict (duplicate_key). When
 -- the newest version is rejected, no older one stands in for it: the whole
--- order is rejected (latest_version_rejected).
-versions as (
+-- order is rejected (latest_version_rejected). Counted per order on the keys
+-- alone, then joined back (no window over the wide rows).
+version_times as (
     select
-        *,
-        (copy_number = 1 and row_rejection_reason is null) as is_candidate,
-        max(updated_at) over (
-            partition by shop_id, order_id, (copy_number = 1 and row_rejection_reason is null)
-        ) as latest_updated_at,
-        max(case when copy_number = 1 and row_rejection_reason is not null then updated_at end) over (
-            partition by shop_id, order_id
-        ) as latest_rejected_updated_at
+        shop_id,
+        order_id,
+        updated_at,
+        sum(case when row_rejection_reason is null then 1 else 0 end) as candidates,
+        sum(case when row_rejection_reason is not null then 1 else 0 end) as rejected_rows
     from checked
+    where copy_number = 1 and shop_id is not null and order_id is not null
+    group by shop_id, order_id, updated_at
+),
+
+order_versions as (
+    select
+        shop_id,
+        order_id,
+        max(case when candidates > 0 then updated_at end) as latest_updated_at,
+        max(case when rejected_rows > 0 then updated_at end) as latest_rejected_updated_at,
+        sum(case when candidates > 0 and updated_at is null then candidates else 0 end) as undated_candidates
+    from version_times
+    group by shop_id, order_id
+),
+
+top_versions as (
+    select
+        order_versions.shop_id,
+        order_versions.order_id,
+        order_versions.latest_updated_at,
+        order_versions.latest_rejected_updated_at,
+        coalesce(version_times.candidates, order_versions.undated_candidates) as number_of_latest_versions
+    from order_versions
+    left join version_times
+        on
+            order_versions.shop_id = version_times.shop_id
+            and order_versions.order_id = version_times.order_id
+            and order_versions.latest_updated_at = version_times.updated_at
 ),
 
 ranked_versions as (
     select
-        *,
-        coalesce(latest_updated_at is null or updated_at = latest_updated_at, false) as is_latest_version,
-        sum(
-            case when latest_updated_at is null or updated_at = latest_updated_at then 1 else 0 end
-        ) over (partition by shop_id, order_id, is_candidate) as number_of_latest_versions
-    from versions
+        checked.*,
+        top_versions.latest_updated_at,
+        top_versions.latest_rejected_updated_at,
+        top_versions.number_of_latest_versions,
+        coalesce(
+            top_versions.latest_updated_at is null or checked.updated_at = top_versions.latest_updated_at, false
+        ) as is_latest_version
+    from checked
+    left join top_versions
+        on
+            checked.shop_id = top_versions.shop_id
+            and checked.order_id = top_versions.order_id
 ),
 
 statused as (
