@@ -74,12 +74,12 @@
     {% set types_by_table = {} %}
     {% set rows_by_table = {} %}
     {% for table_name, source in found.items() %}
-        {% if source['format'] == 'csv' %}
-            {% do member_analytics.check_csv_header(source['label']) %}
-        {% endif %}
         {% if in_full %}
             {% do log("member_analytics: reading " ~ source['label'], info=true) %}
             {% do rows_by_table.update({table_name: member_analytics.check_raw_file(source['label'], source['format'], source['from'])}) %}
+        {% endif %}
+        {% if source['format'] == 'csv' %}
+            {% do member_analytics.check_csv_header(source['label']) %}
         {% endif %}
         {% set actual = {} %}
         {% set actual_types = {} %}
@@ -410,7 +410,7 @@
     {% elif name in ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'UHUGEINT'] %}
         {{ return('integer') }}
     {% elif name.startswith('DECIMAL') %}
-        {{ return('integer' if modules.re.match('^DECIMAL\(\s*[0-9]+\s*,\s*0\s*\)$', name) else 'decimal') }}
+        {{ return('integer' if modules.re.match('^DECIMAL[(] *[0-9]+ *, *0 *[)]$', name) else 'decimal') }}
     {% elif name in ['FLOAT', 'DOUBLE', 'REAL'] %}
         {{ return('float') }}
     {% elif name in ['TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ'] %}
