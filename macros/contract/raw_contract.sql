@@ -1,4 +1,6 @@
-{#- The raw-data contract as data (docs/raw_data_contract.md); described in _contract__macros.yml. -#}
+{#- The raw-data contract as data: the ONE place it is written. docs/raw_data_contract.md's
+    tables are generated from these two literals (member_analytics.contract_docs, checked by
+    pytests/test_contract_docs.py); keep them plain literals. Described in _contract__macros.yml. -#}
 {% macro raw_contract() %}
     {{ return({
         'orders': {
@@ -30,6 +32,42 @@
             'required': ['member_id', 'occurred_at', 'points', 'reason'],
             'optional': ['request_id'],
         },
+    }) }}
+{% endmacro %}
+
+
+{#- The kind of every contract column (one kind per column name, in every table): which
+    typed (Parquet or warehouse) column types it accepts and how they become text. -#}
+{% macro raw_column_kinds() %}
+    {{ return({
+        'shop_id': 'key', 'order_id': 'key', 'member_id': 'key', 'product_id': 'key',
+        'event_id': 'key', 'session_id': 'key', 'request_id': 'key',
+        'status': 'code', 'event_type': 'code',
+        'channel': 'text', 'gender': 'text', 'province': 'text', 'city': 'text', 'phone': 'text',
+        'nickname': 'text', 'product_name': 'text', 'category': 'text', 'brand': 'text', 'reason': 'text',
+        'ordered_at': 'timestamp', 'refunded_at': 'timestamp', 'updated_at': 'timestamp',
+        'registered_at': 'timestamp', 'launched_at': 'timestamp', 'occurred_at': 'timestamp',
+        'resolved_at': 'timestamp',
+        'birth_date': 'date',
+        'paid_amount': 'amount', 'refunded_amount': 'amount', 'discount_amount': 'amount',
+        'unit_price': 'amount', 'line_amount': 'amount', 'list_price': 'amount',
+        'quantity': 'integer', 'rating': 'integer', 'points': 'integer',
+        'is_marketing_opt_out': 'boolean',
+    }) }}
+{% endmacro %}
+
+
+{#- Which type classes (raw_type_class) each kind accepts. -#}
+{% macro raw_kind_accepts() %}
+    {{ return({
+        'key': ['string', 'integer'],
+        'code': ['string'],
+        'text': ['string', 'integer'],
+        'timestamp': ['string', 'timestamp', 'timestamp_tz', 'date'],
+        'date': ['string', 'date', 'timestamp'],
+        'amount': ['string', 'integer', 'decimal', 'float'],
+        'integer': ['string', 'integer', 'decimal', 'float'],
+        'boolean': ['string', 'boolean', 'integer'],
     }) }}
 {% endmacro %}
 

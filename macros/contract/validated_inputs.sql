@@ -42,7 +42,18 @@
         {{ exceptions.raise_compiler_error(
             "member_analytics: var '" ~ name ~ "' must be a date written YYYY-MM-DD, got '" ~ text ~ "'") }}
     {% endif %}
-    {% set parsed = modules.datetime.datetime.strptime(text, '%Y-%m-%d') %}
+    {#- Checked before strptime, whose own error ("day is out of range for month") names no var. -#}
+    {% set year, month, day = text[0:4] | int, text[5:7] | int, text[8:10] | int %}
+    {% set days_in_month = 0 %}
+    {% if 1 <= month <= 12 and year >= 1 %}
+        {% set next_month = modules.datetime.date(year + (month // 12), month % 12 + 1, 1) if year < 9999 or month < 12 else none %}
+        {% set days_in_month = (next_month - modules.datetime.timedelta(days=1)).day if next_month else 31 %}
+    {% endif %}
+    {% if not (1 <= day <= days_in_month) %}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: var '" ~ name ~ "' is not a calendar date: '" ~ text ~ "' (month " ~ month
+            ~ (" has " ~ days_in_month ~ " days" if days_in_month else " does not exist") ~ ")") }}
+    {% endif %}
     {{ return(text) }}
 {% endmacro %}
 

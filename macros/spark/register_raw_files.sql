@@ -60,9 +60,9 @@
 {% endmacro %}
 
 
-{#- Read the registered file in full; raise a contract error naming the file. -#}
-{% macro spark__check_raw_file_readable(location, file_format) %}
-    {% set relation = member_analytics.spark__raw_files_schema() ~ '.' ~ location.split('/')[-1].rsplit('.', 1)[0] %}
+{#- Check a registered file's contents (only when staging is built) and return its row
+    count: a non-UTF-8 CSV is a contract error naming the file; a Parquet count reads footers. -#}
+{% macro spark__check_raw_file(location, file_format, source) %}
     {% if file_format == 'csv' %}
         {% set result = run_query(
             "select count(*) as bad_lines, first(make_valid_utf8(value)) as first_bad_line"
@@ -74,16 +74,89 @@
                 ~ " line(s) with invalid bytes; the first reads: " ~ (result.columns[1].values()[0] | string)[:200]
                 ~ "). Re-export it as UTF-8.") }}
         {% endif %}
+        {% set blank = run_query(
+            "select count(*) from text.`" ~ location ~ "` where length(value) > 0 and trim(value) = ''") %}
+        {% if blank.columns[0].values()[0] %}
+            {{ exceptions.raise_compiler_error(
+                "member_analytics: contract error: " ~ location ~ " has " ~ blank.columns[0].values()[0]
+                ~ " blank line(s) (only spaces or tabs). Remove blank lines.") }}
+        {% endif %}
     {% endif %}
-    {% if member_analytics.spark__raw_column_names(relation) %}
-        {% do run_query("select count(*), max(xxhash64(to_json(struct(*)))) from " ~ relation) %}
-    {% else %}
-        {% do run_query("select count(*) from " ~ relation) %}
-    {% endif %}
+    {{ return(run_query("select count(*) from " ~ source).columns[0].values()[0] | int) }}
 {% endmacro %}
 
 
-{#- Column names of a relation, as the engine reports them. -#}
-{% macro spark__raw_column_names(source) %}
-    {{ return(run_query("select * from " ~ source ~ " limit 0").column_names | list) }}
+{#- The header line of a CSV as written, split on ','. -#}
+{% macro spark__csv_header_names(location) %}
+    {% set result = run_query("select value from text.`" ~ location ~ "` limit 1") %}
+    {% if result.rows | length == 0 %}
+        {{ return([]) }}
+    {% endif %}
+    {{ return((result.rows[0][0] or '').split(',')) }}
+{% endmacro %}
+
+
+{#- Columns of a registered table as [name, type] pairs (describe: metadata only). -#}
+{% macro spark__raw_columns(source) %}
+    {% set columns = [] %}
+    {% for row in run_query("describe " ~ source).rows %}
+        {% if row[0] is none or row[0] == '' or row[0].startswith('#') %}
+            {{ return(columns) }}
+        {% endif %}
+        {% do columns.append([row[0], row[1]]) %}
+    {% endfor %}
+    {{ return(columns) }}
+{% endmacro %}
+
+
+{#- Spark type names as classes (raw_type_class). Spark's `timestamp` is an instant
+    (Parquet isAdjustedToUTC), `timestamp_ntz` a wall-clock time. -#}
+{% macro spark__raw_type_class(type_name) %}
+    {% set name = type_name | lower | trim %}
+    {% if name == 'string' or name.startswith('varchar') or name.startswith('char') %}
+        {{ return('string') }}
+    {% elif name in ['tinyint', 'smallint', 'int', 'integer', 'bigint', 'byte', 'short', 'long'] %}
+        {{ return('integer') }}
+    {% elif name.startswith('decimal') %}
+        {{ return('integer' if modules.re.match('^decimal[(] *[0-9]+ *, *0 *[)]$', name) else 'decimal') }}
+    {% elif name in ['float', 'double', 'real'] %}
+        {{ return('float') }}
+    {% elif name in ['timestamp', 'timestamp_ltz'] %}
+        {{ return('timestamp_tz') }}
+    {% elif name == 'timestamp_ntz' %}
+        {{ return('timestamp') }}
+    {% elif name == 'date' %}
+        {{ return('date') }}
+    {% elif name == 'boolean' %}
+        {{ return('boolean') }}
+    {% elif name == 'void' %}
+        {{ return('null') }}
+    {% endif %}
+    {{ return('other') }}
+{% endmacro %}
+
+
+{#- raw_text_expression on Spark: the same rules as duckdb__raw_text_expression. -#}
+{% macro spark__raw_text_expression(column_sql, type_class, kind) %}
+    {% set c = column_sql %}
+    {% if type_class == 'boolean' %}
+        {{ return("case when " ~ c ~ " then 'true' when not " ~ c ~ " then 'false' end") }}
+    {% elif type_class == 'date' %}
+        {{ return("date_format(" ~ c ~ ", 'yyyy-MM-dd')") }}
+    {% elif type_class in ('timestamp', 'timestamp_tz') %}
+        {% set local = "convert_timezone(current_timezone(), '" ~ member_analytics.shop_time_zone() ~ "', cast(" ~ c ~ " as timestamp_ntz))"
+            if type_class == 'timestamp_tz' else "cast(" ~ c ~ " as timestamp_ntz)" %}
+        {% set text = "regexp_replace(date_format(" ~ local ~ ", 'yyyy-MM-dd HH:mm:ss.SSSSSS'), '[.]000000$', '')" %}
+        {% if kind == 'date' %}
+            {{ return("regexp_replace(" ~ text ~ ", ' 00:00:00$', '')") }}
+        {% endif %}
+        {{ return(text) }}
+    {% elif type_class in ('float', 'decimal') and kind == 'integer' %}
+        {{ return("case when not isnan(cast(" ~ c ~ " as double)) and abs(" ~ c ~ ") < 1e18 and " ~ c ~ " = floor(" ~ c ~ ")"
+            ~ " then cast(cast(" ~ c ~ " as bigint) as string) else cast(" ~ c ~ " as string) end") }}
+    {% elif type_class in ('float', 'decimal') and kind == 'amount' %}
+        {{ return("coalesce(cast(cast(round(try_cast(cast(" ~ c ~ " as string) as decimal(38, 9)), 2) as decimal(38, 2)) as string),"
+            ~ " cast(" ~ c ~ " as string))") }}
+    {% endif %}
+    {{ return("cast(" ~ c ~ " as string)") }}
 {% endmacro %}

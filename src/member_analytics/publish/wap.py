@@ -28,6 +28,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -141,11 +142,15 @@ def _build_lock(work_dir: Path):
         handle.close()
 
 
-def _dbt_failures(target_path: Path) -> list[str]:
-    """Nodes that errored or failed in the last dbt invocation, in words."""
+def _dbt_failures(target_path: Path, output: str = "") -> list[str]:
+    """Nodes that errored or failed in the last dbt invocation, in words. `_dbt` removes the
+    previous run_results.json first, so a run that stopped before any node (a contract
+    error in on-run-start) is described by its own error lines, never by the last run's."""
     results_file = target_path / "run_results.json"
     if not results_file.exists():
-        return ["dbt wrote no run_results.json (it stopped before running anything)"]
+        errors = [line.strip() for line in _without_colour(output).splitlines()
+                  if "contract error" in line or "member_analytics: var" in line or "Error" in line]
+        return ["dbt stopped before running any node"] + [line[:500] for line in errors[:5]]
     results = json.loads(results_file.read_text())["results"]
     failures = []
     for result in results:
@@ -153,7 +158,14 @@ def _dbt_failures(target_path: Path) -> list[str]:
             message = (result.get("message") or "").strip().splitlines()
             failures.append(f"{result['unique_id']}: {result['status']}"
                             + (f" ({message[0][:300]})" if message else ""))
+    if not failures:
+        errors = [line.strip() for line in _without_colour(output).splitlines() if "contract error" in line]
+        failures = [line[:500] for line in errors[:5]]
     return failures
+
+
+def _without_colour(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 def _check_detail(result) -> list[str]:
@@ -170,9 +182,20 @@ def _copy_detail(published: Path, full_refresh: bool) -> str:
     return f"{size}: incremental models build on it (the daily run)"
 
 
-def _dbt(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+def _dbt(args: list[str], env: dict[str, str], target_path: Path | None = None) -> subprocess.CompletedProcess:
+    """Run dbt, echoing its output and keeping it (for the report). The previous
+    run_results.json is removed first so the report describes this invocation only."""
+    if target_path is not None:
+        (target_path / "run_results.json").unlink(missing_ok=True)
     dbt = Path(sys.executable).parent / "dbt"
-    return subprocess.run([str(dbt), *args], env=env)
+    with subprocess.Popen([str(dbt), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace") as process:
+        lines = []
+        for line in process.stdout:
+            sys.stdout.write(line)
+            lines.append(line)
+        sys.stdout.flush()
+    return subprocess.CompletedProcess(process.args, process.returncode, "".join(lines), None)
 
 
 def dbt_build_args(vars_json: str, *, full_refresh: bool = False, select: list[str] | None = None,
@@ -279,9 +302,11 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
             started = time.perf_counter()
             # a full refresh starts from an empty copy: compare with the published build itself
             previous = checks.capture_previous(published if full_refresh and published.exists() else working)
-            if _dbt(["build", "--select", RAW_AUDIT_SELECTION, "--indirect-selection", "cautious",
-                     "--vars", vars_json, *refresh], env).returncode != 0:
-                step("profile the raw input (dbt build tag:quality_raw)", started, False, _dbt_failures(target_path))
+            profiled = _dbt(["build", "--select", RAW_AUDIT_SELECTION, "--indirect-selection", "cautious",
+                             "--vars", vars_json, *refresh], env, target_path)
+            if profiled.returncode != 0:
+                step("profile the raw input (dbt build tag:quality_raw)", started, False,
+                     _dbt_failures(target_path, profiled.stdout))
                 return finish("not published: the raw input could not be profiled")
             step("profile the raw input (dbt build tag:quality_raw)", started, True)
             started = time.perf_counter()
@@ -298,8 +323,9 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
         label = f"build every model and run its tests (dbt build --selector {tier})" \
             if tier.startswith((PRODUCTION_SELECTOR, SUITE_SELECTOR)) and not (select or selector or exclude) \
             else "build and test your selection (dbt build)"
-        if _dbt(args, env).returncode != 0:
-            step(label, started, False, _dbt_failures(target_path))
+        built = _dbt(args, env, target_path)
+        if built.returncode != 0:
+            step(label, started, False, _dbt_failures(target_path, built.stdout))
             return finish("not published: dbt build failed")
         step(label, started, True)
         if report.mode == "incremental" and not built_incrementally(working):
