@@ -242,6 +242,7 @@ def test_wap_command_passes_the_vars_as_strings(tmp_path):
                  "DBT_TARGET_PATH", "DBT_LOG_PATH"):
         assert env[name].startswith(str(folder.root))
     assert folder.root in common.ScaleFolder(tmp_path / "small").scratch()
+    assert folder.build_log.parent == tmp_path / "small"  # the log outlives the deleted wap/ folder
 
 
 def _peers_compared(summary: dict, rfm_seconds: float | None) -> dict:

@@ -30,6 +30,11 @@ class WapFolder(ScaleFolder):
     build.log (as a scale's, ScaleFolder), plus its reports; the raw files are the scale's."""
 
     @property
+    def build_log(self) -> Path:
+        """Beside the plain build's build.log (DIR/<scale>/wap_build.log), kept when wap/ is deleted."""
+        return self.root.parent / "wap_build.log"
+
+    @property
     def reports(self) -> Path:
         return self.root / "reports"
 
