@@ -26,6 +26,7 @@ from member_analytics.benchmark import events as bench_events
 from member_analytics.benchmark import floors as bench_floors
 from member_analytics.benchmark import report as bench_report
 from member_analytics.benchmark import summary as bench_summary
+from member_analytics.benchmark import wap_build
 
 AS_OF = "2026-11-18"
 
@@ -195,6 +196,142 @@ def test_markdown_report_renders(summary):
             "| 5.00 s | – |") in text
     assert "| rfm | buyers | 19,000 | 19,004 |" in text
     assert "| rfm | members with equal frequency and monetary | 18,990 | (both) |" in text
+
+
+def _wap_build(wall: float, steps: list[tuple[str, float]], returncode: int = 0) -> dict:
+    report = {"outcome": "published", "steps": [{"name": name, "ok": True, "seconds": seconds, "detail": []}
+                                                for name, seconds in steps]}
+    return {"returncode": returncode, "outcome": report["outcome"], "wall_seconds": wall,
+            "peak_rss_bytes": 1_200_000_000, "peak_tree_rss_bytes": 1_700_000_000, "peak_spill_bytes": 0,
+            "warehouse_bytes": 160_000_000, "stages": wap_build.wap_stages(report, wall)}
+
+
+WAP_STEPS = [("copy the published warehouse to the working copy", 0.1),
+             ("profile the raw input (dbt build tag:quality_raw)", 12.0),
+             ("audit the raw input (Great Expectations)", 6.0),
+             ("build every model and run its tests (dbt build --selector production_after_raw_audit)", 40.0),
+             ("audit the marts (Great Expectations)", 9.0),
+             ("publish (atomic rename over the published file)", 0.9)]
+
+
+def test_wap_stages_from_the_build_report():
+    stages = wap_build.wap_stages({"steps": [{"name": n, "ok": True, "seconds": s} for n, s in WAP_STEPS]}, 80.0)
+    assert [row["stage"] for row in stages[:-1]] == [name for name, _ in WAP_STEPS]
+    # what the steps do not cover (Python start, the GX import, the report) is its own row
+    assert stages[-1]["seconds"] == pytest.approx(80.0 - sum(seconds for _, seconds in WAP_STEPS))
+    assert stages[-1]["ok"] is None
+    assert stages[3]["share_of_wall"] == pytest.approx(40.0 / 80.0)
+    assert wap_build.wap_stages(None, 5.0) == [{"stage": stages[-1]["stage"], "ok": None, "seconds": 5.0,
+                                                "share_of_wall": 1.0}]
+
+
+def test_wap_command_passes_the_vars_as_strings(tmp_path):
+    from member_analytics.cli import _yaml_vars
+
+    command = wap_build.wap_command({"as_of_date": AS_OF})
+    assert command[1:5] == ["-m", "member_analytics.cli", "build", "--vars"]
+    assert command[-1] == "--full-refresh"
+    parsed = _yaml_vars(command[command.index("--vars") + 1])
+    assert parsed == {"as_of_date": AS_OF, "member_analytics__validation__latest_valid_date": common.LATEST_VALID_DATE}
+    assert all(isinstance(value, str) for value in parsed.values())
+    folder = wap_build.WapFolder(tmp_path / "small" / "wap")
+    env = folder.build_env({}, tmp_path / "small" / "raw", tmp_path / "home")
+    # its own warehouse, target, logs and reports; the scale's raw files
+    assert env["MEMBER_ANALYTICS_RAW_DATA_PATH"] == str(tmp_path / "small" / "raw")
+    for name in ("MEMBER_ANALYTICS_DUCKDB_PATH", "MEMBER_ANALYTICS_DUCKDB_TEMP_DIR", "MEMBER_ANALYTICS_REPORTS_DIR",
+                 "DBT_TARGET_PATH", "DBT_LOG_PATH"):
+        assert env[name].startswith(str(folder.root))
+    assert folder.root in common.ScaleFolder(tmp_path / "small").scratch()
+    assert folder.build_log.parent == tmp_path / "small"  # the log outlives the deleted wap/ folder
+
+
+def _peers_compared(summary: dict, rfm_seconds: float | None) -> dict:
+    runs = [{"peer": "rfm", "mart": "fct_member_rfm", "status": "ok", "seconds": rfm_seconds, "read_seconds": None},
+            {"peer": "pairs", "mart": "fct_product_pairs", "status": "ok", "seconds": 55.0, "read_seconds": None}]
+    return bench_summary.compare_peers(runs, summary["model_seconds"],
+                                       {name: parents for name, (_s, _path, parents) in MODELS.items()}, 50.0)
+
+
+@pytest.mark.parametrize("scale_name", ["small", "medium", "large"])
+def test_issue27_targets_by_scale(summary, scale_name):
+    rfm_peer_seconds = 18.0
+    scale = {"scale": scale_name, "build_summary": summary, "peers": _peers_compared(summary, rfm_peer_seconds),
+             "wap_build": _wap_build(75.0, WAP_STEPS)}
+    rows = {row["target"]: row for row in bench_summary.issue27_targets(scale)}
+    full = rows["full build with write-audit-publish (wall, GX and publishing included)"]
+    assert full["measured"] == 75.0
+    limit, goal = bench_summary.WAP_BUILD_SECONDS_TARGETS.get(scale_name, (None, None))
+    if limit is None:  # shown, not judged
+        assert full["applies"] is False and full["passed"] is None
+    else:
+        assert (full["limit"], full["goal"], full["passed"]) == (limit, goal, 75.0 <= limit)
+    vs_floor = {row["model"]: row for row in summary["vs_floor"]}
+    rfm = rows[f"fct_member_rfm with upstream within {bench_summary.LINEAGE_FLOOR_TARGET:g}x the RFM floor"]
+    pairs = rows[f"fct_product_pairs with upstream within {bench_summary.LINEAGE_FLOOR_TARGET:g}x the pairs floor"]
+    assert rfm["measured"] == pytest.approx(vs_floor["fct_member_rfm"]["lineage_multiple"])
+    assert pairs["measured"] == pytest.approx(vs_floor["fct_product_pairs"]["lineage_multiple"])
+    judged = scale_name in bench_summary.LINEAGE_FLOOR_SCALES
+    assert rfm["passed"] == (rfm["measured"] <= bench_summary.LINEAGE_FLOOR_TARGET if judged else None)
+    # the peers: project time with upstream over the peer's time, at most 1 (judged at medium only)
+    peer = rows["fct_member_rfm with upstream no slower than the rfm peer (project ÷ peer)"]
+    assert peer["measured"] == pytest.approx(vs_floor["fct_member_rfm"]["lineage_seconds"] / rfm_peer_seconds)
+    assert peer["passed"] == ((peer["measured"] <= 1.0) if scale_name in bench_summary.PEER_TARGET_SCALES else None)
+    together = rows["the three marts with upstream no slower than the three peers together (project ÷ peers)"]
+    assert together["measured"] == pytest.approx(scale["peers"]["together"]["marts_with_upstream_seconds"]
+                                                 / scale["peers"]["together"]["peer_seconds"])
+
+
+def test_issue27_targets_without_wap_or_peers(summary):
+    rows = bench_summary.issue27_targets({"scale": "medium", "build_summary": summary, "peers": None,
+                                          "wap_build": None})
+    assert [row["target"] for row in rows if "peer" in row["target"]] == []
+    assert rows[0]["measured"] is None and rows[0]["passed"] is None
+
+
+def test_model_time_growth_target_large_over_medium():
+    medium = _scale("medium", 1_000_000, 400.0, 5_000_000_000, 900_000_000, 4.0, 12.0, 360.0)
+    large = _scale("large", 10_000_000, 6_000.0, 7_500_000_000, 9_000_000_000, 40.0, 120.0, 5_400.0)
+    small = _scale("small", 100_000, 50.0, 2_000_000_000, 100_000_000, 0.5, 1.0, 40.0)
+    (row,) = bench_summary.growth_targets([small, medium, large])
+    assert row["measured"] == pytest.approx(5_400.0 / 360.0)
+    assert row["passed"] is (row["measured"] <= bench_summary.MODEL_TIME_GROWTH_TARGET)
+    assert bench_summary.growth_targets([small, medium]) == []
+
+
+def test_markdown_report_shows_both_builds_and_the_stages(summary):
+    scale = {"scale": "medium", "rows": {"members": 200_000, "orders": 1_000_000, "order_items": 2_500_000},
+             "raw_bytes": 120_000_000, "generation_seconds": 30.0, "warehouse_bytes": 1_500_000_000,
+             "build": {"returncode": 0, "wall_seconds": 50.0, "peak_rss_bytes": 1_500_000_000,
+                       "peak_spill_bytes": 0},
+             "wap_build": _wap_build(75.0, WAP_STEPS),
+             "floors": {"rfm": {"seconds": 2.0, "rows": 19_000}, "pairs": {"seconds": 4.0, "rows": 5_000}},
+             "floor_agreement": None, "build_summary": summary}
+    scale["targets"] = bench_summary.targets(scale)
+    scale["issue27_targets"] = bench_summary.issue27_targets(scale)
+    large = dict(scale, scale="large", build_summary={"seconds_by_resource_type": {"model": 600.0}},
+                 rows={"orders": 10_000_000})
+    report = {"command": "member-analytics benchmark --scales medium", "started_at": "2026-12-03T08:00:00",
+              "seed": 42, "dbt_version": "1.11.16", "machine": common.machine_facts(),
+              "duckdb_settings": {"memory_limit": "8GB"}, "scales": [scale], "growth": [],
+              "growth_targets": bench_summary.growth_targets([scale, large]), "not_measured": []}
+    text = bench_report.render_markdown(report)
+    # both builds in the overview, the WAP one with its ratio to the plain build
+    assert "| medium | 75.0 s | 50.0 s | 1.50× | 1.20 GB | 1.70 GB | 0 B | 160.00 MB | published |" in text
+    for name, seconds in WAP_STEPS:
+        assert f"| {name} | ok | {bench_report._seconds(seconds)} |" in text
+    outside = 75.0 - sum(seconds for _, seconds in WAP_STEPS)
+    assert f"| outside the stages (Python start, imports, report) | – | {bench_report._seconds(outside)} |" in text
+    assert ("| full build with write-audit-publish (wall, GX and publishing included) | medium | ≤ 60 s | 75.0 s "
+            "| FAIL |") in text
+    ratio = 600.0 / summary["seconds_by_resource_type"]["model"]
+    assert f"| summed model time large ÷ medium at most 12 (orders 10.0×) | large ÷ medium | ≤ 12× | " \
+           f"{bench_report._times(ratio)} | {'pass' if ratio <= 12 else 'FAIL'} |" in text
+    assert "≤ 10 min (goal 5 min)" in bench_report._target_limit(
+        bench_summary.issue27_targets(dict(scale, scale="large"))[0])
+    # --no-wap: no WAP table, no stage table
+    plain = dict(scale, wap_build=None)
+    plain["issue27_targets"] = bench_summary.issue27_targets(plain)
+    assert "Write-audit-publish build:" not in bench_report.render_markdown(dict(report, scales=[plain]))
 
 
 def test_profile_settings_render_env_vars(tmp_path):

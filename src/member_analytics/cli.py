@@ -141,13 +141,13 @@ def _benchmark(args: argparse.Namespace) -> int:
         return _benchmark_spark(args)
     scales = [scale.strip() for scale in args.scales.split(",") if scale.strip()]
     command = (f"member-analytics benchmark --scales {','.join(scales)} --out {args.out} --seed {args.seed}"
-               + (" --keep-data" if args.keep_data else "")
+               + (" --keep-data" if args.keep_data else "") + (" --no-wap" if args.no_wap else "")
                + (" --no-peers" if args.no_peers else
                   f" --peer-memory-gb {args.peer_memory_gb:g} --peer-timeout {args.peer_timeout:g}"))
     peer_options = runner.PeerOptions(enabled=not args.no_peers, memory_bytes=int(args.peer_memory_gb * 1e9),
                                          timeout_seconds=args.peer_timeout)
     return runner.run(scales, Path(args.out), seed=args.seed, keep_data=args.keep_data, command=command,
-                      peer_options=peer_options)
+                      peer_options=peer_options, wap=not args.no_wap)
 
 
 def _benchmark_spark(args: argparse.Namespace) -> int:
@@ -343,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
                            help="keep each scale's raw files and warehouse (large: ~4 GB)")
     benchmark.add_argument("--no-peers", action="store_true",
                            help="skip the peers (pandas RFM and cohorts, mlxtend pairs) after each build")
+    benchmark.add_argument("--no-wap", action="store_true",
+                           help="skip the write-audit-publish build (member-analytics build --full-refresh) "
+                                "after each plain build")
     benchmark.add_argument("--peer-memory-gb", type=float, default=8.0,
                            help="resident memory at which a peer is stopped as out of memory (default: 8)")
     benchmark.add_argument("--peer-timeout", type=float, default=1800.0,

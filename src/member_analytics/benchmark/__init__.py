@@ -5,6 +5,7 @@ Spark with --target spark) and `member-analytics benchmark-daily`.
     spark.py         the same on the profile's spark output; run_spark()
     daily.py         the daily incremental run against a full build (benchmark-daily)
     common.py        scales, folders, the build's vars, the manifest, the machine
+    wap_build.py     the write-audit-publish build (member-analytics build --full-refresh) and its stages
     memory.py        the two memory samplers (DuckDB's spill; a process tree on Spark)
     floors.py        the hand-written floor queries (DuckDB) and their agreement with the marts
     spark_floors.py  the same floors on Spark, in their own process

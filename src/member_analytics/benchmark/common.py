@@ -82,9 +82,14 @@ class ScaleFolder:
     def peers(self) -> Path:
         return self.root / "peers"
 
+    @property
+    def wap(self) -> Path:
+        """The write-audit-publish build's own folder (benchmark.wap_build.WapFolder)."""
+        return self.root / "wap"
+
     def scratch(self) -> tuple[Path, ...]:
         """The folders deleted after the scale (unless --keep-data) and before a rerun."""
-        return self.raw, self.warehouse_dir, self.target, self.logs, self.peers
+        return self.raw, self.warehouse_dir, self.target, self.logs, self.peers, self.wap
 
     def env(self, base: dict[str, str]) -> dict[str, str]:
         """`base` with every path dbt touches pointed into this folder (like pytests' DbtProject)."""

@@ -6,8 +6,11 @@ shuffle folder while a Spark build runs.
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
+import time
 from pathlib import Path
+from typing import Callable
 
 
 def folder_bytes(path: Path) -> int:
@@ -38,6 +41,24 @@ class _SpillSampler(threading.Thread):
         while not self.stopped.is_set():
             self.peak = max(self.peak, folder_bytes(self.temp_dir))
             self.stopped.wait(self.interval)
+
+
+def run_measured(command: list[str], env: dict[str, str], log_path: Path,
+                 make_sampler: Callable[[int], threading.Thread]) -> tuple[int, float, int, threading.Thread]:
+    """Run a command (output to log_path) with a sampler made for its pid running beside it;
+    return its exit code, wall seconds, the kernel's maximum resident set of the child
+    (os.wait4: the child itself, or the largest of the processes it waited for) and the sampler."""
+    with log_path.open("w", encoding="utf-8") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd="/")
+        sampler = make_sampler(process.pid)
+        sampler.start()
+        _pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    sampler.stopped.set()
+    sampler.join()
+    return process.returncode, wall, usage.ru_maxrss * 1024, sampler
 
 
 # How often the process tree's memory and the shuffle folder are sampled.

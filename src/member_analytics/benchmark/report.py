@@ -138,6 +138,8 @@ def _scale_section(scale: dict) -> list[str]:
     lines += _table(["target", "limit", "measured", "result"],
                     [[row["target"], _limit(row), _measured(row), _verdict(row["passed"])]
                      for row in scale["targets"]])
+    lines += _issue27_section(scale)
+    lines += _wap_section(scale)
     agreement = scale.get("floor_agreement") or {}
     rfm_agree, pairs_agree = agreement.get("rfm", {}), agreement.get("pairs", {})
     lines += ["Floors (hand-written DuckDB queries on the same raw files, run right after the build):", ""]
@@ -204,16 +206,83 @@ def render_markdown(report: dict) -> str:
              + ", ".join(f"{value:.1f}" for value in machine["load_average_at_start"])
              + "; other jobs share this machine, so compare ratios rather than absolute times.", ""]
     lines += _scale_overview(scales)
+    lines += _wap_overview(scales)
     if report["growth"]:
         lines += ["Growth between consecutive scales (build time ratio vs order-count ratio; "
                   "*build ÷ orders* = 1 is linear):", ""]
         lines += _growth_table(report["growth"])
+    lines += _growth_targets_section(report.get("growth_targets") or [])
     for scale in scales:
         lines += _scale_section(scale)
     lines += ["## Not measured yet", ""] + [f"- {note}" for note in report["not_measured"]] + [""]
     lines += ["Every model's time is in benchmark.json (`scales[].build_summary.model_seconds`); "
               "how to read the figures: docs/benchmark.md.", ""]
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- the write-audit-publish build
+
+def _wap_overview(scales: list[dict]) -> list[str]:
+    """One row per scale for `member-analytics build --full-refresh` (none when --no-wap)."""
+    built = [scale for scale in scales if scale.get("wap_build")]
+    if not built:
+        return []
+    lines = ["The full build with write-audit-publish (`member-analytics build --full-refresh`: raw profile, Great "
+             "Expectations on the raw input, the production build, Great Expectations on the marts, publish), in "
+             "its own folder after the plain build and the floors. *Peak memory* is the largest single process "
+             "(the CLI or one of its dbt runs, os.wait4); *all processes* is their sum, sampled every 0.5 s:", ""]
+    lines += _table(["scale", "WAP build (wall)", "plain build (wall)", "WAP ÷ plain", "peak memory",
+                     "all processes", "peak spill", "warehouse", "outcome"],
+                    [[s["scale"], _seconds(s["wap_build"]["wall_seconds"]), _seconds(s["build"]["wall_seconds"]),
+                      _times(_ratio(s["wap_build"]["wall_seconds"], s["build"]["wall_seconds"])),
+                      _bytes(s["wap_build"]["peak_rss_bytes"]), _bytes(s["wap_build"].get("peak_tree_rss_bytes")),
+                      _bytes(s["wap_build"]["peak_spill_bytes"]), _bytes(s["wap_build"].get("warehouse_bytes")),
+                      s["wap_build"]["outcome"] if s["wap_build"]["returncode"] == 0
+                      else f"FAILED ({s['wap_build']['returncode']}): {s['wap_build']['outcome']}"]
+                     for s in built])
+    return lines
+
+
+def _wap_section(scale: dict) -> list[str]:
+    """The stages of the write-audit-publish build, from wap.py's build report."""
+    wap = scale.get("wap_build")
+    if not wap:
+        return []
+    lines = [f"Write-audit-publish build: {_seconds(wap['wall_seconds'])} wall, {wap['outcome']}; stages as "
+             "wap.py timed them (its build report), in order:", ""]
+    lines += _table(["stage", "result", "time", "share of wall"],
+                    [[row["stage"], "–" if row["ok"] is None else "ok" if row["ok"] else "FAILED",
+                      _seconds(row["seconds"]),
+                      "–" if row["share_of_wall"] is None else f"{row['share_of_wall']:.0%}"]
+                     for row in wap["stages"]])
+    return lines
+
+
+def _target_limit(row: dict) -> str:
+    if row["unit"] == "s":
+        text = (lambda seconds: f"{seconds / 60:g} min" if seconds >= 120 else f"{seconds:g} s")
+        return f"≤ {text(row['limit'])}" + (f" (goal {text(row['goal'])})" if row.get("goal") else "")
+    return _limit(row)
+
+
+def _target_rows(rows: list[dict]) -> list[list[str]]:
+    return [[row["target"], row["set_for"], _target_limit(row), _measured(row),
+             _verdict(row["passed"]) if row["applies"] else "(not set here)"] for row in rows]
+
+
+def _issue27_section(scale: dict) -> list[str]:
+    rows = scale.get("issue27_targets")
+    if not rows:
+        return []
+    return ["Targets of issue 27 (each for the scales in *set for*; elsewhere shown, not judged):", ""] \
+        + _table(["target", "set for", "limit", "measured", "result"], _target_rows(rows))
+
+
+def _growth_targets_section(rows: list[dict]) -> list[str]:
+    if not rows:
+        return []
+    return ["Target of issue 27 across scales (the plain build's summed model time):", ""] \
+        + _table(["target", "set for", "limit", "measured", "result"], _target_rows(rows))
 
 
 def write_report(report: dict, out: Path) -> None:

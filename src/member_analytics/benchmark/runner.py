@@ -7,12 +7,17 @@ Per scale, in one invocation (docs/benchmark.md):
      time, the build process's peak memory and DuckDB's spill;
   3. right after it, time two hand-written DuckDB queries on the same raw files
      (the floors): current RFM, and product pairs by self-join;
+  3b. then, unless --no-wap, the full build with write-audit-publish
+     (`member-analytics build --full-refresh`: raw profile, GX raw, production
+     build, GX marts, publish) in DIR/<scale>/wap/, measured like the plain build,
+     with the time of each stage from wap.py's build report (wap_build.py);
   4. then the peers, what users would run instead (member_analytics.benchmark.peers:
      pandas RFM and cohorts, mlxtend pairs), each in its own process under a
      memory and time cap, and check their answers against the marts;
   5. assemble the report: the slowest models, each mart as a multiple of its
      floor, the tier and points marts as a multiple of fct_member_rfm, how many
-     times faster the project is than each peer, targets.
+     times faster the project is than each peer, targets (issue 12's on the plain
+     build, issue 27's on both builds).
 Between scales: growth of build time against growth of orders. The report is
 rewritten after every scale (DIR/benchmark.json, DIR/benchmark.md), so a scale
 that fails or is interrupted leaves the earlier ones on disk.
@@ -25,7 +30,6 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -45,10 +49,18 @@ from member_analytics.benchmark.common import (
     read_manifest,
 )
 from member_analytics.benchmark.floors import connect_floors, floor_agreement, profile_duckdb_settings, run_floors
-from member_analytics.benchmark.memory import _SpillSampler, folder_bytes
+from member_analytics.benchmark.memory import _SpillSampler, folder_bytes, run_measured
 from member_analytics.benchmark.peer_checks import peer_agreement
 from member_analytics.benchmark.report import _bytes, _peer_outcome, write_report
-from member_analytics.benchmark.summary import compare_peers, growth, summarise_build, targets
+from member_analytics.benchmark.summary import (
+    compare_peers,
+    growth,
+    growth_targets,
+    issue27_targets,
+    summarise_build,
+    targets,
+)
+from member_analytics.benchmark.wap_build import WapFolder, run_wap_build
 
 
 # ----------------------------------------------------------------------------- the build
@@ -69,18 +81,9 @@ def run_build(home: Path, folder: ScaleFolder, truth: dict) -> BuildMeasure:
     and bin/dbt execs dbt, so the child is the whole build."""
     command = [str(home / "bin" / "dbt"), "build", "--vars", json.dumps(build_vars(truth))]
     folder.temp_dir.mkdir(parents=True, exist_ok=True)
-    sampler = _SpillSampler(folder.temp_dir)
-    with folder.build_log.open("w", encoding="utf-8") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, env=folder.env(dict(os.environ)), stdout=log,
-                                   stderr=subprocess.STDOUT, cwd="/")
-        sampler.start()
-        _pid, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    sampler.stopped.set()
-    sampler.join()
-    return BuildMeasure(process.returncode, wall, usage.ru_maxrss * 1024, sampler.peak)
+    returncode, wall, peak, sampler = run_measured(command, folder.env(dict(os.environ)), folder.build_log,
+                                                   lambda _pid: _SpillSampler(folder.temp_dir))
+    return BuildMeasure(returncode, wall, peak, sampler.peak)
 
 
 def run_peers(folder: ScaleFolder, as_of_date: str, options: PeerOptions) -> list[dict]:
@@ -91,8 +94,23 @@ def run_peers(folder: ScaleFolder, as_of_date: str, options: PeerOptions) -> lis
             for name in peer_module.PEERS]
 
 
-def benchmark_scale(scale: str, out: Path, seed: int, home: Path, peer_options: PeerOptions = PeerOptions()) -> dict:
-    """Generate, build, run the floors and the peers, and summarise one scale."""
+def measure_wap(home: Path, folder: ScaleFolder, truth: dict, scale: str) -> dict:
+    """`member-analytics build --full-refresh` on the scale's raw files, in DIR/<scale>/wap/."""
+    wap_folder = WapFolder(folder.wap)
+    _say(f"== {scale}: member-analytics build --full-refresh (write-audit-publish; log: {wap_folder.build_log})")
+    measured = run_wap_build(home, folder.raw, wap_folder, truth)
+    _say(f"   {measured['wall_seconds']:.1f}s, exit {measured['returncode']}, {measured['outcome']}, "
+         f"peak memory {_bytes(measured['peak_rss_bytes'])}; "
+         + ", ".join(f"{row['stage'].split(' (')[0]} {row['seconds']:.1f}s" for row in measured["stages"]))
+    if measured["returncode"] != 0:
+        _say("".join(wap_folder.build_log.read_text(encoding="utf-8").splitlines(keepends=True)[-40:]))
+    return measured
+
+
+def benchmark_scale(scale: str, out: Path, seed: int, home: Path, peer_options: PeerOptions = PeerOptions(),
+                    wap: bool = True) -> dict:
+    """Generate, build, run the floors, the write-audit-publish build (unless `wap` is
+    false) and the peers, and summarise one scale."""
     from member_analytics.generator import generate
 
     folder = ScaleFolder(out / scale)
@@ -120,6 +138,8 @@ def benchmark_scale(scale: str, out: Path, seed: int, home: Path, peer_options: 
         agreement = floor_agreement(connection, folder.warehouse) if build.returncode == 0 else None
     _say("   " + ", ".join(f"{name} {floor['seconds']:.2f}s" for name, floor in floors.items()))
 
+    wap_build = measure_wap(home, folder, truth, scale) if wap else None
+
     peer_runs, peer_checks, peer_load = [], None, list(os.getloadavg())
     if peer_options.enabled:
         _say(f"== {scale}: peers (each capped at {_bytes(peer_options.memory_bytes)} resident, "
@@ -145,6 +165,7 @@ def benchmark_scale(scale: str, out: Path, seed: int, home: Path, peer_options: 
         "raw_bytes": folder_bytes(folder.raw),
         "generation_seconds": generation_seconds,
         "build": vars(build),
+        "wap_build": wap_build,
         "warehouse_bytes": folder_bytes(folder.warehouse)
         + folder_bytes(folder.warehouse.with_name(folder.warehouse.name + ".wal")),
         "floors": floors,
@@ -157,11 +178,13 @@ def benchmark_scale(scale: str, out: Path, seed: int, home: Path, peer_options: 
         "duckdb_settings": settings,
     }
     result["targets"] = targets(result)
+    result["issue27_targets"] = issue27_targets(result)
     return result
 
 
 def run(scales: list[str], out: Path, seed: int = 42, keep_data: bool = False,
-        command: str = "member-analytics benchmark", peer_options: PeerOptions = PeerOptions()) -> int:
+        command: str = "member-analytics benchmark", peer_options: PeerOptions = PeerOptions(),
+        wap: bool = True) -> int:
     """Benchmark each scale (smallest first) and write DIR/benchmark.{json,md}
     after each one. Returns 0 when every build succeeded."""
     scales, home = _checked_scales(scales)
@@ -172,15 +195,17 @@ def run(scales: list[str], out: Path, seed: int = 42, keep_data: bool = False,
               "scales": [], "growth": [],
               "not_measured": list(NOT_YET_MEASURED)}
     for scale in scales:
-        result = benchmark_scale(scale, out, seed, home, peer_options)
+        result = benchmark_scale(scale, out, seed, home, peer_options, wap)
         if not keep_data:
             _clear(ScaleFolder(out / scale))
         report["scales"].append(result)
         report["growth"] = growth(report["scales"])
+        report["growth_targets"] = growth_targets(report["scales"])
         report["dbt_version"] = report.get("dbt_version") or result["build_summary"]["dbt_version"]
         report["duckdb_settings"] = result["duckdb_settings"]
         write_report(report, out)
         _say(f"== report: {out / 'benchmark.md'}")
     own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     _say(f"   (the benchmark process itself peaked at {_bytes(own_peak)}, mostly the generator)")
-    return 0 if all(scale["build"]["returncode"] == 0 for scale in report["scales"]) else 1
+    return 0 if all(scale["build"]["returncode"] == 0 and (scale["wap_build"] or {}).get("returncode", 0) == 0
+                    for scale in report["scales"]) else 1

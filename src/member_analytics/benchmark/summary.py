@@ -196,3 +196,78 @@ def growth(scales: list[dict]) -> list[dict]:
         row["build_vs_orders"] = _ratio(row["build_wall_ratio"], row["orders_ratio"])
         rows.append(row)
     return rows
+
+
+# ----------------------------------------------------------------------------- issue 27's targets
+
+# The full build with write-audit-publish (production tests, Great Expectations,
+# publishing), wall time: limit (and goal) by the scale the issue sets it for.
+WAP_BUILD_SECONDS_TARGETS = {"medium": (60.0, None), "large": (600.0, 300.0)}
+LINEAGE_FLOOR_TARGET = 10.0
+LINEAGE_FLOOR_SCALES = ("medium", "large")
+PEER_TARGET_SCALES = ("medium",)
+MODEL_TIME_GROWTH_TARGET = 12.0
+
+
+def _lineage_multiple_of(summary: dict, model: str) -> float | None:
+    return next((row["lineage_multiple"] for row in summary.get("vs_floor", []) if row["model"] == model), None)
+
+
+def _target_row(name: str, limit: float, measured: float | None, unit: str, applies: bool,
+                goal: float | None = None, set_for: str = "") -> dict:
+    """One target: passed is None when unmeasured or when the scale is not the one it is set for."""
+    return {"target": name, "limit": limit, "goal": goal, "measured": measured, "unit": unit,
+            "set_for": set_for, "applies": applies,
+            "passed": None if measured is None or not applies else measured <= limit}
+
+
+def issue27_targets(scale: dict) -> list[dict]:
+    """Issue 27's targets against one scale's figures (the plain build's figures stay under
+    `targets`): the write-audit-publish build's wall time (medium, large) and peak memory,
+    fct_member_rfm and fct_product_pairs with upstream within 10x their floors (medium,
+    large), and the three marts the peers answer, with upstream, no slower than the peers
+    (medium): project time over peer time, at most 1."""
+    name, summary, wap = scale.get("scale"), scale.get("build_summary", {}), scale.get("wap_build") or {}
+    limit, goal = WAP_BUILD_SECONDS_TARGETS.get(name, WAP_BUILD_SECONDS_TARGETS["large"])
+    rows = [
+        _target_row("full build with write-audit-publish (wall, GX and publishing included)", limit,
+                    wap.get("wall_seconds"), "s", name in WAP_BUILD_SECONDS_TARGETS, goal,
+                    name if name in WAP_BUILD_SECONDS_TARGETS else "medium: 60 s; large: 10 min"),
+        _target_row("peak memory of the write-audit-publish build under 8 GB (largest process)",
+                    PEAK_MEMORY_TARGET_BYTES, wap.get("peak_rss_bytes"), "bytes", True, set_for="every scale"),
+    ]
+    for mart, floor in ((RFM_MART, "RFM"), (PAIRS_MART, "pairs")):
+        rows.append(_target_row(f"{mart} with upstream within {LINEAGE_FLOOR_TARGET:g}x the {floor} floor",
+                                LINEAGE_FLOOR_TARGET, _lineage_multiple_of(summary, mart), "x",
+                                name in LINEAGE_FLOOR_SCALES, set_for=", ".join(LINEAGE_FLOOR_SCALES)))
+    peers = scale.get("peers") or {}
+    for run in peers.get("runs", []):
+        rows.append(_target_row(f"{run['mart']} with upstream no slower than the {run['peer']} peer "
+                                "(project ÷ peer)", 1.0, _ratio(run.get("mart_lineage_seconds"), run.get("seconds")),
+                                "x", name in PEER_TARGET_SCALES, set_for=", ".join(PEER_TARGET_SCALES)))
+    if peers.get("together"):
+        together = peers["together"]
+        rows.append(_target_row("the three marts with upstream no slower than the three peers together "
+                                "(project ÷ peers)", 1.0,
+                                _ratio(together.get("marts_with_upstream_seconds"), together.get("peer_seconds")),
+                                "x", name in PEER_TARGET_SCALES, set_for=", ".join(PEER_TARGET_SCALES)))
+    return rows
+
+
+def growth_targets(scales: list[dict]) -> list[dict]:
+    """Issue 27's target across scales: summed model time (the plain build's) large over
+    medium at most 12, for about 10x the orders. Empty unless both scales ran."""
+    by_name = {scale["scale"]: scale for scale in scales}
+    if "medium" not in by_name or "large" not in by_name:
+        return []
+    large, medium = by_name["large"], by_name["medium"]
+    ratio = _ratio(_path(large, GROWTH_FIGURES["model_seconds_ratio"]),
+                   _path(medium, GROWTH_FIGURES["model_seconds_ratio"]))
+    orders = _ratio(_path(large, GROWTH_FIGURES["orders_ratio"]), _path(medium, GROWTH_FIGURES["orders_ratio"]))
+    return [_target_row(f"summed model time large ÷ medium at most {MODEL_TIME_GROWTH_TARGET:g} "
+                        f"(orders {_times_text(orders)})", MODEL_TIME_GROWTH_TARGET, ratio, "x", True,
+                        set_for="large ÷ medium")]
+
+
+def _times_text(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f}×"
