@@ -6,7 +6,7 @@
 -- scored: fct_member_rfm_history selects every snapshot, fct_member_rfm the
 -- as_of_date one.
 --
--- Each order joins the snapshots on or after its date; a refund counts from its
+-- Each order counts at the snapshots on or after its date; a refund counts from its
 -- refund_date on (a later refund does not change earlier snapshots, and a full
 -- refund ends the order's life as a purchase from that date).
 --
@@ -17,7 +17,7 @@
 -- refund_amount when refund_date <= as_of_date, else 0 (int_orders_valued'
 -- applied_refund_amount; its refund_date column is null only when the refund is
 -- 0), and validity is the same is_valid_purchase over gross_amount (paid_amount as
--- decimal(18, 2)) and that refund: so `purchases_at_snapshots` holds exactly the
+-- decimal(18, 2)) and that refund: so `purchases_at_as_of_date` holds exactly the
 -- orders with is_valid_purchase, and gross_amount − refund is their net_amount.
 -- When as_of_date is a month end, int_months_spined has one snapshot on it (the
 -- month end, is_partial_month false), not two, so the same rows are selected.
@@ -26,8 +26,8 @@
 -- as_of_date one, or a month end before it) is a column of the grain. It is in
 -- every score's window partition (where it changes no score: one snapshot_date
 -- has one value of it) so that fct_member_rfm's `where is_as_of_date_snapshot`
--- passes the windows and the aggregate down to the snapshot calendar: the current
--- mart scores one snapshot, whether as_of_date is a var or read from
+-- passes the windows down to the union of the two routes below and prunes the
+-- month-end one: the current mart scores one snapshot, whether as_of_date is a var or read from
 -- int_as_of_date, and does not wait for the history.
 --
 -- Two routes to the same measures, one per snapshot set (docs/decisions/0111):
