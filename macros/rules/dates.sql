@@ -42,3 +42,9 @@
             then 'date_after_latest'
     end
 {%- endmacro %}
+
+
+{#- The month a date is in, as a number of months (year × 12 + month − 1): int_months_spined's month_number. -#}
+{% macro month_number(date_expression) -%}
+    cast(extract(year from {{ date_expression }}) * 12 + extract(month from {{ date_expression }}) - 1 as int)
+{%- endmacro %}

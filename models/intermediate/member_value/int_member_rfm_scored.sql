@@ -110,7 +110,10 @@ members_at_as_of_date as (
 -- refund (the later of the two), so its validity and net amount are intervals
 -- of months [start_month_number, end_month_number), end null when open.
 month_end_snapshots as (
-    select * from snapshot_months
+    select
+        *,
+        {{ member_analytics.month_number('snapshot_date') }} as snapshot_month_number
+    from snapshot_months
     where not is_as_of_date_snapshot
 ),
 
@@ -122,14 +125,13 @@ order_months as (
         gross_amount,
         refund_amount,
         ordered_date,
-        cast(extract(year from ordered_date) * 12 + extract(month from ordered_date) - 1 as int)
-            as ordered_month_number,
+        {{ member_analytics.month_number('ordered_date') }} as ordered_month_number,
         case
             when refund_date is not null
-                then cast(greatest(
-                    extract(year from refund_date) * 12 + extract(month from refund_date) - 1,
-                    extract(year from ordered_date) * 12 + extract(month from ordered_date) - 1
-                ) as int)
+                then greatest(
+                    {{ member_analytics.month_number('refund_date') }},
+                    {{ member_analytics.month_number('ordered_date') }}
+                )
         end as refund_month_number
     from orders
 ),
@@ -292,16 +294,16 @@ closed_run_days as (
     select
         day_runs.shop_id,
         day_runs.member_id,
-        month_end_snapshots.month_number,
+        month_end_snapshots.snapshot_month_number as month_number,
         min(day_runs.ordered_date) as first_closed_day,
         max(day_runs.ordered_date) as last_closed_day
     from day_runs
     inner join month_end_snapshots
         on
-            month_end_snapshots.month_number >= day_runs.start_month_number
-            and month_end_snapshots.month_number < day_runs.end_month_number
+            month_end_snapshots.snapshot_month_number >= day_runs.start_month_number
+            and month_end_snapshots.snapshot_month_number < day_runs.end_month_number
     where day_runs.day_change = 1
-    group by day_runs.shop_id, day_runs.member_id, month_end_snapshots.month_number
+    group by day_runs.shop_id, day_runs.member_id, month_end_snapshots.snapshot_month_number
 ),
 
 -- The running measures at each month with a change; they hold until the
@@ -349,7 +351,7 @@ accumulated_at_month_ends as (
     select
         accumulated.shop_id,
         accumulated.member_id,
-        month_end_snapshots.month_number,
+        month_end_snapshots.snapshot_month_number as month_number,
         month_end_snapshots.snapshot_date,
         month_end_snapshots.is_partial_month,
         month_end_snapshots.as_of_date,
@@ -361,8 +363,8 @@ accumulated_at_month_ends as (
     from accumulated
     inner join month_end_snapshots
         on
-            month_end_snapshots.month_number >= accumulated.month_number
-            and month_end_snapshots.month_number < coalesce(accumulated.next_change_month_number, 2147483647)
+            month_end_snapshots.snapshot_month_number >= accumulated.month_number
+            and month_end_snapshots.snapshot_month_number < coalesce(accumulated.next_change_month_number, 2147483647)
     where accumulated.frequency > 0
 ),
 
