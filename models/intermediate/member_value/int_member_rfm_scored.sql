@@ -309,8 +309,8 @@ closed_run_days as (
     from day_runs
     inner join month_end_snapshots
         on
-            month_end_snapshots.snapshot_month_number >= day_runs.start_month_number
-            and month_end_snapshots.snapshot_month_number < day_runs.end_month_number
+            day_runs.start_month_number <= month_end_snapshots.snapshot_month_number
+            and day_runs.end_month_number > month_end_snapshots.snapshot_month_number
     where day_runs.day_change = 1
     group by day_runs.shop_id, day_runs.member_id, month_end_snapshots.snapshot_month_number
 ),
@@ -372,8 +372,8 @@ accumulated_at_month_ends as (
     from accumulated
     inner join month_end_snapshots
         on
-            month_end_snapshots.snapshot_month_number >= accumulated.month_number
-            and month_end_snapshots.snapshot_month_number < coalesce(accumulated.next_change_month_number, 2147483647)
+            accumulated.month_number <= month_end_snapshots.snapshot_month_number
+            and coalesce(accumulated.next_change_month_number, 2147483647) > month_end_snapshots.snapshot_month_number
     where accumulated.frequency > 0
 ),
 
