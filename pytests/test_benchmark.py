@@ -53,6 +53,11 @@ MODELS = {
                           ["int_basket_items_deduplicated", "dim_products"]),
     "fct_category_pairs": (2.5, "models/marts/co_purchase/fct_category_pairs.sql",
                            ["int_basket_items_deduplicated", "dim_products"]),
+    # the pair counting of fct_brand_pairs, outside the pair marts' own node
+    "int_basket_item_pairs_counted": (0.4, "models/intermediate/co_purchase/int_basket_item_pairs_counted.sql",
+                                      ["int_basket_items_deduplicated"]),
+    "fct_brand_pairs": (0.1, "models/marts/co_purchase/fct_brand_pairs.sql",
+                        ["int_basket_item_pairs_counted", "dim_products"]),
     "int_member_tier_states": (7.5, "models/intermediate/tiers_points/int_member_tier_states.sql", ["fct_orders"]),
     "fct_member_tier_history": (1.5, "models/marts/tiers_points/fct_member_tier_history.sql",
                                 ["int_member_tier_states"]),
@@ -81,16 +86,16 @@ def test_ten_slowest_models_in_order_with_their_share(summary):
         "stg_shop__orders", "fct_member_rfm_history", "int_member_tier_states", "fct_orders", "fct_product_pairs",
         "fct_order_items", "fct_member_rfm", "fct_category_pairs", "int_basket_items_deduplicated",
         "fct_member_tier_history"]
-    # all model time: 10 + 6 + 0.5 + 4 + 3 + 8 + 1 + 2 + 5 + 2.5 + 7.5 + 1.5 = 51
-    assert summary["slowest_models"][0]["share_of_model_time"] == pytest.approx(10 / 51)
-    assert len(summary["model_seconds"]) == 12
-    assert list(summary["model_seconds"])[-1] == "dim_products"
+    # all model time: 10 + 6 + 0.5 + 4 + 3 + 8 + 1 + 2 + 5 + 2.5 + 0.4 + 0.1 + 7.5 + 1.5 = 51.5
+    assert summary["slowest_models"][0]["share_of_model_time"] == pytest.approx(10 / 51.5)
+    assert len(summary["model_seconds"]) == 14
+    assert list(summary["model_seconds"])[-1] == "fct_brand_pairs"
 
 
 def test_totals_by_node_type_and_failures(summary):
     assert summary["seconds_by_resource_type"] == pytest.approx(
-        {"operation": 0.1, "seed": 0.3, "unit_test": 0.2, "test": 1.1, "model": 51.0})
-    assert summary["nodes_by_resource_type"] == {"operation": 1, "seed": 1, "unit_test": 1, "test": 2, "model": 12}
+        {"operation": 0.1, "seed": 0.3, "unit_test": 0.2, "test": 1.1, "model": 51.5})
+    assert summary["nodes_by_resource_type"] == {"operation": 1, "seed": 1, "unit_test": 1, "test": 2, "model": 14}
     assert summary["failed"] == ["test.member_analytics.unique_fct_orders_order_id.559994cd1c"]
     assert summary["slowest_tests"][0] == {"test": "not_null_fct_orders_order_id", "seconds": 0.7}
 
@@ -100,7 +105,7 @@ def test_marts_as_multiples_of_their_floor(summary):
     # RFM marts (in the fixed order) first, then the co_purchase marts with fct_product_pairs first;
     # int_basket_items_deduplicated is intermediate, not a co_purchase mart.
     assert list(rows) == ["fct_member_rfm", "fct_member_rfm_history", "rpt_cohort_retention",
-                          "fct_product_pairs", "fct_category_pairs"]
+                          "fct_product_pairs", "fct_brand_pairs", "fct_category_pairs"]
     assert rows["fct_member_rfm"]["floor"] == "rfm"
     assert rows["fct_member_rfm"]["multiple"] == pytest.approx(3.0 / 2.0)
     assert rows["fct_member_rfm_history"]["multiple"] == pytest.approx(8.0 / 2.0)
@@ -108,6 +113,12 @@ def test_marts_as_multiples_of_their_floor(summary):
     assert rows["fct_product_pairs"]["floor"] == "pairs"
     assert rows["fct_product_pairs"]["multiple"] == pytest.approx(5.0 / 4.0)
     assert rows["fct_category_pairs"]["multiple"] == pytest.approx(2.5 / 4.0)
+    assert rows["fct_category_pairs"]["counted_in"] is None
+    # a pair mart that selects from the pair counting: its own time adds the counting (0.1 + 0.4)
+    assert rows["fct_brand_pairs"]["counted_in"] == "int_basket_item_pairs_counted"
+    assert rows["fct_brand_pairs"]["model_seconds"] == pytest.approx(0.1)
+    assert rows["fct_brand_pairs"]["seconds"] == pytest.approx(0.5)
+    assert rows["fct_brand_pairs"]["multiple"] == pytest.approx(0.5 / 4.0)
     # with upstream: fct_member_rfm 3 + fct_orders 6 + stg 10 = 19
     assert rows["fct_member_rfm"]["lineage_seconds"] == pytest.approx(19.0)
     assert rows["fct_member_rfm"]["lineage_multiple"] == pytest.approx(9.5)
@@ -792,7 +803,7 @@ def test_spark_report_renders(summary):
     assert "| rfm | 4.00 s | 0.50 s | 8.00× | 19000 / 19000 | 18,990 of 19,000 |" in text
     assert "| fct_member_rfm | rfm | 3.00 s | 1.50× | 19.0 s | 9.50× | 6.00× |" in text
     assert "| fct_product_pairs | 5.00 s | 10% | 4.50 s | 8 | 1.50 MB | 0 B |" in text
-    assert "| stg_shop__orders | 10.0 s | 20% | – | 0 | – | – |" in text
+    assert "| stg_shop__orders | 10.0 s | 19% | – | 0 | – | – |" in text
     assert "900 tasks (600 under 0.1 s)" in text
     assert "## Cluster estimate for 100× the large scale" in text
 

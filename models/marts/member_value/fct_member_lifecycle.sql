@@ -59,62 +59,78 @@ buyers as (
     from buyer_totals
 ),
 
+-- The counts change only on the candidate days: a purchase day adds one to
+-- both counts on its day and leaves the loyal window loyal_window_days later
+-- (days_since_purchase < loyal_window_days). Running sums over each member's
+-- candidate days give the purchase days to date and in the loyal window,
+-- without pairing every candidate day with every earlier purchase day.
+candidate_changes as (
+    select
+        shop_id,
+        member_id,
+        purchase_date as stage_date,
+        1 as purchase_days_change,
+        1 as loyal_window_change
+    from purchase_days
+    union all
+    select
+        shop_id,
+        member_id,
+        cast({{ dbt.dateadd('day', loyal_window_days, 'purchase_date') }} as date) as stage_date,
+        0 as purchase_days_change,
+        -1 as loyal_window_change
+    from purchase_days
+    union all
+    select
+        shop_id,
+        member_id,
+        cast({{ dbt.dateadd('day', new_window_days ~ ' + 1', 'first_purchase_date') }} as date) as stage_date,
+        0 as purchase_days_change,
+        0 as loyal_window_change
+    from buyers
+    union all
+    select
+        shop_id,
+        member_id,
+        as_of_date as stage_date,
+        0 as purchase_days_change,
+        0 as loyal_window_change
+    from buyers
+),
+
 candidate_days as (
     select
         shop_id,
         member_id,
-        purchase_date as stage_date
-    from purchase_days
-    union
-    select
-        shop_id,
-        member_id,
-        cast({{ dbt.dateadd('day', loyal_window_days, 'purchase_date') }} as date) as stage_date
-    from purchase_days
-    union
-    select
-        shop_id,
-        member_id,
-        cast({{ dbt.dateadd('day', new_window_days ~ ' + 1', 'first_purchase_date') }} as date) as stage_date
-    from buyers
-    union
-    select
-        shop_id,
-        member_id,
-        as_of_date as stage_date
-    from buyers
+        stage_date,
+        sum(purchase_days_change) as purchase_days_change,
+        sum(loyal_window_change) as loyal_window_change
+    from candidate_changes
+    group by shop_id, member_id, stage_date
 ),
 
-paired as (
+counted as (
     select
         candidate_days.shop_id,
         candidate_days.member_id,
         candidate_days.stage_date,
         buyers.first_purchase_date,
-        {{ dbt.datediff('purchase_days.purchase_date', 'candidate_days.stage_date', 'day') }} as days_since_purchase
+        sum(candidate_days.purchase_days_change) over (
+            partition by candidate_days.shop_id, candidate_days.member_id
+            order by candidate_days.stage_date
+            rows between unbounded preceding and current row
+        ) as purchase_days_to_date,
+        sum(candidate_days.loyal_window_change) over (
+            partition by candidate_days.shop_id, candidate_days.member_id
+            order by candidate_days.stage_date
+            rows between unbounded preceding and current row
+        ) as purchase_days_in_loyal_window
     from candidate_days
     inner join buyers
         on
             candidate_days.shop_id = buyers.shop_id
             and candidate_days.member_id = buyers.member_id
-    inner join purchase_days
-        on
-            candidate_days.shop_id = purchase_days.shop_id
-            and candidate_days.member_id = purchase_days.member_id
-            and candidate_days.stage_date >= purchase_days.purchase_date
     where candidate_days.stage_date <= buyers.as_of_date
-),
-
-counted as (
-    select
-        shop_id,
-        member_id,
-        stage_date,
-        first_purchase_date,
-        count(*) as purchase_days_to_date,
-        sum(case when days_since_purchase < {{ loyal_window_days }} then 1 else 0 end) as purchase_days_in_loyal_window
-    from paired
-    group by shop_id, member_id, stage_date, first_purchase_date
 ),
 
 staged as (

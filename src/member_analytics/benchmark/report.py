@@ -9,7 +9,7 @@ from pathlib import Path
 
 from member_analytics.benchmark.cluster import cluster_inputs, estimate_cluster
 from member_analytics.benchmark.common import PEER_TOOLS
-from member_analytics.benchmark.summary import RFM_MART, _ratio
+from member_analytics.benchmark.summary import PAIRS_COUNTING_MODEL, RFM_MART, _ratio
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -151,7 +151,8 @@ def _scale_section(scale: dict) -> list[str]:
          f"{pairs_agree.get('equal_n_ab', '–'):,} of {pairs_agree.get('mart_rows', '–'):,} "
          "fct_product_pairs pairs with equal n_ab" if pairs_agree else "–"],
     ])
-    lines += ["Marts as a multiple of their floor. *Own* is the model's own time in the build; "
+    lines += ["Marts as a multiple of their floor. *Own* is the model's own time in the build "
+              f"(for the pair marts plus {PAIRS_COUNTING_MODEL}, where their pairs are counted); "
               "*with upstream* adds every model it depends on (staging, fct_orders, ...), which is "
               "what the floor does from the raw files:", ""]
     lines += _table(["mart", "floor", "own time", "× floor", "with upstream", "× floor"],
@@ -319,8 +320,8 @@ def _spark_scale_section(scale: dict) -> list[str]:
                        f"{agreement[name]['mart_rows']:,}") if name in agreement else "–"]
                      for name in ("rfm", "pairs") if name in duck])
     duck_multiples = {row["model"]: row for row in summary.get("vs_duckdb_floor", [])}
-    lines += ["Marts as a multiple of their floor (own time in the Spark build; *with upstream* adds every model "
-              "it depends on):", ""]
+    lines += ["Marts as a multiple of their floor (own time in the Spark build, for the pair marts plus "
+              f"{PAIRS_COUNTING_MODEL}; *with upstream* adds every model it depends on):", ""]
     lines += _table(["mart", "floor", "own time", "× Spark floor", "with upstream", "× Spark floor", "× DuckDB floor (own)"],
                     [[row["model"], row["floor"], _seconds(row["seconds"]), _times(row["multiple"]),
                       _seconds(row["lineage_seconds"]), _times(row["lineage_multiple"]),
