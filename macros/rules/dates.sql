@@ -50,6 +50,7 @@
     {{ return("cast(" ~ value ~ " as decimal(18, 2))") }}
 {% endmacro %}
 
+
 {#- The month a date is in, as a number of months (year × 12 + month − 1): int_months_spined's month_number. -#}
 {% macro month_number(date_expression) -%}
     cast(extract(year from {{ date_expression }}) * 12 + extract(month from {{ date_expression }}) - 1 as int)
