@@ -75,6 +75,7 @@
         'member_analytics__quality__max_days_since_latest_row',
         'member_analytics__quality__coverage_window_days',
         'member_analytics__quality__min_order_day_coverage',
+        'member_analytics__quality__max_buyers_not_in_members_share',
         'member_analytics__quality__max_order_drop_share',
         'member_analytics__quality__max_paid_amount_median_change',
         'member_analytics__quality__max_rfm_segment_share',

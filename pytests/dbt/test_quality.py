@@ -143,6 +143,38 @@ def test_raw_suite_fails_on_unknown_status_codes_and_an_order_drop(tiny_build, t
 
 
 @pytest.mark.dbt
+def test_raw_suite_fails_when_member_ids_lost_their_leading_zeros(tiny_build, tmp_path):
+    """Issue 20: orders exported with member_id as an integer (leading zeros gone) while
+    members keeps them as text: the build warns with the counts, and the raw suite fails
+    on the share of buyers found in no members row, for every shop."""
+    project, truth = tiny_build
+    working = _copy_of(project, tmp_path / "working")
+    previous = capture_previous(working.warehouse)
+    broken = tmp_path / "broken_raw"
+    shutil.copytree(project.raw_path, broken)
+    orders = str(project.raw_path / "orders.parquet")
+    duckdb.sql(f"""
+        copy (
+            select * replace (try_cast(member_id as bigint) as member_id)
+            from read_parquet('{orders}')
+        ) to '{broken / "orders.parquet"}' (format parquet)
+    """)
+    working = DbtProject(working.home, broken)
+    output = working.dbt("build", "-s", "+tag:quality_raw", "--indirect-selection", "cautious",
+                         vars=build_vars(truth)).stdout
+    assert "match no member" in output and "leading zeros" in output, output[-3000:]
+
+    result = run_raw_checks(working.warehouse, previous, tmp_path / "docs")
+    failed = _failed(result)
+    assert {shop for check, shop in failed if check == "orders__buyers_not_in_members_share"} == set(
+        _shops(project)), result.summary()
+    # the sample itself passes: its guests are well under the bound
+    sample = project.query("select max(metric_value) from audit.rpt_quality_raw_profile "
+                           "where metric_name = 'buyers_not_in_members_share'")[0][0]
+    assert 0 < sample < 0.8
+
+
+@pytest.mark.dbt
 def test_mart_suite_fails_on_a_bad_score_a_negative_balance_and_a_missing_tier(tiny_build, tmp_path):
     project, truth = tiny_build
     score_shop, ledger_shop, tier_shop = _shops(project)

@@ -2,7 +2,9 @@
 -- (every raw row with its verdict, before any mart is built): row counts, the
 -- shares rejected and with an unknown code, how many days before as_of_date
 -- the earliest and latest kept rows are, and for orders the paid-amount
--- quantiles and the date coverage. Compact at any scale: SQL aggregates, the
+-- quantiles, the date coverage and the share of buyers found in no members row
+-- (measured only for shops with kept members: ids exported in two forms, such as
+-- integers on one side that lost their leading zeros, leave every buyer unmatched). Compact at any scale: SQL aggregates, the
 -- Great Expectations suite raw_input validates these rows (docs/decisions/0070).
 -- Every shop gets a row for every table (zero rows when a table is absent);
 -- raw rows without a shop_id belong to no shop (fct_rejected_rows lists them).
@@ -123,6 +125,36 @@ order_metrics as (
     group by shop_id
 ),
 
+buyers as (
+    select distinct
+        shop_id,
+        member_id
+    from {{ ref('stg_shop__orders') }}
+    where row_status = 'kept'
+),
+
+registered as (
+    select distinct
+        shop_id,
+        member_id
+    from {{ ref('stg_shop__members') }}
+    where row_status = 'kept'
+),
+
+buyer_metrics as (
+    select
+        buyers.shop_id,
+        cast(sum(case when registered.member_id is null then 1 else 0 end) as double)
+        / count(*) as buyers_not_in_members_share
+    from buyers
+    left join registered
+        on
+            buyers.shop_id = registered.shop_id
+            and buyers.member_id = registered.member_id
+    where buyers.shop_id in (select registered_shops.shop_id from registered as registered_shops)
+    group by buyers.shop_id
+),
+
 final as (
     {% for metric_name in ['raw_rows', 'kept_rows', 'rejected_share', 'unknown_code_share',
                            'days_since_earliest_row', 'days_since_latest_row'] %}
@@ -140,6 +172,8 @@ final as (
     {{ member_analytics.quality_metric_rows(
         'shops', 'order_metrics', 'orders',
         quantile_columns + ['order_day_coverage'], zero_when_absent=['order_day_coverage']) }}
+    union all
+    {{ member_analytics.quality_metric_rows('shops', 'buyer_metrics', 'orders', ['buyers_not_in_members_share']) }}
 )
 
 select * from final

@@ -185,8 +185,8 @@ final as (
         cast(leveled.valid_purchases as int) as valid_purchases,
         cast(leveled.purchases_in_loyalty_window as int) as purchases_in_loyalty_window,
         cast(leveled.purchase_days_in_loyalty_window as int) as purchase_days_in_loyalty_window,
-        cast(leveled.net_revenue_in_loyalty_window as decimal(18, 2)) as net_revenue_in_loyalty_window,
-        cast(leveled.recent_net_revenue as decimal(18, 2)) as recent_net_revenue,
+        cast(leveled.net_revenue_in_loyalty_window as decimal(38, 2)) as net_revenue_in_loyalty_window,
+        cast(leveled.recent_net_revenue as decimal(38, 2)) as recent_net_revenue,
         cast({{ dbt.datediff('leveled.last_purchase_date', 'leveled.evaluation_date', 'day') }} as int)
             as days_since_last_purchase,
         leveled.is_history_snapshot_date,

@@ -441,7 +441,7 @@ final as (
         scored.recency_days,
         cast(scored.frequency as bigint) as frequency,
         cast(scored.purchase_days as bigint) as purchase_days,
-        cast(scored.monetary as decimal(18, 2)) as monetary,
+        cast(scored.monetary as decimal(38, 2)) as monetary,
         {{ member_analytics.money_per('scored.monetary', 'scored.frequency') }} as average_order_value,
         scored.r_score,
         scored.f_score,

@@ -208,7 +208,7 @@ final as (
         cast(accumulated.count_change as bigint) as count_change,
         cast(accumulated.spend_change as decimal(18, 2)) as spend_change,
         cast(accumulated.cumulative_count as bigint) as cumulative_count,
-        cast(accumulated.cumulative_net_spend as decimal(18, 2)) as cumulative_net_spend,
+        cast(accumulated.cumulative_net_spend as decimal(38, 2)) as cumulative_net_spend,
         as_of.as_of_date
     from accumulated
     cross join as_of

@@ -61,7 +61,7 @@ final as (
         loyalty_levels.loyalty_level,
         cast(coalesce(cells.members, 0) as bigint) as members,
         cast(coalesce(cells.members, 0) / cast(shops.shop_members as double) as double) as share_of_members,
-        cast(coalesce(cells.net_revenue_in_window, 0) as decimal(18, 2)) as net_revenue_in_window
+        cast(coalesce(cells.net_revenue_in_window, 0) as decimal(38, 2)) as net_revenue_in_window
     from shops
     cross join levels
     cross join loyalty_levels

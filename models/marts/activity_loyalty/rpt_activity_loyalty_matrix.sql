@@ -59,7 +59,7 @@ final as (
         diagnoses.cell_name,
         cast(coalesce(cells.members, 0) as bigint) as members,
         cast(coalesce(cells.members, 0) / cast(shops.shop_members as double) as double) as share_of_members,
-        cast(coalesce(cells.net_revenue_in_window, 0) as decimal(18, 2)) as net_revenue_in_window,
+        cast(coalesce(cells.net_revenue_in_window, 0) as decimal(38, 2)) as net_revenue_in_window,
         cast(case
             when shops.shop_net_revenue > 0
                 then cast(coalesce(cells.net_revenue_in_window, 0) as double) / cast(shops.shop_net_revenue as double)

@@ -106,7 +106,7 @@ final as (
         cast(cohort_size as bigint) as cohort_size,
         cast(purchasing_members as bigint) as purchasing_members,
         cast(purchasing_members as double) / cohort_size as retention_rate,
-        cast(cumulative_net_revenue as decimal(18, 2)) as cumulative_net_revenue,
+        cast(cumulative_net_revenue as decimal(38, 2)) as cumulative_net_revenue,
         {{ member_analytics.money_per('cumulative_net_revenue', 'cohort_size') }} as cumulative_net_revenue_per_member,
         is_partial_month,
         cohort_month as first_purchase_month,

@@ -182,12 +182,12 @@ final as (
         cast(preferred_weekdays.number_of_orders as int) as orders_on_preferred_weekday,
         cast(order_totals.net_amount as decimal(18, 2)) as net_amount,
         cast(order_totals.discount_amount as decimal(18, 2)) as discount_amount,
-        cast(top_categories.net_amount as decimal(18, 2)) as top_category_net_amount,
+        cast(top_categories.net_amount as decimal(38, 2)) as top_category_net_amount,
         case
             when line_totals.line_net_amount > 0
                 then cast(top_categories.net_amount as double) / cast(line_totals.line_net_amount as double)
         end as top_category_share_of_spend,
-        cast(top_brands.net_amount as decimal(18, 2)) as top_brand_net_amount,
+        cast(top_brands.net_amount as decimal(38, 2)) as top_brand_net_amount,
         case
             when line_totals.line_net_amount > 0
                 then cast(top_brands.net_amount as double) / cast(line_totals.line_net_amount as double)

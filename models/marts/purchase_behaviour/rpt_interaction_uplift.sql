@@ -113,7 +113,7 @@ final as (
         cast(interacted_members as int) as interacted_members,
         cast(interacted_buyers as int) as interacted_buyers,
         cast(interacted_orders as int) as interacted_orders,
-        cast(interacted_net_revenue as decimal(18, 2)) as interacted_net_revenue,
+        cast(interacted_net_revenue as decimal(38, 2)) as interacted_net_revenue,
         interacted_conversion_rate,
         case
             when interacted_orders > 0
@@ -122,7 +122,7 @@ final as (
         cast(not_interacted_members as int) as not_interacted_members,
         cast(not_interacted_buyers as int) as not_interacted_buyers,
         cast(not_interacted_orders as int) as not_interacted_orders,
-        cast(not_interacted_net_revenue as decimal(18, 2)) as not_interacted_net_revenue,
+        cast(not_interacted_net_revenue as decimal(38, 2)) as not_interacted_net_revenue,
         not_interacted_conversion_rate,
         case
             when not_interacted_orders > 0

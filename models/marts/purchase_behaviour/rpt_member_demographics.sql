@@ -111,7 +111,7 @@ final as (
         cast(cells.members as int) as members,
         cast(cells.registered_members as int) as registered_members,
         cast(cells.buyers as int) as buyers,
-        cast(cells.net_revenue as decimal(18, 2)) as net_revenue,
+        cast(cells.net_revenue as decimal(38, 2)) as net_revenue,
         cast(cells.members as double) / cast(shops.shop_members as double) as share_of_members,
         case
             when shops.shop_net_revenue > 0

@@ -105,7 +105,7 @@ final as (
         cast(interest.number_of_carts as int) as number_of_carts,
         cast(interest.number_of_products as int) as number_of_products,
         cast(coalesce(return_period_purchases.number_of_purchases, 0) as int) as number_of_return_period_purchases,
-        cast(coalesce(return_period_purchases.net_revenue, 0) as decimal(18, 2)) as return_period_net_revenue,
+        cast(coalesce(return_period_purchases.net_revenue, 0) as decimal(38, 2)) as return_period_net_revenue,
         return_period_purchases.member_id is not null as has_bought_in_return_period,
         windows.return_period_end_date <= as_of.as_of_date as is_return_period_complete,
         coalesce(members.is_marketing_opt_out, false) as is_marketing_opt_out,

@@ -190,7 +190,7 @@ final as (
         cast(number_of_valid_purchases as int) as number_of_valid_purchases,
         cast(number_of_buyers as int) as number_of_buyers,
         cast(number_of_new_buyers as int) as number_of_new_buyers,
-        cast(net_revenue as decimal(18, 2)) as net_revenue,
+        cast(net_revenue as decimal(38, 2)) as net_revenue,
         cast(number_of_cancels as int) as number_of_cancels,
         cast(number_of_rejects as int) as number_of_rejects,
         cast(number_of_returns_exchanges as int) as number_of_returns_exchanges,

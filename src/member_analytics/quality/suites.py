@@ -56,6 +56,9 @@ RAW_CHECKS: tuple[Check, ...] = (
             max_value="max_days_since_latest_row") for table in DAILY_TABLES),
     Check("orders__order_day_coverage", "share of the coverage window's days with a kept order",
           min_value="min_order_day_coverage"),
+    Check("orders__buyers_not_in_members_share",
+          "share of the shop's buyers found in no members row (shops with members only)",
+          max_value="max_buyers_not_in_members_share"),
 )
 
 # Added only when there is a previous published build to compare with.

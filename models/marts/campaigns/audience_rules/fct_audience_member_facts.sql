@@ -380,7 +380,7 @@ final as (
         purchases.first_purchase_date,
         purchases.last_purchase_date,
         purchases.days_since_last_purchase as recency_days,
-        cast(coalesce(purchases.recent_net_revenue, 0) as decimal(18, 2)) as recent_net_revenue,
+        cast(coalesce(purchases.recent_net_revenue, 0) as decimal(38, 2)) as recent_net_revenue,
         purchases.loyalty_level,
         top_categories.top_category,
         top_categories.top_category_share_of_spend,
