@@ -88,3 +88,16 @@
 {% macro spark__numbers_up_to(count_expression) -%}
     explode(sequence(1, {{ count_expression }}))
 {%- endmacro %}
+
+
+{#- The keyword that makes a CTE read twice computed once, where the engine has one. -#}
+{% macro materialized_cte() %}
+    {{ return(adapter.dispatch('materialized_cte', 'member_analytics')()) }}
+{% endmacro %}
+
+{% macro default__materialized_cte() -%}
+    materialized
+{%- endmacro %}
+
+{% macro spark__materialized_cte() -%}
+{%- endmacro %}

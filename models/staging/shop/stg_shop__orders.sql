@@ -45,7 +45,9 @@ typed as (
     from cleaned
 ),
 
-checked as (
+-- read twice (the version counts and the rows): computed once where the engine
+-- can hold a CTE (DuckDB), rather than cleaning and typing every row twice
+checked as {{ member_analytics.materialized_cte() }} (
     select
         *,
         case
