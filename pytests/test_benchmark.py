@@ -292,6 +292,19 @@ def test_issue27_targets_by_scale(summary, scale_name):
                                                  / scale["peers"]["together"]["peer_seconds"])
 
 
+def test_a_write_audit_publish_build_that_did_not_publish_meets_no_target(summary):
+    """The large run of 2026-12-03 failed in 521 s (out of memory, nothing published):
+    under the 10-minute limit, yet not a pass."""
+    failed = dict(_wap_build(521.0, WAP_STEPS, returncode=1), outcome="not published: dbt build failed")
+    rows = bench_summary.issue27_targets({"scale": "large", "build_summary": summary, "peers": None,
+                                          "wap_build": failed})
+    assert rows[0]["measured"] == 521.0 and rows[0]["applies"] and rows[0]["passed"] is False
+    assert rows[1]["passed"] is False
+    published = bench_summary.issue27_targets({"scale": "large", "build_summary": summary, "peers": None,
+                                               "wap_build": _wap_build(521.0, WAP_STEPS)})
+    assert published[0]["passed"] is True
+
+
 def test_issue27_targets_without_wap_or_peers(summary):
     rows = bench_summary.issue27_targets({"scale": "medium", "build_summary": summary, "peers": None,
                                           "wap_build": None})
