@@ -50,7 +50,7 @@ INT_COLUMNS = {"days_since_membership_start", "visit_days_in_window", "days_sinc
                "purchases_in_window", "purchase_days_in_window", "lifetime_purchases", "members",
                "activity_level_rank", "levels_fallen"}
 DECIMAL_COLUMNS = {"typical_visit_cycle_days": "DECIMAL(10,1)", "overdue_factor": "DECIMAL(10,2)",
-                   "net_revenue_in_window": "DECIMAL(18,2)"}
+                   "net_revenue_in_window": "DECIMAL(38,2)"}  # a sum: decimal(38,2) (decision 0005)
 
 
 def _latest(truth: dict) -> str:
