@@ -26,8 +26,9 @@ def dbt_calls(tmp_path, monkeypatch) -> list[list[str]]:
 
     class Done:
         returncode = 0
+        stdout = ""
 
-    def fake_dbt(args: list[str], env: dict[str, str]) -> Done:
+    def fake_dbt(args: list[str], env: dict[str, str], target_path: Path | None = None) -> Done:
         calls.append(args)
         Path(env["MEMBER_ANALYTICS_DUCKDB_PATH"]).write_bytes(b"")  # the working copy dbt would write
         return Done()

@@ -10,4 +10,4 @@ def test_contract_doc_is_generated_from_the_contract_macro():
     for spec in tables.values():
         assert set(spec["required"] + spec["optional"]) <= set(kinds)
     assert contract_docs.current() == contract_docs.generated(), \
-        "run: python -m member_analytics.contract_docs --write"
+        "run: member-analytics contract-docs --write"

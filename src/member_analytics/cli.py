@@ -16,6 +16,7 @@ Commands:
   mf         MetricFlow's mf on this project (the governed metrics), e.g. mf query --metrics net_revenue
   compare-builds  compare every public mart and the quarantine of two builds, table by table (exit 1 if any differ)
   contracts  compare the public marts' columns with contracts/public_marts.json (--write to update it)
+  contract-docs  check docs/raw_data_contract.md against macros/contract/raw_contract.sql (--write to regenerate)
 
 The command sets the project's environment itself (member_analytics.env, the
 same variables as bin/_env.sh), so it works from .venv/bin, from bin/ or as
@@ -207,6 +208,11 @@ def _compare_builds(args: argparse.Namespace) -> int:
     return 1 if differing else 0
 
 
+def _contract_docs(args: argparse.Namespace) -> int:
+    from member_analytics import contract_docs
+    return contract_docs.main(["--write"] if args.write else [])
+
+
 def _contracts(args: argparse.Namespace) -> int:
     from member_analytics.publish import contracts
 
@@ -383,6 +389,10 @@ def main(argv: list[str] | None = None) -> int:
     contracts = commands.add_parser("contracts", help="check the public marts against contracts/public_marts.json")
     contracts.add_argument("--write", action="store_true", help="rewrite the file from the models' YAML")
     contracts.set_defaults(handler=_contracts)
+    contract_doc = commands.add_parser(
+        "contract-docs", help="check docs/raw_data_contract.md's tables against macros/contract/raw_contract.sql")
+    contract_doc.add_argument("--write", action="store_true", help="rewrite the generated tables")
+    contract_doc.set_defaults(handler=_contract_docs)
 
     args = parser.parse_args(argv)
     if args.command == "build" and args.all_tests and (args.select or args.selector or args.exclude):

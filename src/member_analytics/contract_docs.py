@@ -1,8 +1,8 @@
 """docs/raw_data_contract.md's generated part, from the contract's one written place:
 the literals of macros/contract/raw_contract.sql (docs/decisions/0110).
 
-    python -m member_analytics.contract_docs          # check (exit 1 when stale)
-    python -m member_analytics.contract_docs --write  # rewrite the generated part
+    member-analytics contract-docs          # check (exit 1 when stale)
+    member-analytics contract-docs --write  # rewrite the generated part
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MACRO = ROOT / "macros" / "contract" / "raw_contract.sql"
 DOC = ROOT / "docs" / "raw_data_contract.md"
-BEGIN = "<!-- generated from macros/contract/raw_contract.sql: python -m member_analytics.contract_docs --write -->"
+BEGIN = "<!-- generated from macros/contract/raw_contract.sql: member-analytics contract-docs --write -->"
 END = "<!-- end of generated part -->"
 KIND_TEXT = {
     "key": "text or an integer (written as text; a float or decimal key is a contract error)",
@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
         DOC.write_text(text.replace(current(), generated()), encoding="utf-8")
         return 0
     if current() != generated():
-        print(f"{DOC} is stale: run python -m member_analytics.contract_docs --write", file=sys.stderr)
+        print(f"{DOC} is stale: run member-analytics contract-docs --write", file=sys.stderr)
         return 1
     return 0
 
