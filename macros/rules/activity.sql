@@ -23,13 +23,6 @@
 {%- endmacro %}
 
 
-{#- The first day of the visit window ending on a snapshot date. -#}
-{% macro activity_window_start(snapshot_date) -%}
-    {{ member_analytics.trailing_window_start(
-        snapshot_date, member_analytics.validated_number('member_analytics__activity__window_days')) }}
-{%- endmacro %}
-
-
 {#- A member's start: registration when registered, else first seen. -#}
 {% macro membership_start_date(members) -%}
     coalesce({{ members }}.registered_date, {{ members }}.first_seen_date)
