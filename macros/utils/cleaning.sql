@@ -3,11 +3,15 @@
 {#- A raw text value trimmed; blank, or one of the spellings of a missing value
     (var member_analytics__validation__missing_value_spellings, exact after
     trimming), becomes null. -#}
+{#- Written as equalities joined by `or`, not `in (...)`: DuckDB turns an IN list
+    this long into a join against the list, which cost about 40% more per
+    column on four million rows (docs/decisions/0112). -#}
 {% macro clean_text(column_name) -%}
     case
-        when trim({{ column_name }}) in (
-            {%- for spelling in member_analytics.missing_value_spellings() %}{{ member_analytics.string_literal(spelling) }}{{ ', ' if not loop.last }}{% endfor -%}
-        )
+        when
+            {% for spelling in member_analytics.missing_value_spellings() -%}
+            {{ 'or ' if not loop.first }}trim({{ column_name }}) = {{ member_analytics.string_literal(spelling) }}
+            {% endfor -%}
             then null
         else trim({{ column_name }})
     end

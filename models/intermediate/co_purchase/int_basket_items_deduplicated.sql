@@ -9,7 +9,7 @@
 -- recomputing the baskets in each of them was most of their time.
 -- It also carries integer keys (basket_key, product_key, member_key) so that
 -- the marts' self-joins and counts hash integers instead of long strings
--- (docs/decisions/0020).
+-- (docs/decisions/0020, 0112).
 {{ config(materialized='table') }}
 
 with
@@ -24,116 +24,71 @@ orders as (
     where is_valid_purchase
 ),
 
--- the kept lines of valid purchases (the lines of fct_order_items with
--- is_valid_purchase), dated by their order
-dated as (
-    select
-        order_items.shop_id,
-        order_items.order_id,
-        order_items.product_id,
-        orders.member_id,
-        order_items.quantity,
-        orders.ordered_date,
-        orders.ordered_at,
-        {{ member_analytics.as_of_date() }} as as_of_date
-    from order_items
-    inner join orders
-        on
-            order_items.shop_id = orders.shop_id
-            and order_items.order_id = orders.order_id
-),
-
-windowed as (
-    select *
-    from dated
-    where {{ member_analytics.is_in_co_purchase_window('ordered_date', 'as_of_date') }}
-),
-
-deduplicated as (
+-- a product once per order: its kept lines summed (the grouping on the three
+-- keys of the narrow lines, before the orders join them, costs less than
+-- grouping the joined rows)
+order_products as (
     select
         shop_id,
         order_id,
         product_id,
-        member_id,
-        ordered_date,
-        ordered_at,
         sum(quantity) as quantity,
         count(*) as number_of_lines
-    from windowed
-    group by shop_id, order_id, product_id, member_id, ordered_date, ordered_at
+    from order_items
+    group by shop_id, order_id, product_id
 ),
 
--- basket_key: any integer unique per shop and order (only ever compared for
--- equality).
-baskets as (
+-- the products of valid purchases in the analysis window (up to as_of_date),
+-- dated by their order
+deduplicated as (
     select
-        shop_id,
-        order_id,
-        count(*) as basket_size,
-        row_number() over (order by shop_id, order_id) as basket_key
-    from deduplicated
-    group by shop_id, order_id
+        order_products.shop_id,
+        order_products.order_id,
+        order_products.product_id,
+        orders.member_id,
+        order_products.quantity,
+        order_products.number_of_lines,
+        orders.ordered_date,
+        orders.ordered_at
+    from order_products
+    inner join orders
+        on
+            order_products.shop_id = orders.shop_id
+            and order_products.order_id = orders.order_id
+    where {{ member_analytics.is_in_co_purchase_window('orders.ordered_date', member_analytics.as_of_date()) }}
 ),
 
+-- The integer keys are ranks over the deduplicated rows themselves (windows,
+-- not groupings joined back: a grouping joined back made DuckDB hold every row
+-- of `deduplicated` in memory, which ran out of memory at the large scale).
+-- basket_key: unique per shop and order (only ever compared for equality).
 -- product_key follows (shop_id, product_id) order, so within a shop
 -- product_key_a < product_key_b exactly when product_id_a < product_id_b:
 -- pairs can be formed on the keys and stored in product id order.
-products as (
-    select
-        shop_id,
-        product_id,
-        row_number() over (order by shop_id, product_id) as product_key
-    from (
-        select distinct
-            shop_id,
-            product_id
-        from deduplicated
-    ) as distinct_products
-),
-
--- member_key: unique per shop and member (null for an order without member).
-members as (
-    select
-        shop_id,
-        member_id,
-        row_number() over (order by shop_id, member_id) as member_key
-    from (
-        select distinct
-            shop_id,
-            member_id
-        from deduplicated
-        where member_id is not null
-    ) as distinct_members
-),
-
+-- member_key: unique per shop and member (null for an order without member;
+-- those rows sort last, so they take no rank from a member).
 final as (
     select
-        deduplicated.shop_id,
-        deduplicated.order_id,
-        deduplicated.product_id,
-        deduplicated.member_id,
-        cast(deduplicated.quantity as bigint) as quantity,
-        cast(deduplicated.number_of_lines as bigint) as number_of_lines,
-        cast(baskets.basket_size as bigint) as basket_size,
-        baskets.basket_size > {{ member_analytics.co_purchase_var('max_basket_items') }} as is_oversized,
-        deduplicated.ordered_date,
-        deduplicated.ordered_at,
-        cast(baskets.basket_key as bigint) as basket_key,
-        cast(products.product_key as bigint) as product_key,
-        cast(members.member_key as bigint) as member_key
+        shop_id,
+        order_id,
+        product_id,
+        member_id,
+        cast(quantity as bigint) as quantity,
+        cast(number_of_lines as bigint) as number_of_lines,
+        cast(count(*) over (partition by shop_id, order_id) as bigint) as basket_size,
+        count(*) over (partition by shop_id, order_id)
+        > {{ member_analytics.co_purchase_var('max_basket_items') }} as is_oversized,
+        ordered_date,
+        ordered_at,
+        cast(dense_rank() over (order by shop_id, order_id) as bigint) as basket_key,
+        cast(dense_rank() over (order by shop_id, product_id) as bigint) as product_key,
+        cast(
+            case
+                when member_id is not null
+                    then dense_rank() over (order by member_id is null, shop_id, member_id)
+            end as bigint
+        ) as member_key
     from deduplicated
-    inner join baskets
-        on
-            deduplicated.shop_id = baskets.shop_id
-            and deduplicated.order_id = baskets.order_id
-    inner join products
-        on
-            deduplicated.shop_id = products.shop_id
-            and deduplicated.product_id = products.product_id
-    left join members
-        on
-            deduplicated.shop_id = members.shop_id
-            and deduplicated.member_id = members.member_id
 )
 
 select * from final

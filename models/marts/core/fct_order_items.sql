@@ -1,9 +1,12 @@
 -- One row per shop and kept order line. The order's net amount is allocated
 -- to its lines pro rata to line gross in whole cents, the rounding remainder
--- going to the largest line (ties: lowest order_item_id), so lines sum to the
+-- going to the largest line (ties: lowest line number), so lines sum to the
 -- order exactly. Lines of an order with zero gross share it equally. Lines are
 -- numbered by product, quantity, unit price and line amount; lines equal in all
 -- four are interchangeable (the same values whichever gets which number).
+--
+-- Two window passes over the lines (the line numbers with the order's totals
+-- on one sort, then the floored cents' sum), not four (docs/decisions/0112).
 with
 
 order_items as (
@@ -15,7 +18,9 @@ orders as (
     select * from {{ ref('fct_orders') }}
 ),
 
-lines as (
+-- the lines of an order, numbered; the order's line totals ride on the same
+-- sorted window (one sort), so no grouping is joined back
+numbered_lines as (
     select
         order_items.shop_id,
         order_items.order_id,
@@ -24,14 +29,34 @@ lines as (
         order_items.quantity,
         order_items.unit_price,
         order_items.line_amount as line_gross_amount,
-        orders.net_amount as order_net_amount,
         orders.is_valid_purchase,
         orders.ordered_date,
         orders.ordered_at,
+        cast(orders.net_amount * 100 as bigint) as order_net_cents,
         row_number() over (
             partition by order_items.shop_id, order_items.order_id
             order by order_items.product_id, order_items.quantity, order_items.unit_price, order_items.line_amount
-        ) as line_number
+        ) as line_number,
+        sum(order_items.line_amount) over (
+            partition by order_items.shop_id, order_items.order_id
+            order by order_items.product_id, order_items.quantity, order_items.unit_price, order_items.line_amount
+            rows between unbounded preceding and unbounded following
+        ) as gross_total,
+        sum(cast(order_items.line_amount * 100 as bigint)) over (
+            partition by order_items.shop_id, order_items.order_id
+            order by order_items.product_id, order_items.quantity, order_items.unit_price, order_items.line_amount
+            rows between unbounded preceding and unbounded following
+        ) as gross_cents_total,
+        max(cast(order_items.line_amount * 100 as bigint)) over (
+            partition by order_items.shop_id, order_items.order_id
+            order by order_items.product_id, order_items.quantity, order_items.unit_price, order_items.line_amount
+            rows between unbounded preceding and unbounded following
+        ) as largest_gross_cents,
+        count(*) over (
+            partition by order_items.shop_id, order_items.order_id
+            order by order_items.product_id, order_items.quantity, order_items.unit_price, order_items.line_amount
+            rows between unbounded preceding and unbounded following
+        ) as line_count
     from order_items
     inner join orders
         on
@@ -39,47 +64,58 @@ lines as (
             and order_items.order_id = orders.order_id
 ),
 
+-- a line weighs its gross in cents, or 1 when the order's gross is not positive
 weighted as (
     select
         *,
-        concat(order_id, '-', cast(line_number as {{ dbt.type_string() }})) as order_item_id,
-        cast(order_net_amount * 100 as bigint) as order_net_cents,
         case
-            when sum(line_gross_amount) over (partition by shop_id, order_id) > 0
-                then cast(line_gross_amount * 100 as bigint)
+            when gross_total > 0 then cast(line_gross_amount * 100 as bigint)
             else cast(1 as bigint)
-        end as line_weight
-    from lines
+        end as line_weight,
+        case
+            when gross_total > 0 then gross_cents_total
+            else cast(line_count as bigint)
+        end as total_weight,
+        case
+            when gross_total > 0 then largest_gross_cents
+            else cast(1 as bigint)
+        end as largest_weight
+    from numbered_lines
 ),
 
 floored as (
     select
         *,
-        {{ member_analytics.integer_divide(
-            'order_net_cents * line_weight',
-            'sum(line_weight) over (partition by shop_id, order_id)') }} as floor_cents,
-        row_number() over (
-            partition by shop_id, order_id
-            order by line_weight desc, line_number asc
-        ) as weight_rank
+        {{ member_analytics.integer_divide('order_net_cents * line_weight', 'total_weight') }} as floor_cents
     from weighted
+),
+
+-- the remainder goes to the largest weight, then the lowest line number
+remainder_lines as (
+    select
+        *,
+        coalesce(
+            min(case when line_weight = largest_weight then line_number end) over (partition by shop_id, order_id),
+            1
+        ) as remainder_line_number,
+        sum(floor_cents) over (partition by shop_id, order_id) as floor_cents_total
+    from floored
 ),
 
 allocated as (
     select
         *,
         floor_cents + case
-            when weight_rank = 1
-                then order_net_cents - sum(floor_cents) over (partition by shop_id, order_id)
+            when line_number = remainder_line_number then order_net_cents - floor_cents_total
             else 0
         end as net_cents
-    from floored
+    from remainder_lines
 ),
 
 final as (
     select
         shop_id,
-        order_item_id,
+        concat(order_id, '-', cast(line_number as {{ dbt.type_string() }})) as order_item_id,
         order_id,
         product_id,
         member_id,
