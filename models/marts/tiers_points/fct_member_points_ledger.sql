@@ -165,6 +165,10 @@ movements as (
     from lapses
 ),
 
+-- Segments run from one expiry to the next: each starts at a zero balance.
+-- The segment number (the expiries before a movement) is a window on the same
+-- partition and order as the sequence, so both come from one sort
+-- (docs/decisions/0112).
 sequenced as (
     select
         *,
@@ -173,20 +177,15 @@ sequenced as (
             order by
                 movement_date, is_expiry, occurred_at, type_order,
                 coalesce(order_id, request_id, ''), requested_points, reason
-        ) as raw_sequence
-    from movements
-),
-
--- Segments run from one expiry to the next: each starts at a zero balance.
-segmented as (
-    select
-        *,
+        ) as raw_sequence,
         coalesce(sum(is_expiry) over (
             partition by shop_id, member_id
-            order by raw_sequence
+            order by
+                movement_date, is_expiry, occurred_at, type_order,
+                coalesce(order_id, request_id, ''), requested_points, reason
             rows between unbounded preceding and 1 preceding
         ), 0) as segment_number
-    from sequenced
+    from movements
 ),
 
 summed as (
@@ -197,7 +196,7 @@ summed as (
             order by raw_sequence
             rows between unbounded preceding and current row
         ) as requested_sum
-    from segmented
+    from sequenced
 ),
 
 -- The balance clamped at zero, in closed form: S - min(0, running min of S).
