@@ -448,11 +448,12 @@ def test_rfm_floor_matches_a_plain_recount(floors, purchases):
     for key, member in expected.items():
         assert got[key] == (member["frequency"], member["monetary"], (as_of - member["last"]).days), key
     assert {score for row in rows for score in row[5:]} <= {1, 2, 3, 4, 5}
-    # the best frequency of each shop scores 5, the most recent buyers score 5 on recency
+    # the best frequency of each shop scores 5; R follows the day bands (issue 22: 30/90/180/270)
     for shop in {key[0] for key in expected}:
         shop_rows = [row for row in rows if row[0] == shop]
         assert {row[6] for row in shop_rows if row[2] == max(r[2] for r in shop_rows)} == {5}
-        assert {row[5] for row in shop_rows if row[4] == min(r[4] for r in shop_rows)} == {5}
+    assert all(row[5] == 1 + sum(row[4] <= limit for limit in (30, 90, 180, 270)) for row in rows)
+    assert {row[5] for row in rows} == {1, 2, 3, 4, 5}
 
 
 def test_pairs_floor_matches_an_itertools_count(floors, purchases):
@@ -535,12 +536,23 @@ def _by_key(frame: pd.DataFrame, key: list[str], columns: list[str]) -> dict:
 def test_rfm_peer_on_a_handmade_shop(handmade):
     got = _by_key(peers.compute("rfm", handmade, PEER_AS_OF), ["shop_id", "member_id"],
                   ["frequency", "monetary_cents", "recency_days", "r_score", "f_score", "m_score"])
-    # n = 3 in s1: rank 1, 2, 3 score 1 + 5 * (rank - 1) // 3 = 1, 2, 4. Recency ranks more days first
-    # (m2 33, m1 14, m3 5); frequency ties m2 and m3 at rank 1; monetary m3 0 < m2 40.00 < m1 130.50.
-    assert got == {("s1", "m1"): (2, 13_050, 14, 2, 4, 4),
-                   ("s1", "m2"): (1, 4_000, 33, 1, 1, 2),
-                   ("s1", "m3"): (1, 0, 5, 4, 1, 1),
-                   ("s2", "m1"): (1, 1_000, 1, 1, 1, 1)}
+    # n = 3 in s1: rank 1, 2, 3 score 1 + 5 * (rank - 1) // 3 = 1, 2, 4. Frequency ties m2 and m3 at
+    # rank 1; monetary m3 0 < m2 40.00 < m1 130.50. Recency in day bands (issue 22): 14 and 5 days
+    # score 5 (up to 30), 33 days 4 (up to 90), whatever the other members do.
+    assert got == {("s1", "m1"): (2, 13_050, 14, 5, 4, 4),
+                   ("s1", "m2"): (1, 4_000, 33, 4, 1, 2),
+                   ("s1", "m3"): (1, 0, 5, 5, 1, 1),
+                   ("s2", "m1"): (1, 1_000, 1, 5, 1, 1)}
+
+
+def test_rfm_peer_scores_recency_at_the_band_edges():
+    days = [30, 31, 90, 91, 180, 181, 270, 271]
+    as_of = pd.Timestamp(PEER_AS_OF)
+    valid = pd.DataFrame([{"shop_id": "s", "member_id": f"m{day}", "order_id": f"o{day}",
+                           "ordered_date": as_of - pd.Timedelta(days=day), "net_cents": 100} for day in days])
+    scored = peers.rfm(valid, PEER_AS_OF)
+    assert dict(zip(scored["recency_days"], scored["r_score"], strict=True)) == {
+        30: 5, 31: 4, 90: 4, 91: 3, 180: 3, 181: 2, 270: 2, 271: 1}
 
 
 def test_rfm_peer_scores_ties_as_decision_0010():
@@ -551,7 +563,10 @@ def test_rfm_peer_scores_ties_as_decision_0010():
                           for number, frequency in enumerate(frequencies) for order in range(frequency)])
     scored = peers.rfm(valid, PEER_AS_OF)
     assert dict(zip(scored["frequency"], scored["f_score"], strict=True)) == {1: 1, 2: 4, 5: 5}
-    assert set(scored["r_score"]) == {1}  # everyone tied on recency shares rank 1
+    # everyone bought on 2026-03-01: one recency, one band
+    recency = (pd.Timestamp(PEER_AS_OF) - pd.Timestamp("2026-03-01")).days
+    assert set(scored["recency_days"]) == {recency}
+    assert set(scored["r_score"]) == {1 + sum(recency <= limit for limit in (30, 90, 180, 270))}
 
 
 def test_cohort_peer_on_a_handmade_shop(handmade):

@@ -8,11 +8,58 @@
 {%- endmacro %}
 
 
-{#- The three scores: recency, frequency, monetary. -#}
+{#- The three scores: recency (by days in bands, or relative: var
+    member_analytics__rfm__recency_scoring), frequency, monetary (relative). -#}
 {% macro rfm_scores(partition_by) -%}
+    {%- if member_analytics.rfm_recency_scoring() == 'bands' %}
+    {{ member_analytics.recency_score('recency_days') }} as r_score,
+    {%- else %}
     {{ member_analytics.rfm_score(partition_by, 'recency_days desc') }} as r_score,
+    {%- endif %}
     {{ member_analytics.rfm_score(partition_by, 'frequency asc') }} as f_score,
     {{ member_analytics.rfm_score(partition_by, 'monetary asc') }} as m_score
+{%- endmacro %}
+
+
+{#- How the R score is given: 'bands' or 'quantiles' (validated var). -#}
+{% macro rfm_recency_scoring() %}
+    {%- set mode = var('member_analytics__rfm__recency_scoring') | string | trim | lower -%}
+    {%- if mode not in ('bands', 'quantiles') -%}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: var 'member_analytics__rfm__recency_scoring' must be 'bands' or 'quantiles', got '"
+            ~ var('member_analytics__rfm__recency_scoring') ~ "'") }}
+    {%- endif -%}
+    {{ return(mode) }}
+{% endmacro %}
+
+
+{#- The R score in bands mode, from days since the last valid purchase:
+    5 up to recency_r5_max_days, 4 up to active_period_max_days, 3 up to
+    silent_period_max_days, 2 up to sleeping_period_max_days, 1 beyond
+    (inclusive bounds; they must increase). -#}
+{% macro recency_score(recency_days) -%}
+    {%- set bounds = [
+        'member_analytics__rfm__recency_r5_max_days',
+        'member_analytics__rfm__active_period_max_days',
+        'member_analytics__rfm__silent_period_max_days',
+        'member_analytics__rfm__sleeping_period_max_days'] -%}
+    {%- set values = [] -%}
+    {%- for name in bounds -%}
+        {%- set value = member_analytics.validated_number(name) | float -%}
+        {%- if values and value <= values[-1] -%}
+            {{ exceptions.raise_compiler_error(
+                "member_analytics: var '" ~ name ~ "' (" ~ var(name) ~ ") must be greater than var '"
+                ~ bounds[loop.index0 - 1] ~ "' (" ~ var(bounds[loop.index0 - 1]) ~ "): the recency bands must increase") }}
+        {%- endif -%}
+        {%- do values.append(value) -%}
+    {%- endfor -%}
+    cast(case
+        when {{ recency_days }} <= {{ var(bounds[0]) }} then 5
+        when {{ recency_days }} <= {{ var(bounds[1]) }} then 4
+        when {{ recency_days }} <= {{ var(bounds[2]) }} then 3
+        when {{ recency_days }} <= {{ var(bounds[3]) }} then 2
+        else 1
+    end as int)
 {%- endmacro %}
 
 

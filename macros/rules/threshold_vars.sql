@@ -7,6 +7,8 @@
         'member_analytics__validation__max_order_amount',
         'member_analytics__validation__missing_value_spellings',
         'member_analytics__validation__shop_time_zone',
+        'member_analytics__rfm__recency_scoring',
+        'member_analytics__rfm__recency_r5_max_days',
         'member_analytics__rfm__active_period_max_days',
         'member_analytics__rfm__silent_period_max_days',
         'member_analytics__rfm__sleeping_period_max_days',

@@ -49,11 +49,53 @@ def test_fct_member_rfm_equals_an_independent_pandas_recomputation_from_the_raw_
                 "loyalty_ladder_step", "rfm_segment", "recency_band", "monetary", "average_order_value",
                 "first_purchase_date", "last_purchase_date", "as_of_date"}
     assert set(actual.columns) == compared
-    # the scores behave like quintiles with shared ties: every shop uses 1 and 5
+    # bands mode (the default): R follows the days; a member silent for more than 90 days is
+    # never R4 or R5, and no such member is in a segment for active buyers (issue 22)
+    assert (actual.loc[actual["recency_days"] > 90, "r_score"] <= 3).all()
+    assert (actual.loc[actual["recency_days"] <= 30, "r_score"] == 5).all()
+    silent = actual.loc[actual["recency_days"] > 90, "rfm_segment"]
+    assert len(silent) > 100
+    assert not set(silent) & {"champions", "loyal", "potential_loyalist", "new_customers", "promising"}
+    # F and M behave like quintiles with shared ties: every shop uses 1 and 5
+    for column in ["f_score", "m_score"]:
+        assert actual.groupby("shop_id")[column].agg(["min", "max"]).values.tolist() == [[1, 5]] * actual["shop_id"].nunique()
+
+
+def test_quantiles_mode_scores_recency_within_the_shop_as_before_issue_22(tiny_build, tiny_raw, tmp_path):
+    """var member_analytics__rfm__recency_scoring: quantiles gives today's relative R
+    (1 + floor(5 (rank - 1) / n)) and the quantiles rows of the segment map: fct_member_rfm
+    rebuilt in that mode on a copy of the tiny build equals the pandas recomputation in
+    that mode, and differs from the default build."""
+    import shutil
+
+    from .conftest import DbtProject
+
+    project, truth = tiny_build
+    raw_path, _ = tiny_raw
+    copy = DbtProject(tmp_path / "quantiles", raw_path)
+    copy.warehouse.parent.mkdir(parents=True)
+    shutil.copy(project.warehouse, copy.warehouse)
+    variables = build_vars(truth) | {"member_analytics__rfm__recency_scoring": "quantiles"}
+    copy.dbt("run", "-s", "int_member_rfm_scored", "fct_member_rfm", vars=variables)
+    expected = expected_fct_member_rfm(
+        raw_path, truth["as_of_date"], "1990-01-01", variables["member_analytics__validation__latest_valid_date"],
+        recency_scoring="quantiles",
+    ).sort_values(KEY).reset_index(drop=True)
+    actual = copy.frame("select * from marts.fct_member_rfm").sort_values(KEY).reset_index(drop=True)
+    default = project.frame("select * from marts.fct_member_rfm").sort_values(KEY).reset_index(drop=True)
+    assert len(actual) == len(expected) == len(default) > 1000
+    for column in ["r_score", "f_score", "m_score"]:
+        assert list(actual[column].astype(int)) == list(expected[column].astype(int)), column
+    assert list(actual["rfm_segment"]) == list(expected["rfm_segment"])
+    # quintiles: every shop uses R 1 and 5, and lapsed members still rank R4 or R5 somewhere
     assert actual.groupby("shop_id")["r_score"].agg(["min", "max"]).values.tolist() == [[1, 5]] * actual["shop_id"].nunique()
+    assert (actual.loc[actual["recency_days"] > 90, "r_score"] >= 4).any()
+    # F and M do not depend on the mode; R and the segments do
+    assert list(actual["f_score"]) == list(default["f_score"]) and list(actual["m_score"]) == list(default["m_score"])
+    assert list(actual["r_score"]) != list(default["r_score"])
 
 
-def test_the_generators_loyal_members_who_stopped_buying_appear_as_band_transitions(tiny_build):
+def test_the_generators_loyal_members_who_stopped_buying_appear_as_band_and_segment_transitions(tiny_build):
     """Ground truth `loyal_to_at_risk`: last valid purchase 120-200 days before
     as_of_date after >= 6 valid orders in the year before it.
 
@@ -65,12 +107,13 @@ def test_the_generators_loyal_members_who_stopped_buying_appear_as_band_transiti
     days apart, so the first snapshot past 90 days is at most 121 days out and
     lands in silent_period (91-180), never skipping it.
 
-    Not asserted: an rfm_segment change to at_risk. Scores are quintiles within
-    the shop, and most of a shop's buyers are long-lapsed one-time buyers, so
-    120-200 days of silence still ranks in the better 40% (r_score 4) and these
-    members stay champions or loyal by segment (docs/decisions/0011). What the
-    segment does show, and is asserted: their r_score at as_of_date is lower
-    than at the first snapshot after their last purchase.
+    And since issue 22 (R in day bands by default): each of them reaches `at_risk`
+    or `cannot_lose` by segment, a change in fct_member_segment_changes at or
+    before as_of_date; they are in it at as_of_date; and their r_score at
+    as_of_date is lower than at the first snapshot after their last purchase.
+    (With R as quintiles they stayed champions or loyal: most of a shop's buyers
+    are long-lapsed one-time buyers, so 120-200 days still ranked R4;
+    docs/decisions/0011.)
     """
     project, truth = tiny_build
     members = truth["loyal_to_at_risk"]
@@ -90,6 +133,12 @@ def test_the_generators_loyal_members_who_stopped_buying_appear_as_band_transiti
             "from marts.fct_member_rfm"
         )
     }
+    segment_changes: dict[tuple, list[str]] = {}
+    for shop, member, new in project.query(
+        "select shop_id, member_id, new_value from marts.fct_member_segment_changes "
+        "where changed_attribute = 'rfm_segment'"
+    ):
+        segment_changes.setdefault((shop, member), []).append(new)
     history = {
         (shop, member, snapshot): r_score
         for shop, member, snapshot, r_score in project.query(
@@ -105,6 +154,8 @@ def test_the_generators_loyal_members_who_stopped_buying_appear_as_band_transiti
         assert current[key][2] in {"silent_period", "sleeping_period"}, key
         first_after = next(snapshot for snapshot in snapshots if snapshot >= last)
         assert current[key][3] < history[key + (first_after,)], key
+        assert current[key][4] in {"at_risk", "cannot_lose"}, key
+        assert any(new in {"at_risk", "cannot_lose"} for new in segment_changes.get(key, [])), key
 
 
 def test_lapsed_members_are_lost_by_band_and_not_new_or_loyal(tiny_build):
@@ -153,7 +204,14 @@ def test_history_scores_each_snapshot_on_its_own_and_never_uses_later_orders(tin
         "max(last_purchase_date) as latest_purchase from marts.fct_member_rfm_history group by all"
     )
     assert (rows["latest_purchase"] <= rows["snapshot_date"]).all()
-    assert (rows["low"] == 1).all()
+    assert (rows["high"] == 5).all()
+    # R in day bands at every snapshot (the default mode), from that snapshot's recency
+    (off_band,), = project.query(
+        "select count(*) from marts.fct_member_rfm_history where r_score <> case "
+        "when recency_days <= 30 then 5 when recency_days <= 90 then 4 when recency_days <= 180 then 3 "
+        "when recency_days <= 270 then 2 else 1 end"
+    )
+    assert off_band == 0
     # members only leave the scored set when all their purchases are refunded: the count barely dips
     dips = rows.sort_values("snapshot_date").groupby("shop_id")["members"].diff().fillna(0)
     assert dips.min() >= -5

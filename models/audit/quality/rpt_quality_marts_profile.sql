@@ -64,12 +64,16 @@ rfm_metrics as (
     group by shop_id
 ),
 
+-- `lost` is left out of the largest segment: with R in day bands (issue 22)
+-- a mature shop's buyers beyond 270 days are rightly most of it, while a
+-- collapsed scoring piles buyers into any one segment (docs/decisions/0011)
 segment_buyers as (
     select
         shop_id,
         rfm_segment,
         count(*) as buyers
     from rfm
+    where rfm_segment is null or rfm_segment <> 'lost'
     group by shop_id, rfm_segment
 ),
 

@@ -1,8 +1,10 @@
 -- One row per shop, member and snapshot date (int_months_spined: every month
 -- end from the first kept order, and as_of_date itself): the member's RFM as it
--- stood at that date, scored among the shop's members at that snapshot only
--- (macro rfm_scores; docs/decisions/0010), with the segment (seed
--- rfm_segment_map), the recency band and the ladder rung. The one place RFM is
+-- stood at that date: R from the days since the last purchase in bands, or
+-- relative like F and M (var member_analytics__rfm__recency_scoring), F and M
+-- among the shop's members at that snapshot only (macro rfm_scores;
+-- docs/decisions/0010), with the segment (seed rfm_segment_map, the rows of
+-- the mode), the recency band and the ladder rung. The one place RFM is
 -- scored: fct_member_rfm_history selects every snapshot, fct_member_rfm the
 -- as_of_date one.
 --
@@ -60,8 +62,10 @@ snapshot_months as (
     from {{ ref('int_months_spined') }}
 ),
 
+-- the map's rows for the recency scoring mode of this build
 segment_map as (
     select * from {{ ref('rfm_segment_map') }}
+    where recency_scoring = '{{ member_analytics.rfm_recency_scoring() }}'
 ),
 
 -- The as_of_date snapshot: every order on or before it, its refund applied

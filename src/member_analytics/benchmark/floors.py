@@ -112,8 +112,9 @@ def _create_table_as(table: str, engine: str) -> str:
 
 def rfm_floor_sql(raw: Path, as_of_date: str, engine: str = "duckdb") -> str:
     """Current RFM per shop and member in one query from the raw orders: recency
-    days, frequency (valid orders), monetary (net), and 1-5 scores from rank()
-    within the shop (as macro rfm_score)."""
+    days, frequency (valid orders), monetary (net), R in day bands (as macro
+    recency_score with the default vars) and F, M from rank() within the shop
+    (as macro rfm_score)."""
     return f"""
 {_create_table_as("floor_member_rfm", engine)}
 with
@@ -133,7 +134,10 @@ members as (
 
 select
     *,
-    {_score("recency_days desc", engine)} as r_score,
+    case
+        when recency_days <= 30 then 5 when recency_days <= 90 then 4
+        when recency_days <= 180 then 3 when recency_days <= 270 then 2 else 1
+    end as r_score,
     {_score("frequency asc", engine)} as f_score,
     {_score("monetary asc", engine)} as m_score
 from members

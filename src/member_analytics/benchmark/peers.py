@@ -142,17 +142,18 @@ def _month_number(dates: pd.Series) -> pd.Series:
 
 def rfm(valid: pd.DataFrame, as_of_date: str) -> pd.DataFrame:
     """Per shop and buyer: frequency (valid orders), monetary (net, in cents),
-    recency days to as_of_date, and the 1-5 scores of decision 0010:
-    1 + 5 * (rank - 1) // n within the shop, rank as SQL rank() (ties share it)
-    ordered so that better comes later."""
+    recency days to as_of_date, and the 1-5 scores of decision 0010: R from
+    the days in bands (5 up to 30, 4 up to 90, 3 up to 180, 2 up to 270, else 1;
+    the default vars), F and M 1 + 5 * (rank - 1) // n within the shop, rank as
+    SQL rank() (ties share it) ordered so that better comes later."""
     members = valid.groupby(["shop_id", "member_id"], as_index=False).agg(
         frequency=("order_id", "size"), monetary_cents=("net_cents", "sum"),
         last_purchase_date=("ordered_date", "max"))
     members["recency_days"] = (pd.Timestamp(as_of_date) - members["last_purchase_date"]).dt.days
+    members["r_score"] = 1 + sum((members["recency_days"] <= limit).astype("int64") for limit in (30, 90, 180, 270))
     shops = members.groupby("shop_id")
     n = shops["shop_id"].transform("size")
-    for score, column, ascending in (("r_score", "recency_days", False), ("f_score", "frequency", True),
-                                     ("m_score", "monetary_cents", True)):
+    for score, column, ascending in (("f_score", "frequency", True), ("m_score", "monetary_cents", True)):
         rank = shops[column].rank(method="min", ascending=ascending).astype("int64")
         members[score] = 1 + (5 * (rank - 1)) // n
     return members

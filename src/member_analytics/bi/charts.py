@@ -414,7 +414,9 @@ def _draw_promotion_periods(frame: pd.DataFrame, context: ViewContext) -> Drawn:
 # Each chart's rows: the query of the same name.
 CHARTS: tuple[Chart, ...] = (
     Chart("rfm_segments", "RFM segments: buyers and their net spend",
-          "Buyers per RFM segment today and their net spend to date, segments by spend.",
+          "Buyers per RFM segment today and their net spend to date, segments by spend. Recency is "
+          "scored in days (R5 up to 30, R4 up to 90, R3 up to 180, R2 up to 270 days since the last "
+          "purchase, by default); frequency and spend relative to the shop's buyers.",
           "rfm_segments", _draw_rfm_segments),
     Chart("segment_transitions", "Segment moves at the latest snapshot",
           "Buyers whose RFM segment changed since the previous month end: from (rows) to (columns).",

@@ -80,7 +80,7 @@ MART_CHECKS: tuple[Check, ...] = (
       for score in ("r_score", "f_score", "m_score")
       for extreme in ("min", "max")),
     Check("fct_member_rfm__buyers_without_segment", "buyers whose scores map to no RFM segment", max_value=0),
-    Check("fct_member_rfm__largest_segment_share", "the largest RFM segment's share of the shop's buyers",
+    Check("fct_member_rfm__largest_segment_share", "the largest RFM segment's share of the shop's buyers (lost left out)",
           max_value="max_rfm_segment_share"),
     Check("fct_member_tiers_current__buyer_schemes_without_current_tier",
           "buyer × scheme pairs with no current tier", max_value=0),
