@@ -2,10 +2,9 @@
 
 {#- A raw text value trimmed; blank, or one of the spellings of a missing value
     (var member_analytics__validation__missing_value_spellings, exact after
-    trimming), becomes null. -#}
-{#- Written as equalities joined by `or`, not `in (...)`: DuckDB turns an IN list
-    this long into a join against the list, which cost about 40% more per
-    column on four million rows (docs/decisions/0112). -#}
+    trimming), becomes null. Written as equalities joined by `or`, not `in (...)`:
+    DuckDB turns an IN list this long into a join against the list, which cost
+    about 40% more per column on four million rows (docs/decisions/0112). -#}
 {% macro clean_text(column_name) -%}
     case
         when
