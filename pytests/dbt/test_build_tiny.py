@@ -250,3 +250,28 @@ def test_the_summary_shows_counts_and_every_public_mart(tiny_build):
     for mart in public_marts():
         assert f"marts.{mart.name}" in text
     assert "marts.fct_member_rfm" in text and "marts.fct_product_pairs" in text
+
+
+def test_not_null_columns_names_each_column_that_holds_nulls(tiny_build, tmp_path):
+    """The model-level not-null test (tests/generic/not_null_columns.sql, decision 0113)
+    replaces one test per column: run its compiled SQL for fct_orders on a copy of the
+    warehouse with nulls planted in two listed columns; it must return exactly those
+    columns with their null counts, and nothing on the untouched build."""
+    import shutil
+
+    import duckdb
+
+    project, _ = tiny_build
+    compiled = project.home / "target" / "compiled" / "member_analytics" / "models" / "marts" / "core"
+    [test_file] = (compiled / "_core__models.yml").glob("not_null_columns_fct_orders_*.sql")
+    sql = test_file.read_text()
+    assert "status" in sql and "ordered_at" in sql
+    copy = tmp_path / project.warehouse.name
+    shutil.copy(project.warehouse, copy)
+    with duckdb.connect(str(copy)) as connection:
+        assert connection.execute(sql).fetchall() == []
+        planted = "select rowid from marts.fct_orders order by shop_id, order_id limit {}"
+        connection.execute(f"update marts.fct_orders set status = null where rowid in ({planted.format(3)})")
+        connection.execute(f"update marts.fct_orders set ordered_at = null where rowid in ({planted.format(1)})")
+        failures = sorted(connection.execute(sql).fetchall())
+    assert failures == [("ordered_at", 1), ("status", 3)]
