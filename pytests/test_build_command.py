@@ -95,3 +95,16 @@ def test_after_the_raw_audit_the_raw_nodes_are_left_out():
         "--exclude", wap.RAW_AUDIT_SELECTION, "--indirect-selection", "cautious"]
     assert dbt_build_args(VARS, selector="nightly", after_raw_audit=True) == [
         "build", "--vars", VARS, "--selector", "nightly"]
+
+
+def test_the_raw_input_step_runs_the_build_tier():
+    """The raw-input step (staging and the raw profile) runs the tier of the build: the
+    production tier leaves out the staging models' suite-tier data tests and their unit
+    tests (docs/decisions/0100), --all-tests keeps them; --full-refresh goes through."""
+    from member_analytics.publish.wap import raw_audit_args
+
+    production = raw_audit_args(VARS)
+    assert production == ["build", "--select", wap.RAW_AUDIT_SELECTION, "--indirect-selection", "cautious",
+                           "--vars", VARS, "--exclude", "tag:suite", "resource_type:unit_test"]
+    assert raw_audit_args(VARS, all_tests=True) == production[:production.index("--exclude")]
+    assert "--full-refresh" in raw_audit_args(VARS, full_refresh=True)

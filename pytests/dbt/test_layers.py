@@ -122,3 +122,18 @@ def test_the_after_raw_audit_variants_leave_out_exactly_what_the_raw_audit_built
     rest = _selected(home, "--exclude", "+tag:quality_raw", "--indirect-selection", "cautious")
     assert tiers["suite_after_raw_audit"] == rest
     assert tiers["production_after_raw_audit"] == rest & tiers["production"]
+
+
+def test_the_raw_input_step_and_the_rest_make_up_exactly_the_tier(home, tiers):
+    """member-analytics build runs the raw-input step, then the `_after_raw_audit` variant:
+    together they run exactly the tier's nodes, each once. In the production tier the raw
+    step runs no suite-tier test and no unit test (decision 0100)."""
+    from member_analytics.publish.wap import raw_audit_args
+
+    for tier, all_tests in (("production", False), ("suite", True)):
+        args = raw_audit_args("{}", all_tests=all_tests)
+        raw_step = _selected(home, *args[args.index("--select"):args.index("--vars")],
+                             *args[args.index("--vars") + 2:])
+        rest = tiers[f"{tier}_after_raw_audit"]
+        assert raw_step and not raw_step & rest, tier
+        assert raw_step | rest == tiers[tier], tier

@@ -50,6 +50,9 @@ RAW_AUDIT_SELECTION = "+tag:quality_raw"
 # (selectors.yml: `production_after_raw_audit`, `suite_after_raw_audit`): dbt ignores
 # --exclude next to --selector, so the variant is a selector of its own.
 AFTER_RAW_AUDIT = "_after_raw_audit"
+# What the production tier leaves out (selectors.yml `production`): the suite-tier data
+# tests and the unit tests; the raw-input step leaves them out too unless --all-tests.
+NOT_IN_PRODUCTION = ["tag:suite", "resource_type:unit_test"]
 
 
 class BuildError(RuntimeError):
@@ -225,6 +228,16 @@ def dbt_build_args(vars_json: str, *, full_refresh: bool = False, select: list[s
     return args
 
 
+def raw_audit_args(vars_json: str, *, full_refresh: bool = False, all_tests: bool = False) -> list[str]:
+    """The arguments of the raw-input step's `dbt build` (staging and the raw profile,
+    RAW_AUDIT_SELECTION), in the build's test tier: the production tier leaves out the
+    staging models' suite-tier data tests and their unit tests, as the production
+    selector does for every other model (docs/decisions/0100); `all_tests` keeps them."""
+    args = ["build", "--select", RAW_AUDIT_SELECTION, "--indirect-selection", "cautious",
+            "--vars", vars_json, *(["--full-refresh"] if full_refresh else [])]
+    return args if all_tests else [*args, "--exclude", *NOT_IN_PRODUCTION]
+
+
 def built_incrementally(warehouse: Path) -> bool:
     """Whether the last row of audit.rpt_incremental_runs says the member-keyed models
     built on the previous build (false when the var/code fingerprint forced a full
@@ -263,7 +276,6 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
     env = dict(os.environ, MEMBER_ANALYTICS_DUCKDB_PATH=str(working))
     env.setdefault("DBT_PROJECT_DIR", str(home))
     vars_json = json.dumps(vars, sort_keys=True)
-    refresh = ["--full-refresh"] if full_refresh else []
 
     def step(name: str, started: float, ok: bool, detail: list[str] | None = None) -> bool:
         report.steps.append(Step(name, ok, time.perf_counter() - started, detail or []))
@@ -302,8 +314,8 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
             started = time.perf_counter()
             # a full refresh starts from an empty copy: compare with the published build itself
             previous = checks.capture_previous(published if full_refresh and published.exists() else working)
-            profiled = _dbt(["build", "--select", RAW_AUDIT_SELECTION, "--indirect-selection", "cautious",
-                             "--vars", vars_json, *refresh], env, target_path)
+            profiled = _dbt(raw_audit_args(vars_json, full_refresh=full_refresh, all_tests=all_tests),
+                            env, target_path)
             if profiled.returncode != 0:
                 step("profile the raw input (dbt build tag:quality_raw)", started, False,
                      _dbt_failures(target_path, profiled.stdout))
