@@ -171,7 +171,7 @@ def _scale_section(scale: dict) -> list[str]:
                       "–" if row["share_of_model_time"] is None else f"{row['share_of_model_time']:.0%}"]
                      for row in summary["slowest_models"]])
     kinds = summary["seconds_by_resource_type"]
-    lines += ["Time by node type (sum of node times; two threads run at once, so the sum exceeds the "
+    lines += ["Time by node type (sum of node times; with two dbt threads the sum exceeds the "
               "wall time): " + "; ".join(f"{kind}: {_count(summary['nodes_by_resource_type'][kind], 'node')}, "
                                          f"{_seconds(seconds)}" for kind, seconds in sorted(kinds.items())),
               "", "Slowest data tests: " + ", ".join(f"{row['test']} {_seconds(row['seconds'])}"
