@@ -9,7 +9,10 @@
 -- recomputing the baskets in each of them was most of their time.
 -- It also carries integer keys (basket_key, product_key, member_key) so that
 -- the marts' self-joins and counts hash integers instead of long strings
--- (docs/decisions/0020, 0112).
+-- (docs/decisions/0020, 0112). The keys are numbered on the small tables (the
+-- baskets, the catalogue's products, the members) and joined on, not ranked
+-- over every basket line: three windows ordered over all the lines were most
+-- of this model's time at the large scale (docs/decisions/0112).
 {{ config(materialized='table') }}
 
 with
@@ -19,14 +22,66 @@ order_items as (
     where row_status = 'kept'
 ),
 
-orders as (
-    select * from {{ ref('int_orders_valued') }}
-    where is_valid_purchase
+-- the kept lines' products, read a second time on purpose: a CTE read twice is
+-- materialised by DuckDB (every kept line held in memory)
+line_products as (
+    select
+        shop_id,
+        product_id
+    from {{ ref('int_order_items_validated') }}
+    where row_status = 'kept'
 ),
 
--- a product once per order: its kept lines summed (the grouping on the three
--- keys of the narrow lines, before the orders join them, costs less than
--- grouping the joined rows)
+-- member_key: unique per shop and member (int_members_unified holds every
+-- buyer of a kept order)
+members as (
+    select
+        shop_id,
+        member_id,
+        row_number() over (order by shop_id, member_id) as member_key
+    from {{ ref('int_members_unified') }}
+),
+
+-- the baskets: valid purchases in the analysis window (up to as_of_date), with
+-- their member's key. basket_key: unique per shop and order (only ever
+-- compared for equality).
+baskets as (
+    select
+        orders.shop_id,
+        orders.order_id,
+        orders.member_id,
+        orders.ordered_date,
+        orders.ordered_at,
+        members.member_key,
+        row_number() over (order by orders.shop_id, orders.order_id) as basket_key
+    from {{ ref('int_orders_valued') }} as orders
+    left join members
+        on
+            orders.shop_id = members.shop_id
+            and orders.member_id = members.member_id
+    where
+        orders.is_valid_purchase
+        and {{ member_analytics.is_in_co_purchase_window('orders.ordered_date', member_analytics.as_of_date()) }}
+),
+
+-- product_key follows (shop_id, product_id) order, so within a shop
+-- product_key_a < product_key_b exactly when product_id_a < product_id_b:
+-- pairs can be formed on the keys and stored in product id order.
+products as (
+    select
+        shop_id,
+        product_id,
+        row_number() over (order by shop_id, product_id) as product_key
+    from (
+        select distinct
+            shop_id,
+            product_id
+        from line_products
+    ) as distinct_products
+),
+
+-- a product once per order: its kept lines summed (grouped on the three keys
+-- of the narrow lines, before the baskets join them)
 order_products as (
     select
         shop_id,
@@ -38,57 +93,47 @@ order_products as (
     group by shop_id, order_id, product_id
 ),
 
--- the products of valid purchases in the analysis window (up to as_of_date),
--- dated by their order
+-- the products of the baskets, dated by their order
 deduplicated as (
     select
         order_products.shop_id,
         order_products.order_id,
         order_products.product_id,
-        orders.member_id,
+        baskets.member_id,
         order_products.quantity,
         order_products.number_of_lines,
-        orders.ordered_date,
-        orders.ordered_at
+        baskets.ordered_date,
+        baskets.ordered_at,
+        baskets.basket_key,
+        baskets.member_key,
+        count(*) over (partition by order_products.shop_id, order_products.order_id) as basket_size
     from order_products
-    inner join orders
+    inner join baskets
         on
-            order_products.shop_id = orders.shop_id
-            and order_products.order_id = orders.order_id
-    where {{ member_analytics.is_in_co_purchase_window('orders.ordered_date', member_analytics.as_of_date()) }}
+            order_products.shop_id = baskets.shop_id
+            and order_products.order_id = baskets.order_id
 ),
 
--- The integer keys are ranks over the deduplicated rows themselves (windows,
--- not groupings joined back: a grouping joined back made DuckDB hold every row
--- of `deduplicated` in memory, which ran out of memory at the large scale).
--- basket_key: unique per shop and order (only ever compared for equality).
--- product_key follows (shop_id, product_id) order, so within a shop
--- product_key_a < product_key_b exactly when product_id_a < product_id_b:
--- pairs can be formed on the keys and stored in product id order.
--- member_key: unique per shop and member (null for an order without member;
--- those rows sort last, so they take no rank from a member).
 final as (
     select
-        shop_id,
-        order_id,
-        product_id,
-        member_id,
-        cast(quantity as bigint) as quantity,
-        cast(number_of_lines as bigint) as number_of_lines,
-        cast(count(*) over (partition by shop_id, order_id) as bigint) as basket_size,
-        count(*) over (partition by shop_id, order_id)
-        > {{ member_analytics.co_purchase_var('max_basket_items') }} as is_oversized,
-        ordered_date,
-        ordered_at,
-        cast(dense_rank() over (order by shop_id, order_id) as bigint) as basket_key,
-        cast(dense_rank() over (order by shop_id, product_id) as bigint) as product_key,
-        cast(
-            case
-                when member_id is not null
-                    then dense_rank() over (order by member_id is null, shop_id, member_id)
-            end as bigint
-        ) as member_key
+        deduplicated.shop_id,
+        deduplicated.order_id,
+        deduplicated.product_id,
+        deduplicated.member_id,
+        cast(deduplicated.quantity as bigint) as quantity,
+        cast(deduplicated.number_of_lines as bigint) as number_of_lines,
+        cast(deduplicated.basket_size as bigint) as basket_size,
+        deduplicated.basket_size > {{ member_analytics.co_purchase_var('max_basket_items') }} as is_oversized,
+        deduplicated.ordered_date,
+        deduplicated.ordered_at,
+        cast(deduplicated.basket_key as bigint) as basket_key,
+        cast(products.product_key as bigint) as product_key,
+        cast(deduplicated.member_key as bigint) as member_key
     from deduplicated
+    inner join products
+        on
+            deduplicated.shop_id = products.shop_id
+            and deduplicated.product_id = products.product_id
 )
 
 select * from final

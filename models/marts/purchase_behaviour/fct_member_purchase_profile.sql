@@ -57,7 +57,9 @@ order_totals as (
         count(*) as number_of_orders,
         sum(net_amount) as net_amount,
         sum(discount_amount) as discount_amount,
-        avg(discount_share) as average_discount_share
+        -- rounded to 9 decimals: an average of doubles may differ in its last bit
+        -- from run to run (parallel aggregation); the marts must not
+        round(avg(discount_share), 9) as average_discount_share
     from timed_orders
     group by shop_id, member_id
 ),
