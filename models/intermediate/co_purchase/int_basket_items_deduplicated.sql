@@ -10,10 +10,17 @@
 -- It also carries integer keys (basket_key, product_key, member_key) so that
 -- the marts' self-joins and counts hash integers instead of long strings
 -- (docs/decisions/0020, 0112). The keys are numbered on the small tables (the
--- baskets, the catalogue's products, the members) and joined on, not ranked
+-- baskets, the baskets' products, their buyers) and joined on, not ranked
 -- over every basket line: three windows ordered over all the lines were most
 -- of this model's time at the large scale (docs/decisions/0112).
 {{ config(materialized='table') }}
+
+{#- a basket: a valid purchase in the analysis window (up to as_of_date); the
+    orders are read twice (buyers, baskets) rather than held in a CTE -#}
+{%- set is_basket -%}
+    is_valid_purchase
+    and {{ member_analytics.is_in_co_purchase_window('ordered_date', member_analytics.as_of_date()) }}
+{%- endset %}
 
 with
 
@@ -32,36 +39,49 @@ line_products as (
     where row_status = 'kept'
 ),
 
--- member_key: unique per shop and member (int_members_unified holds every
--- buyer of a kept order)
+-- member_key: unique per shop and member, numbered on the baskets' own buyers
+-- (not on int_members_unified, which would put every staging model, the
+-- behaviour events included, upstream of the co-purchase marts)
 members as (
     select
         shop_id,
         member_id,
         row_number() over (order by shop_id, member_id) as member_key
-    from {{ ref('int_members_unified') }}
+    from (
+        select distinct
+            shop_id,
+            member_id
+        from {{ ref('int_orders_valued') }}
+        where {{ is_basket }} and member_id is not null
+    ) as buyers
 ),
 
 -- the baskets: valid purchases in the analysis window (up to as_of_date), with
--- their member's key. basket_key: unique per shop and order (only ever
--- compared for equality).
+-- their member's key. basket_key: unique per shop and order
+-- (only ever compared for equality).
 baskets as (
     select
-        orders.shop_id,
-        orders.order_id,
-        orders.member_id,
-        orders.ordered_date,
-        orders.ordered_at,
+        valid_orders.shop_id,
+        valid_orders.order_id,
+        valid_orders.member_id,
+        valid_orders.ordered_date,
+        valid_orders.ordered_at,
         members.member_key,
-        row_number() over (order by orders.shop_id, orders.order_id) as basket_key
-    from {{ ref('int_orders_valued') }} as orders
+        row_number() over (order by valid_orders.shop_id, valid_orders.order_id) as basket_key
+    from (
+        select
+            shop_id,
+            order_id,
+            member_id,
+            ordered_date,
+            ordered_at
+        from {{ ref('int_orders_valued') }}
+        where {{ is_basket }}
+    ) as valid_orders
     left join members
         on
-            orders.shop_id = members.shop_id
-            and orders.member_id = members.member_id
-    where
-        orders.is_valid_purchase
-        and {{ member_analytics.is_in_co_purchase_window('orders.ordered_date', member_analytics.as_of_date()) }}
+            valid_orders.shop_id = members.shop_id
+            and valid_orders.member_id = members.member_id
 ),
 
 -- product_key follows (shop_id, product_id) order, so within a shop
