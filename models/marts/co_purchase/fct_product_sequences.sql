@@ -12,8 +12,13 @@ basket_items as (
     where not is_oversized
 ),
 
+-- the catalogue's names and categories, read as dim_products reads them (its
+-- kept staging rows; a product outside the catalogue has none): not from
+-- dim_products, whose uncatalogued products come from the behaviour and
+-- service events, which the pairs do not need upstream of them
 products as (
-    select * from {{ ref('dim_products') }}
+    select * from {{ ref('stg_shop__products') }}
+    where row_status = 'kept'
 ),
 
 member_products as (
