@@ -6,13 +6,14 @@
     DuckDB turns an IN list this long into a join against the list, which cost
     about 40% more per column on four million rows (docs/decisions/0112). -#}
 {% macro clean_text(column_name) -%}
+    {%- set trimmed = member_analytics.trimmed(column_name) -%}
     case
         when
             {% for spelling in member_analytics.missing_value_spellings() -%}
-            {{ 'or ' if not loop.first }}trim({{ column_name }}) = {{ member_analytics.string_literal(spelling) }}
+            {{ 'or ' if not loop.first }}{{ trimmed }} = {{ member_analytics.string_literal(spelling) }}
             {% endfor -%}
             then null
-        else trim({{ column_name }})
+        else {{ trimmed }}
     end
 {%- endmacro %}
 
