@@ -10,7 +10,7 @@
 -- It also carries integer keys (basket_key, product_key, member_key) so that
 -- the marts' self-joins and counts hash integers instead of long strings
 -- (docs/decisions/0020, 0112). The keys are numbered on the small tables (the
--- baskets, the baskets' products, their buyers) and joined on, not ranked
+-- baskets, the kept lines' products, the baskets' buyers) and joined on, not ranked
 -- over every basket line: three windows ordered over all the lines were most
 -- of this model's time at the large scale (docs/decisions/0112).
 {{ config(materialized='table') }}

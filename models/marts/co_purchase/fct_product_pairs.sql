@@ -11,10 +11,8 @@ product_pairs as (
     where item_level = 'product'
 ),
 
--- the catalogue's names and categories, read as dim_products reads them (its
--- kept staging rows; a product outside the catalogue has none): not from
--- dim_products, whose uncatalogued products come from the behaviour and
--- service events, which the pairs do not need upstream of them
+-- the catalogue's names, from its kept rows as in dim_products, without the
+-- events' staging that dim_products needs (docs/decisions/0020)
 products as (
     select * from {{ ref('stg_shop__products') }}
     where row_status = 'kept'
