@@ -28,13 +28,17 @@
 {%- endmacro %}
 
 
-{#- A string without its leading and trailing spaces: trim(), as each engine
-    defines it (DuckDB removes the Unicode space separators, U+3000 and U+00A0
-    among them; Spark the ASCII space). On DuckDB trim() copies every string,
-    which was a third of staging's time, so it runs only where it can change
-    something: a string that starts or ends with an ASCII space, or holds any
-    non-ASCII character (more bytes than characters); the result is
-    trim()'s, always (docs/decisions/0112). -#}
+{#- A string without its leading and trailing spaces: the Unicode space
+    separators (category Zs: the ASCII space, U+00A0, U+3000 and the other
+    typographic spaces; not tabs or line breaks), the same on both engines.
+    DuckDB's trim() removes exactly those; Spark's trim() only the ASCII space,
+    so Spark strips \p{Zs} with a regular expression (without it a value padded
+    with the ideographic space U+3000, common in Chinese exports, was blank or
+    a missing-value spelling on DuckDB and a value on Spark). On DuckDB trim()
+    copies every string, which was a third of staging's time, so it runs only
+    where it can change something: a string that starts or ends with an ASCII
+    space, or holds any non-ASCII character (more bytes than characters); the
+    result is trim()'s, always (docs/decisions/0112). -#}
 {% macro trimmed(expression) %}
     {{ return(adapter.dispatch('trimmed', 'member_analytics')(expression)) }}
 {% endmacro %}
@@ -48,7 +52,7 @@
 {%- endmacro %}
 
 {% macro spark__trimmed(expression) -%}
-    trim({{ expression }})
+    regexp_replace({{ expression }}, '^\\p{Zs}+|\\p{Zs}+$', '')
 {%- endmacro %}
 
 

@@ -14,6 +14,8 @@ value, a missing and an extra row (pytests/test_parity_compare.py).
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pandas as pd
 import pytest
@@ -103,3 +105,40 @@ def test_spark_recorded_the_daily_run_and_its_late_change(spark_build, tiny_days
     # on Spark (Parquet, no DELETE) the member-keyed models are rebuilt in full: exact, not faster
     assert not runs["is_incremental_build"].any()
     assert runs.iloc[1]["number_of_late_changes"] >= days["late_refunds_older_than_lookback"]
+
+
+# Raw text as shops export it: padded with the ideographic space U+3000 or the no-break
+# space, blank in those spaces, or a missing-value spelling padded with them. Both engines
+# must clean it alike (macro clean_text, trimmed): before, Spark's trim() removed only the
+# ASCII space, so these values were blank or missing on DuckDB and kept on Spark.
+PADDED_TEXT = [
+    # (raw value, cleaned by hand: Unicode space separators off both ends, blank → null)
+    ("  a ", "a"),
+    ("\u3000b\u3000", "b"),
+    ("\u00a0c\u2003", "c"),
+    ("\u3000", None),
+    ("\u3000NULL ", None),
+    ("e\u3000f", "e\u3000f"),  # inside a value: kept
+    ("\td", "\td"),  # a tab is not a space separator, on either engine
+    ("\u200bg", "\u200bg"),  # nor is the zero-width space (format character)
+]
+
+
+def _show(project: DbtProject, target: str, sql: str) -> list[dict]:
+    result = project.dbt("show", "--target", target, "--inline", sql, "--output", "json", "--limit", "100")
+    document = result.stdout[result.stdout.index('{\n  "show"'):]
+    return sorted(json.JSONDecoder().raw_decode(document)[0]["show"], key=lambda row: row["raw_number"])
+
+
+def test_text_padded_with_unicode_spaces_is_cleaned_alike_on_spark_and_duckdb(tiny_day2_full_build, spark_build):
+    rows = ", ".join(f"({number}, '{raw}')" for number, (raw, _) in enumerate(PADDED_TEXT))
+    sql = ("select raw_number, {{ member_analytics.clean_text('raw_value') }} as cleaned, "
+           "{{ member_analytics.clean_code(\"concat('\u3000', raw_value)\") }} as code "
+           f"from (values {rows}) as padded (raw_number, raw_value)")
+    on_duckdb = _show(tiny_day2_full_build, "duckdb", sql)
+    on_spark = _show(spark_build, "spark", sql)
+    expected = [cleaned for _, cleaned in PADDED_TEXT]
+    assert [row["cleaned"] for row in on_duckdb] == expected
+    assert [row["cleaned"] for row in on_spark] == expected
+    assert [row["code"] for row in on_spark] == [row["code"] for row in on_duckdb]
+    assert on_duckdb[1]["code"] == "b" and on_duckdb[6]["code"] == "\td"
