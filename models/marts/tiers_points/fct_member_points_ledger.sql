@@ -166,9 +166,9 @@ movements as (
 ),
 
 -- Segments run from one expiry to the next: each starts at a zero balance.
--- The segment number (the expiries before a movement) is a window on the same
--- partition and order as the sequence, so both come from one sort
--- (docs/decisions/0112).
+-- The segment number (the expiries before a movement) and the member's
+-- cumulative requested points are windows on the same partition and order as
+-- the sequence, so all three come from one sort (docs/decisions/0112).
 sequenced as (
     select
         *,
@@ -184,44 +184,64 @@ sequenced as (
                 movement_date, is_expiry, occurred_at, type_order,
                 coalesce(order_id, request_id, ''), requested_points, reason
             rows between unbounded preceding and 1 preceding
-        ), 0) as segment_number
+        ), 0) as segment_number,
+        sum(requested_points) over (
+            partition by shop_id, member_id
+            order by
+                movement_date, is_expiry, occurred_at, type_order,
+                coalesce(order_id, request_id, ''), requested_points, reason
+            rows between unbounded preceding and current row
+        ) as cumulative_points
     from movements
 ),
 
-summed as (
+-- Within a segment, the running sum S of the requested points is the member's
+-- cumulative points C less C at the segment's start, and the balance clamped at
+-- zero is, in closed form, S - min(0, running min of S): the running min of S
+-- is the running min of C less the same start. So the balance after a movement
+-- and the balance before it (its predecessor's) are windows of C on one sort of
+-- the segment, not a sum, then a min, then a lag, each sorted again.
+segment_windows as (
     select
         *,
-        sum(requested_points) over (
+        first_value(cumulative_points - requested_points) over (
             partition by shop_id, member_id, segment_number
             order by raw_sequence
             rows between unbounded preceding and current row
-        ) as requested_sum
+        ) as segment_start_points,
+        min(cumulative_points) over (
+            partition by shop_id, member_id, segment_number
+            order by raw_sequence
+            rows between unbounded preceding and current row
+        ) as lowest_cumulative_points,
+        lag(cumulative_points) over (
+            partition by shop_id, member_id, segment_number
+            order by raw_sequence
+        ) as previous_cumulative_points,
+        min(cumulative_points) over (
+            partition by shop_id, member_id, segment_number
+            order by raw_sequence
+            rows between unbounded preceding and 1 preceding
+        ) as previous_lowest_cumulative_points
     from sequenced
 ),
 
--- The balance clamped at zero, in closed form: S - min(0, running min of S).
-reflected as (
+balances as (
     select
         *,
-        requested_sum - least(
-            cast(0 as bigint),
-            min(requested_sum) over (
-                partition by shop_id, member_id, segment_number
-                order by raw_sequence
-                rows between unbounded preceding and current row
-            )
-        ) as balance_before_expiry
-    from summed
+        (cumulative_points - segment_start_points)
+        - least(cast(0 as bigint), lowest_cumulative_points - segment_start_points) as balance_before_expiry,
+        -- null for a segment's first movement, whose balance before is zero
+        (previous_cumulative_points - segment_start_points)
+        - least(cast(0 as bigint), previous_lowest_cumulative_points - segment_start_points) as previous_balance
+    from segment_windows
 ),
 
 applied as (
     select
         *,
-        balance_before_expiry - coalesce(lag(balance_before_expiry) over (
-            partition by shop_id, member_id, segment_number
-            order by raw_sequence
-        ), 0) as applied_points
-    from reflected
+        balance_before_expiry - coalesce(previous_balance, 0) as applied_points
+    from balances
 ),
 
 resolved as (

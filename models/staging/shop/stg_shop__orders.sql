@@ -82,17 +82,35 @@ checked as {{ member_analytics.materialized_cte() }} (
 -- superseded; several different rows at the top conflict (duplicate_key). When
 -- the newest version is rejected, no older one stands in for it: the whole
 -- order is rejected (latest_version_rejected). Counted per order on the keys
--- alone, then joined back (no window over the wide rows).
-version_times as (
+-- alone, then joined back (no window over the wide rows), and only for the
+-- orders with more than one distinct row: an order of one row is kept or
+-- rejected on its own merits (row_status_columns gives it no version verdict),
+-- and almost every order has one row, so the version counts and the join back
+-- hold only the few orders that have versions (docs/decisions/0112).
+versioned_keys as (
     select
         shop_id,
-        order_id,
-        updated_at,
-        sum(case when row_rejection_reason is null then 1 else 0 end) as candidates,
-        sum(case when row_rejection_reason is not null then 1 else 0 end) as rejected_rows
+        order_id
     from checked
     where copy_number = 1 and shop_id is not null and order_id is not null
-    group by shop_id, order_id, updated_at
+    group by shop_id, order_id
+    having count(*) > 1
+),
+
+version_times as (
+    select
+        checked.shop_id,
+        checked.order_id,
+        checked.updated_at,
+        sum(case when checked.row_rejection_reason is null then 1 else 0 end) as candidates,
+        sum(case when checked.row_rejection_reason is not null then 1 else 0 end) as rejected_rows
+    from checked
+    inner join versioned_keys
+        on
+            checked.shop_id = versioned_keys.shop_id
+            and checked.order_id = versioned_keys.order_id
+    where checked.copy_number = 1
+    group by checked.shop_id, checked.order_id, checked.updated_at
 ),
 
 order_versions as (
