@@ -56,6 +56,28 @@
 {%- endmacro %}
 
 
+{#- The ORDER BY of a top-N ranking window (row_number() ... <= N): the numeric
+    expressions in `descending`, largest first, then the tie-breaks in `ascending`,
+    smallest first. On DuckDB they are one key, a struct of the negated measures and
+    the tie-breaks: with a single key DuckDB turns `row_number() <= N` into a top-N
+    aggregate instead of sorting every row (docs/decisions/0116). -#}
+{% macro ranking_order(descending, ascending) %}
+    {{ return(adapter.dispatch('ranking_order', 'member_analytics')(descending, ascending)) }}
+{% endmacro %}
+
+{% macro default__ranking_order(descending, ascending) -%}
+    {
+    {%- for expression in descending %}'d{{ loop.index }}': -({{ expression }}), {% endfor -%}
+    {%- for expression in ascending %}'a{{ loop.index }}': {{ expression }}{{ ', ' if not loop.last }}{% endfor -%}
+    } asc
+{%- endmacro %}
+
+{% macro spark__ranking_order(descending, ascending) -%}
+    {%- for expression in descending %}{{ expression }} desc, {% endfor -%}
+    {%- for expression in ascending %}{{ expression }} asc{{ ', ' if not loop.last }}{% endfor -%}
+{%- endmacro %}
+
+
 {#- True when a string matches a regular expression (pattern: a literal). -#}
 {% macro matches_regex(expression, pattern) %}
     {{ return(adapter.dispatch('matches_regex', 'member_analytics')(expression, pattern)) }}

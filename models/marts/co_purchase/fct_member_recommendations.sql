@@ -72,7 +72,7 @@ top_sequences as (
     from sequences
     qualify row_number() over (
         partition by shop_id, product_id_a
-        order by probability_b_after_a desc, lift desc, product_id_b asc
+        order by {{ member_analytics.ranking_order(['probability_b_after_a', 'lift'], ['product_id_b']) }}
     ) <= {{ member_analytics.co_purchase_var('recommendations_per_product') }}
 ),
 
@@ -131,18 +131,25 @@ candidates as (
     where bought.product_id is null
 ),
 
--- Ranked on the score rounded to 9 decimals: a sum of doubles may differ in
--- its last digits from run to run (parallel aggregation), which must not
--- reorder equal scores; ties then go to the product id.
+-- The top recommendations_per_member candidates of each member, ranked on the
+-- score rounded to 9 decimals: a sum of doubles may differ in its last digits
+-- from run to run (parallel aggregation), which must not reorder equal
+-- scores; ties then go to the product id. The filter stands right above the
+-- window (macro ranking_order: DuckDB then keeps the top rows per member
+-- without sorting every candidate).
 ranked as (
-    select
-        *,
-        pair_score + sequence_score as score,
-        row_number() over (
-            partition by shop_id, member_id
-            order by round(pair_score + sequence_score, 9) desc, product_id asc
-        ) as recommendation_rank
-    from candidates
+    select *
+    from (
+        select
+            *,
+            pair_score + sequence_score as score,
+            row_number() over (
+                partition by shop_id, member_id
+                order by {{ member_analytics.ranking_order(['round(pair_score + sequence_score, 9)'], ['product_id']) }}
+            ) as recommendation_rank
+        from candidates
+    ) as numbered
+    where recommendation_rank <= {{ member_analytics.co_purchase_var('recommendations_per_member') }}
 ),
 
 final as (
@@ -165,7 +172,6 @@ final as (
         on
             ranked.shop_id = products.shop_id
             and ranked.product_id = products.product_id
-    where ranked.recommendation_rank <= {{ member_analytics.co_purchase_var('recommendations_per_member') }}
 )
 
 select * from final
