@@ -6,7 +6,9 @@ generator's planted pairs, and the worked analyses with assertions."""
 from __future__ import annotations
 
 import math
+import re
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -192,6 +194,22 @@ def test_recommendations_are_ranked_unbought_catalogue_products(tiny_build):
     joined = also.merge(pairs, left_on=["shop_id", "product_id", "recommended_product_id"],
                         right_on=["shop_id", "product_id_a", "product_id_b"])
     assert np.allclose(joined["confidence"], joined["confidence_a_to_b"], rtol=0, atol=0)
+
+
+def test_member_recommendations_keep_the_top_rows_without_a_window_on_duckdb(tiny_build):
+    """Both rankings of fct_member_recommendations are top-N cuts whose order is one key
+    (macro ranking_order): DuckDB plans them as top-N aggregates, not as windows that sort
+    every candidate (docs/decisions/0116). A second ORDER BY key, or the rank filter moved
+    away from its window, brings a Window operator back."""
+    project, _ = tiny_build
+    compiled = (project.home / "target" / "compiled" / "member_analytics" / "models" / "marts" / "co_purchase"
+                / "fct_member_recommendations.sql")
+    with duckdb.connect(str(project.warehouse), read_only=True) as connection:
+        connection.execute("set explain_output = 'physical_only'")
+        plan = connection.execute("explain " + compiled.read_text()).fetchall()[0][1]
+    operators = re.findall(r"╭─ ([A-Za-z_ ]+?) ─", plan)
+    assert "Window" not in operators, operators
+    assert operators.count("Unnest") == 2, operators
 
 
 @pytest.fixture(scope="module")
