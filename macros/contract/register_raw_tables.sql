@@ -26,7 +26,10 @@
     {% set contract = member_analytics.raw_contract() %}
     {% set found = {} %}
     {% if raw_path %}
+        {#- A table is one file <table>.csv | <table>.parquet (a snapshot) or a folder <table>/
+            of load files, ordered by their path inside it (docs/decisions/0117). -#}
         {% set file_names = member_analytics.list_raw_files(raw_path) %}
+        {% set load_files = member_analytics.list_raw_load_files(raw_path) %}
         {% for table_name in contract %}
             {% set formats = [] %}
             {% for file_format in ['csv', 'parquet'] %}
@@ -34,16 +37,32 @@
                     {% do formats.append(file_format) %}
                 {% endif %}
             {% endfor %}
+            {% set loads = member_analytics.raw_table_loads(raw_path, table_name, load_files) %}
             {% if formats | length > 1 %}
                 {{ exceptions.raise_compiler_error(
                     "member_analytics: contract error: both " ~ table_name ~ ".csv and " ~ table_name
                     ~ ".parquet are in " ~ raw_path ~ "; keep exactly one file per table") }}
+            {% elif formats and loads %}
+                {{ exceptions.raise_compiler_error(
+                    "member_analytics: contract error: both " ~ raw_path ~ "/" ~ table_name ~ "." ~ formats[0]
+                    ~ " (a snapshot) and the folder " ~ raw_path ~ "/" ~ table_name ~ "/ (" ~ loads | length
+                    ~ " load file(s)) are there; a table is one file or one folder of loads, never both") }}
             {% elif formats | length == 1 %}
                 {% set location = raw_path ~ '/' ~ table_name ~ '.' ~ formats[0] %}
                 {% do found.update({table_name: {
                     'label': location,
                     'format': formats[0],
                     'from': member_analytics.raw_file_relation(table_name, location, formats[0]),
+                    'loads': [{'path': table_name ~ '.' ~ formats[0], 'location': location}],
+                }}) %}
+            {% elif loads %}
+                {% set folder = raw_path ~ '/' ~ table_name %}
+                {% do found.update({table_name: {
+                    'label': folder ~ '/',
+                    'format': loads[0]['format'],
+                    'from': member_analytics.raw_folder_relation(
+                        table_name, folder, loads | map(attribute='location') | list, loads[0]['format']),
+                    'loads': loads,
                 }}) %}
             {% endif %}
         {% endfor %}
@@ -51,7 +70,7 @@
         {% for table_name in contract %}
             {% set relation = adapter.get_relation(database=target.database, schema=raw_schema, identifier=table_name) %}
             {% if relation is not none %}
-                {% do found.update({table_name: {'label': raw_schema ~ '.' ~ table_name, 'format': 'table', 'from': relation}}) %}
+                {% do found.update({table_name: {'label': raw_schema ~ '.' ~ table_name, 'format': 'table', 'from': relation, 'loads': []}}) %}
             {% endif %}
         {% endfor %}
     {% endif %}
@@ -73,14 +92,40 @@
     {% set columns_by_table = {} %}
     {% set types_by_table = {} %}
     {% set rows_by_table = {} %}
+    {% set load_rows = [] %}
     {% for table_name, source in found.items() %}
-        {% if in_full %}
-            {% do log("member_analytics: reading " ~ source['label'], info=true) %}
+        {% if source['format'] == 'csv' %}
+            {#- Every load's header (the first load's only, without staging): one header per table. -#}
+            {% set headed = source['loads'] if in_full else source['loads'][:1] %}
+            {% set first = namespace(names=none, location=none) %}
+            {% for names in member_analytics.raw_load_headers(headed | map(attribute='location') | list, in_full) %}
+                {% set location = headed[loop.index0]['location'] %}
+                {% set header = member_analytics.check_csv_header(location, names) %}
+                {% if header and first.names is none %}
+                    {% set first.names = header %}
+                    {% set first.location = location %}
+                {% elif header and header != first.names %}
+                    {{ exceptions.raise_compiler_error(
+                        "member_analytics: contract error: " ~ location ~ " has the header " ~ header | join(',')
+                        ~ " but the table's first load " ~ first.location ~ " has " ~ first.names | join(',')
+                        ~ "; every CSV load of a table has the same header (the same columns in the same order)") }}
+                {% endif %}
+            {% endfor %}
+        {% endif %}
+        {% set counts = [] %}
+        {% if in_full and source['format'] != 'table' %}
+            {#- Every load's contents: a contract error names the load (and line). -#}
+            {% do log("member_analytics: reading " ~ source['label'] ~ (" (" ~ source['loads'] | length ~ " loads)"
+                if source['label'].endswith('/') else ""), info=true) %}
+            {% set counts = member_analytics.check_raw_loads(source['loads'], source['format'], source['from']) %}
+            {% do rows_by_table.update({table_name: counts | sum}) %}
+        {% elif in_full %}
             {% do rows_by_table.update({table_name: member_analytics.check_raw_file(source['label'], source['format'], source['from'])}) %}
         {% endif %}
-        {% if source['format'] == 'csv' %}
-            {% do member_analytics.check_csv_header(source['label']) %}
-        {% endif %}
+        {% for load in source['loads'] %}
+            {% do load_rows.append({'table_name': table_name, 'path': load['path'], 'number': loop.index,
+                'format': source['format'], 'rows': counts[loop.index0] if counts else none}) %}
+        {% endfor %}
         {% set actual = {} %}
         {% set actual_types = {} %}
         {% for column in member_analytics.raw_columns(source['from']) %}
@@ -147,9 +192,13 @@
         {% do run_query("create or replace view " ~ landing ~ "." ~ table_name ~ " as\n" ~ view_sql) %}
     {% endfor %}
     {% do run_query("create or replace view " ~ landing ~ ".raw_files as\n" ~ manifest_rows | join("\nunion all\n")) %}
+    {% do member_analytics.write_raw_loads(landing ~ '.raw_loads', raw_path, found, load_rows) %}
     {% if in_full and 'members' in found %}
         {% do member_analytics.check_member_key_forms(found, types_by_table) %}
     {% endif %}
+    {#- Looking up a raw_schema table through dbt's relation cache opens a transaction that
+        dbt rolls back after the hook, taking the landing views with it: keep them. -#}
+    {% do adapter.commit() %}
     {{ return('') }}
 {% endmacro %}
 
@@ -183,8 +232,9 @@
 {% endmacro %}
 
 
-{#- True when this invocation builds (or runs) a staging model, or when dbt does not say
-    what is selected: then the raw files are checked in full (docs/decisions/0110). -#}
+{#- True when this invocation builds (or runs) a staging model or audit.rpt_raw_loads, or
+    when dbt does not say what is selected: then the raw files are checked in full
+    (docs/decisions/0110) and every load's rows counted (0117). -#}
 {% macro selection_builds_staging() %}
     {% if selected_resources is not defined or selected_resources is none %}
         {{ return(true) }}
@@ -192,7 +242,7 @@
     {% for unique_id in selected_resources %}
         {% set node = graph.nodes.get(unique_id) %}
         {% if node and node.resource_type == 'model' and node.package_name == project_name
-              and node.fqn | length > 1 and node.fqn[1] == 'staging' %}
+              and (node.fqn | length > 1 and node.fqn[1] == 'staging' or node.name == 'rpt_raw_loads') %}
             {{ return(true) }}
         {% endif %}
     {% endfor %}
@@ -292,6 +342,104 @@
 {% endmacro %}
 
 
+{#- Relative paths (sorted) of the files inside the raw folder's subfolders, at any depth. -#}
+{% macro list_raw_load_files(raw_path) %}
+    {{ return(adapter.dispatch('list_raw_load_files', 'member_analytics')(raw_path) | sort) }}
+{% endmacro %}
+
+{% macro duckdb__list_raw_load_files(raw_path) %}
+    {% set result = run_query("select file from glob('" ~ raw_path ~ "/*/**')") %}
+    {% set paths = [] %}
+    {% for file_path in result.columns[0].values() %}
+        {% do paths.append(file_path[raw_path | length + 1:]) %}
+    {% endfor %}
+    {{ return(paths) }}
+{% endmacro %}
+
+
+{#- The loads of one table: the files under <raw>/<table>/ in the order of their relative
+    paths, as [{path, location, format}]. Files and folders whose name starts with '.' or
+    '_' are skipped (as Spark does: _SUCCESS, .crc); any other file must be .csv or
+    .parquet, and one table's loads share one format (contract errors otherwise). -#}
+{% macro raw_table_loads(raw_path, table_name, load_files) %}
+    {% set loads = [] %}
+    {% for relative in load_files %}
+        {% set parts = relative.split('/') %}
+        {% set hidden = [] %}
+        {% for part in parts %}
+            {% if part[:1] in ['.', '_'] %}
+                {% do hidden.append(part) %}
+            {% endif %}
+        {% endfor %}
+        {% if parts[0] == table_name and parts | length > 1 and not hidden %}
+            {% set extension = parts[-1].rsplit('.', 1)[-1] | lower if '.' in parts[-1] else '' %}
+            {% if extension not in ['csv', 'parquet'] %}
+                {{ exceptions.raise_compiler_error(
+                    "member_analytics: contract error: " ~ raw_path ~ "/" ~ relative ~ " is in the folder of loads of "
+                    ~ table_name ~ " but is neither .csv nor .parquet; move it out (names starting with '.' or '_' are skipped)") }}
+            {% endif %}
+            {% if loads and extension != loads[0]['format'] %}
+                {{ exceptions.raise_compiler_error(
+                    "member_analytics: contract error: the loads of " ~ table_name ~ " mix formats: "
+                    ~ raw_path ~ "/" ~ loads[0]['path'] ~ " is " ~ loads[0]['format'] ~ " but " ~ raw_path ~ "/" ~ relative
+                    ~ " is " ~ extension ~ "; write every load of a table in one format") }}
+            {% endif %}
+            {% do loads.append({'path': relative, 'location': raw_path ~ '/' ~ relative, 'format': extension}) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(loads) }}
+{% endmacro %}
+
+
+{#- A relation reading every load of a folder as one table, every CSV column as text;
+    Parquet loads are matched by column name (a later load may add a column). -#}
+{% macro raw_folder_relation(table_name, folder, locations, file_format) %}
+    {{ return(adapter.dispatch('raw_folder_relation', 'member_analytics')(table_name, folder, locations, file_format)) }}
+{% endmacro %}
+
+{% macro duckdb__raw_folder_relation(table_name, folder, locations, file_format) %}
+    {% set files = "['" ~ locations | join("', '") ~ "']" %}
+    {% if file_format == 'csv' %}
+        {{ return("read_csv(" ~ files ~ ", header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')") }}
+    {% endif %}
+    {{ return("read_parquet(" ~ files ~ ", union_by_name = true)") }}
+{% endmacro %}
+
+
+{#- landing.raw_loads: one row per load of every table read from files (a snapshot file is
+    the table's one load), in load order; row_count when the contents were read (an
+    invocation that builds staging), else null. A table, not a view: thousands of loads
+    would make a view's text longer than Spark's metastore keeps (32,700 characters). -#}
+{% macro write_raw_loads(relation_name, raw_path, found, load_rows) %}
+    {% set string_type = dbt.type_string() %}
+    {% do adapter.dispatch('replace_landing_table', 'member_analytics')(relation_name,
+        "table_name " ~ string_type ~ ", load_path " ~ string_type ~ ", load_location " ~ string_type
+        ~ ", load_number " ~ dbt.type_int() ~ ", source_format " ~ string_type ~ ", row_count " ~ dbt.type_bigint()) %}
+    {% set rows = [] %}
+    {% for load in load_rows %}
+        {% if found[load['table_name']]['format'] != 'table' %}
+            {% do rows.append("(" ~ member_analytics.string_literal(load['table_name'])
+                ~ ", " ~ member_analytics.string_literal(load['path'])
+                ~ ", " ~ member_analytics.string_literal(raw_path ~ '/' ~ load['path'])
+                ~ ", " ~ load['number'] ~ ", " ~ member_analytics.string_literal(load['format'])
+                ~ ", " ~ (load['rows'] if load['rows'] is not none else "null") ~ ")") %}
+        {% endif %}
+    {% endfor %}
+    {% for batch in rows | batch(500) %}
+        {% do run_query("insert into " ~ relation_name ~ " values " ~ batch | join(", ")) %}
+    {% endfor %}
+{% endmacro %}
+
+{% macro default__replace_landing_table(relation_name, columns_sql) %}
+    {% do run_query("create or replace table " ~ relation_name ~ " (" ~ columns_sql ~ ")") %}
+{% endmacro %}
+
+{% macro spark__replace_landing_table(relation_name, columns_sql) %}
+    {% do run_query("drop table if exists " ~ relation_name) %}
+    {% do run_query("create table " ~ relation_name ~ " (" ~ columns_sql ~ ") using parquet") %}
+{% endmacro %}
+
+
 {#- A relation (or table function call) reading one raw file, every column as text. -#}
 {% macro raw_file_relation(table_name, location, file_format) %}
     {{ return(adapter.dispatch('raw_file_relation', 'member_analytics')(table_name, location, file_format)) }}
@@ -307,8 +455,10 @@
 
 {#- Read a CSV's header line as it is written: a duplicated column or a delimiter other
     than ',' is a contract error naming the file and column (DuckDB would rename or merge). -#}
-{% macro check_csv_header(location) %}
-    {% set names = adapter.dispatch('csv_header_names', 'member_analytics')(location) %}
+{% macro check_csv_header(location, names=none) %}
+    {% if names is none %}
+        {% set names = adapter.dispatch('csv_header_names', 'member_analytics')(location) %}
+    {% endif %}
     {% set seen = [] %}
     {% for name in names %}
         {% set clean = name | replace('\ufeff', '') | trim | trim('"') | trim | lower %}
@@ -328,6 +478,7 @@
             {% endif %}
         {% endfor %}
     {% endif %}
+    {{ return(seen) }}
 {% endmacro %}
 
 {% macro duckdb__csv_header_names(location) %}
@@ -342,44 +493,139 @@
 {% endmacro %}
 
 
+{#- The header line of each CSV load, split on ',' ([] for an empty file), dispatched. With
+    full (the contents are checked in this invocation) DuckDB reads them in one pass that
+    also checks the files are UTF-8. -#}
+{% macro raw_load_headers(locations, full) %}
+    {{ return(adapter.dispatch('raw_load_headers', 'member_analytics')(locations, full)) }}
+{% endmacro %}
+
+{% macro default__raw_load_headers(locations, full) %}
+    {% set headers = [] %}
+    {% for location in locations %}
+        {% do headers.append(adapter.dispatch('csv_header_names', 'member_analytics')(location)) %}
+    {% endfor %}
+    {{ return(headers) }}
+{% endmacro %}
+
+{% macro duckdb__raw_load_headers(locations, full) %}
+    {% if not full %}
+        {{ return(member_analytics.default__raw_load_headers(locations, full)) }}
+    {% endif %}
+    {#- read_text names the file that is not valid UTF-8 (read_csv would not). Files over
+        1 GB skip this pre-check (read_csv still fails on them). -#}
+    {% set sizes = {} %}
+    {% for row in run_query("select filename, size from read_blob(['" ~ locations | join("', '") ~ "'])").rows %}
+        {% do sizes.update({row[0]: row[1]}) %}
+    {% endfor %}
+    {% set small = [] %}
+    {% for location in locations %}
+        {% if sizes.get(location, 0) < 1073741824 %}
+            {% do small.append(location) %}
+        {% endif %}
+    {% endfor %}
+    {% set first_lines = {} %}
+    {% if small %}
+        {% for row in run_query("select filename, case when strpos(content, chr(10)) > 0"
+                ~ " then substr(content, 1, strpos(content, chr(10)) - 1) else content end"
+                ~ " from read_text(['" ~ small | join("', '") ~ "'])").rows %}
+            {% do first_lines.update({row[0]: (row[1] or '').rstrip('\r')}) %}
+        {% endfor %}
+    {% endif %}
+    {% set headers = [] %}
+    {% for location in locations %}
+        {% if location in first_lines %}
+            {% do headers.append(first_lines[location].split(',') if first_lines[location] else []) %}
+        {% else %}
+            {% do headers.append(member_analytics.duckdb__csv_header_names(location)) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(headers) }}
+{% endmacro %}
+
+
+{#- Check every load of a table (only when staging is built) and return their row counts
+    in load order: a contract error naming the load (and line) when one cannot be read.
+    Dispatched: one load at a time by default, in one pass per table on DuckDB. -#}
+{% macro check_raw_loads(loads, file_format, source) %}
+    {{ return(adapter.dispatch('check_raw_loads', 'member_analytics')(loads, file_format, source)) }}
+{% endmacro %}
+
+{% macro default__check_raw_loads(loads, file_format, source) %}
+    {% set counts = [] %}
+    {% for load in loads %}
+        {#- a snapshot file's table is its relation; a load of a folder gets its own -#}
+        {% do counts.append(member_analytics.check_raw_file(load['location'], file_format,
+            source if loads | length == 1 else none)) %}
+    {% endfor %}
+    {{ return(counts) }}
+{% endmacro %}
+
+{#- The line numbers (second field) of the rejects (rows) of one file (first field). -#}
+{% macro reject_lines_of(rows, file_path) %}
+    {% set lines = [] %}
+    {% for row in rows %}
+        {% if row[0] == file_path %}
+            {% do lines.append(row[1]) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(lines) }}
+{% endmacro %}
+
+{% macro duckdb__check_raw_loads(loads, file_format, source) %}
+    {% set files = "['" ~ loads | map(attribute='location') | join("', '") ~ "']" %}
+    {% set by_file = {} %}
+    {% if file_format == 'parquet' %}
+        {#- The footers only: the row count of every row group (none in an empty file). -#}
+        {% for row in run_query("select file_name, coalesce(sum(num_rows), 0) from parquet_file_metadata(" ~ files ~ ") group by all").rows %}
+            {% do by_file.update({row[0]: row[1] | int}) %}
+        {% endfor %}
+    {% else %}
+        {#- UTF-8 was checked with the headers (raw_load_headers); one pass counts the rows
+            of every load and keeps the malformed lines with their file and line number. -#}
+        {% for row in run_query(
+            "select member_analytics_load, count(*) from read_csv(" ~ files ~ ", header = true, all_varchar = true, delim = ',',"
+            ~ " quote = '\"', escape = '\"', filename = 'member_analytics_load', store_rejects = true,"
+            ~ " rejects_table = 'member_analytics_raw_rejects', rejects_scan = 'member_analytics_raw_reject_scans') group by all").rows %}
+            {% do by_file.update({row[0]: row[1] | int}) %}
+        {% endfor %}
+        {% set rejects = run_query(
+            "select scans.file_path, rejects.line, rejects.error_type, rejects.csv_line"
+            ~ " from member_analytics_raw_rejects as rejects inner join member_analytics_raw_reject_scans as scans"
+            ~ " on rejects.scan_id = scans.scan_id and rejects.file_id = scans.file_id"
+            ~ " order by scans.file_path, rejects.line limit 3") %}
+        {% if rejects.rows | length > 0 %}
+            {% set first = rejects.rows[0] %}
+            {% set blank = (first[3] or '') | trim == '' %}
+            {{ exceptions.raise_compiler_error(
+                "member_analytics: contract error: " ~ first[0] ~ " line " ~ first[1] ~ " "
+                ~ ("is blank (only spaces or tabs)" if blank else "has " ~ (first[2] | lower) ~ " (it reads: " ~ (first[3] or '')[:200] ~ ")")
+                ~ "; lines with problems: " ~ member_analytics.reject_lines_of(rejects.rows, first[0]) | join(', ')
+                ~ ". Remove blank lines and give every line the header's number of fields.") }}
+        {% endif %}
+    {% endif %}
+    {% set counts = [] %}
+    {% for load in loads %}
+        {% do counts.append(by_file.get(load['location'], 0)) %}
+    {% endfor %}
+    {{ return(counts) }}
+{% endmacro %}
+
+
 {#- Check one raw file's contents and return its row count (called only when staging is
     built): a contract error naming the file (and line) when it cannot be read. -#}
 {% macro check_raw_file(location, file_format, source) %}
+    {% if file_format == 'table' %}
+        {#- a table of var raw_schema: the engine has read and typed it; its row count -#}
+        {{ return(run_query("select count(*) from " ~ source).columns[0].values()[0] | int) }}
+    {% endif %}
     {{ return(adapter.dispatch('check_raw_file', 'member_analytics')(location, file_format, source)) }}
 {% endmacro %}
 
-{% macro duckdb__check_raw_file(location, file_format, source) %}
-    {% if file_format == 'parquet' %}
-        {#- The footer only: the row count of every row group. -#}
-        {% set result = run_query("select coalesce(sum(num_rows), 0) from parquet_file_metadata('" ~ location ~ "')") %}
-        {{ return(result.rows[0][0] | int) }}
-    {% endif %}
-    {#- read_text names the file when it is not valid UTF-8 (read_csv would not). Files over
-        1 GB skip this pre-check (read_csv still fails on them). -#}
-    {% set size = run_query("select size from read_blob('" ~ location ~ "')").columns[0].values()[0] %}
-    {% if size < 1073741824 %}
-        {% do run_query("select sum(length(content)) from read_text('" ~ location ~ "')") %}
-    {% endif %}
-    {#- One pass that counts the rows and keeps the malformed lines (blank, too few or too
-        many fields) with their line numbers. -#}
-    {% set result = run_query(
-        "select count(*) from read_csv('" ~ location ~ "', header = true, all_varchar = true, delim = ',',"
-        ~ " quote = '\"', escape = '\"', store_rejects = true, rejects_table = 'member_analytics_raw_rejects',"
-        ~ " rejects_scan = 'member_analytics_raw_reject_scans')") %}
-    {% set row_count = result.rows[0][0] | int %}
-    {% set rejects = run_query(
-        "select line, error_type, csv_line from member_analytics_raw_rejects order by line limit 3") %}
-    {% if rejects.rows | length > 0 %}
-        {% set first = rejects.rows[0] %}
-        {% set blank = (first[2] or '') | trim == '' %}
-        {{ exceptions.raise_compiler_error(
-            "member_analytics: contract error: " ~ location ~ " line " ~ first[0] ~ " "
-            ~ ("is blank (only spaces or tabs)" if blank else "has " ~ (first[1] | lower) ~ " (it reads: " ~ (first[2] or '')[:200] ~ ")")
-            ~ "; lines with problems: " ~ rejects.rows | map(attribute=0) | join(', ')
-            ~ ". Remove blank lines and give every line the header's number of fields.") }}
-    {% endif %}
-    {{ return(row_count) }}
+{% macro default__check_raw_file(location, file_format, source) %}
+    {{ return(member_analytics.check_raw_loads([{'location': location}], file_format, source)[0]) }}
 {% endmacro %}
+
 
 
 {#- The columns of a raw relation as [name, type] pairs, from metadata (dispatched). -#}

@@ -18,7 +18,8 @@
 {% macro incremental_vars_fingerprint() %}
     {% set values = {} %}
     {% for name in member_analytics.threshold_var_names() %}
-        {% if name not in ['member_analytics__validation__latest_valid_date', 'member_analytics__incremental__lookback_days'] %}
+        {% if name not in ['member_analytics__validation__latest_valid_date', 'member_analytics__incremental__lookback_days',
+                            'member_analytics__raw_loads__hash_every_run'] %}
             {% do values.update({name: var(name)}) %}
         {% endif %}
     {% endfor %}

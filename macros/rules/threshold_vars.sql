@@ -82,5 +82,6 @@
         'member_analytics__quality__max_paid_amount_median_change',
         'member_analytics__quality__max_rfm_segment_share',
         'member_analytics__incremental__lookback_days',
+        'member_analytics__raw_loads__hash_every_run',
     ]) }}
 {% endmacro %}

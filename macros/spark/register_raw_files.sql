@@ -22,6 +22,72 @@
 {% endmacro %}
 
 
+{#- Relative paths of the files inside the raw folder's subfolders, at any depth
+    (binaryFile with recursiveFileLookup; contents are not read). -#}
+{% macro spark__list_raw_load_files(raw_path) %}
+    {% do run_query("create or replace temporary view member_analytics_raw_listing using binaryFile"
+        ~ " options (path '" ~ raw_path ~ "', recursiveFileLookup 'true')") %}
+    {% set result = run_query("select path from member_analytics_raw_listing") %}
+    {% set marker = raw_path.rstrip('/') ~ '/' %}
+    {% set paths = [] %}
+    {% for file_path in result.columns[0].values() %}
+        {#- path is a URI (file:/a/b/c.csv): keep what follows the raw folder, if in a subfolder. -#}
+        {% set relative = file_path.split(marker, 1)[-1] if marker in file_path else '' %}
+        {% if '/' in relative %}
+            {% do paths.append(relative) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(paths) }}
+{% endmacro %}
+
+
+{#- Register a folder of loads as one external table of string columns: every file of the
+    folder at any depth with the loads' extension (recursiveFileLookup, pathGlobFilter;
+    names starting with '_' or '.' are skipped, as in raw_table_loads). -#}
+{% macro spark__raw_folder_relation(table_name, folder, locations, file_format) %}
+    {% set schema_name = member_analytics.spark__raw_files_schema() %}
+    {% set relation = schema_name ~ '.' ~ member_analytics.validated_identifier(table_name, 'table_name') %}
+    {% do run_query("create schema if not exists " ~ schema_name) %}
+    {% do run_query("drop table if exists " ~ relation) %}
+    {% if file_format == 'csv' %}
+        {% do run_query(
+            "create table " ~ relation ~ " using csv options ("
+            ~ "path '" ~ folder ~ "', recursiveFileLookup 'true', pathGlobFilter '*.csv', "
+            ~ member_analytics.spark__csv_read_options() ~ ")") %}
+    {% else %}
+        {% for location in locations %}
+            {% do member_analytics.spark__check_parquet_magic(location) %}
+        {% endfor %}
+        {% do run_query("create table " ~ relation ~ " using parquet options (path '" ~ folder
+            ~ "', recursiveFileLookup 'true', pathGlobFilter '*.parquet', mergeSchema 'true')") %}
+    {% endif %}
+    {{ return(relation) }}
+{% endmacro %}
+
+
+{#- One load file as a temporary view (its own row count, outside the folder's table). -#}
+{% macro spark__raw_load_view(location, file_format) %}
+    {% if file_format == 'csv' %}
+        {% do run_query(
+            "create or replace temporary view member_analytics_raw_load using csv options ("
+            ~ "path '" ~ location ~ "', " ~ member_analytics.spark__csv_read_options() ~ ")") %}
+    {% else %}
+        {% do run_query("create or replace temporary view member_analytics_raw_load using parquet options (path '"
+            ~ location ~ "')") %}
+    {% endif %}
+    {{ return('member_analytics_raw_load') }}
+{% endmacro %}
+
+
+{#- The options every raw CSV is read with: a header row, no schema inference (every
+    column a string, leading zeros kept), UTF-8, '"' as quote and escape, quoted newlines,
+    and a malformed line an error. -#}
+{% macro spark__csv_read_options() %}
+    {{ return("header 'true', inferSchema 'false', encoding 'UTF-8', sep ',', quote '\"', escape '\"',"
+        ~ " multiLine 'true', mode 'FAILFAST'") }}
+{% endmacro %}
+
+
 {#- Register one raw file as an external table of string columns. -#}
 {% macro spark__raw_file_relation(table_name, location, file_format) %}
     {% set schema_name = member_analytics.spark__raw_files_schema() %}
@@ -34,8 +100,7 @@
     {% if file_format == 'csv' %}
         {% do run_query(
             "create table " ~ relation ~ " using csv options ("
-            ~ "path '" ~ location ~ "', header 'true', inferSchema 'false', encoding 'UTF-8', sep ',', "
-            ~ "quote '\"', escape '\"', multiLine 'true', mode 'FAILFAST')") %}
+            ~ "path '" ~ location ~ "', " ~ member_analytics.spark__csv_read_options() ~ ")") %}
     {% elif file_format == 'parquet' %}
         {% do run_query("create table " ~ relation ~ " using parquet options (path '" ~ location ~ "')") %}
     {% else %}
@@ -63,6 +128,9 @@
 {#- Check a registered file's contents (only when staging is built) and return its row
     count: a non-UTF-8 CSV is a contract error naming the file; a Parquet count reads footers. -#}
 {% macro spark__check_raw_file(location, file_format, source) %}
+    {% if source is none %}
+        {% set source = member_analytics.spark__raw_load_view(location, file_format) %}
+    {% endif %}
     {% if file_format == 'csv' %}
         {% set result = run_query(
             "select count(*) as bad_lines, first(make_valid_utf8(value)) as first_bad_line"

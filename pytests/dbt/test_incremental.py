@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from member_analytics.generator.loads import days_as_loads
 from member_analytics.publish.parity import public_marts, sql_differences
 
 from .conftest import ROOT, DbtProject, day_vars
@@ -97,6 +98,32 @@ def test_the_late_refund_is_applied(daily_run):
             "select status, refunded_amount = gross_amount from marts.fct_orders "
             f"where shop_id = '{refund['shop_id']}' and order_id = '{refund['order_id']}'")[0]
         assert (status, refunded) == ("refunded", True)
+
+
+def test_a_daily_run_on_folders_of_loads_equals_a_full_build(tmp_path, tiny_days, tiny_day2_full_build):
+    """The same two days delivered as folders of loads (docs/decisions/0117): day 1 as
+    monthly backfill loads, day 2 as the same loads plus one daily load per table (an
+    empty one for products). The daily run equals the full build of the day-2 snapshot,
+    and the delivery log holds exactly the day's loads."""
+    out, days = tiny_days
+    delivered = days_as_loads(out / "day_1", out / "day_2", tmp_path / "loads", days["day_2"]["as_of_date"])
+    assert delivered["products"]["daily"] == 0 and delivered["orders"]["daily"] > len(days["late_refunds"])
+    DailyHome(tmp_path / "home", tmp_path / "loads" / "day_1").wap_build(day_vars(days, "day_1"))
+    project = DailyHome(tmp_path / "home", tmp_path / "loads" / "day_2")
+    result = project.wap_build(day_vars(days, "day_2"))
+    report = json.loads((project.home / "reports" / "build" / "last_build.json").read_text())
+    assert report["mode"] == "incremental" and report["outcome"] == "published", result.stdout[-3000:]
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{project.warehouse}' as daily (read_only)")
+        connection.execute(f"attach '{tiny_day2_full_build.warehouse}' as full_build (read_only)")
+        differences = {name: sql_differences(connection, mart, f"full_build.{mart.schema}.{name}",
+                                             f"daily.{mart.schema}.{name}") for name, mart in _MARTS.items()}
+    assert {name: found for name, found in differences.items() if set(found.values()) != {0}} == {}
+    log = project.query("select build_number, table_name, load_path, delivery, row_count from audit.rpt_raw_loads"
+                        " where build_number = 2 order by table_name")
+    day = days["day_2"]["as_of_date"]
+    assert log == sorted((2, table, f"{table}/daily/{day}.parquet", "new", counts["daily"])
+                         for table, counts in delivered.items())
 
 
 # ---------------------------------------------------------------- how changes are seen
@@ -217,6 +244,42 @@ def test_rewritten_moved_and_removed_orders_without_a_later_updated_at(tmp_path,
     assert {moved_from, moved_to} <= recomputed
     assert "3 orders differ from the previous build without a later updated_at" in result.stdout
     assert _last_run(daily)["is_incremental_build"] is True
+
+
+def test_a_late_load_and_a_redelivered_load(tmp_path, tiny_days):
+    """Folders of loads (docs/decisions/0117): a monthly load held back on day 1 arrives on
+    day 2, sorting before loads already seen (out of order), and another month's load is
+    delivered again with an order rewritten in place (no later updated_at). The daily run
+    of the order models equals a full build of the same loads, and the log says which
+    load was new and which changed."""
+    out, days = tiny_days
+    loads = tmp_path / "loads"
+    days_as_loads(out / "day_1", out / "day_2", loads, days["day_2"]["as_of_date"])
+    backfill = sorted((loads / "day_2" / "orders" / "backfill").glob("*.parquet"))
+    late, redelivered = backfill[-4], backfill[-6]
+    (loads / "day_1" / "orders" / "backfill" / late.name).unlink()
+    with duckdb.connect() as connection:
+        held_back = connection.execute(f"select count(*) from read_parquet('{late}')").fetchone()[0]
+        rewritten = connection.execute(
+            f"select shop_id, order_id from read_parquet('{redelivered}') where status = 'completed'"
+            " order by order_id limit 1").fetchone()
+        connection.execute(
+            f"copy (select * replace (case when order_id = '{rewritten[1]}' then 'cancelled' else status end as status)"
+            f" from read_parquet('{redelivered}')) to '{tmp_path / 'rewritten.parquet'}' (format parquet)")
+    shutil.move(tmp_path / "rewritten.parquet", redelivered)
+    assert held_back > 0
+    args = [*ORDER_MODELS[:2], "rpt_raw_loads", *ORDER_MODELS[2:]]
+    day_1, _ = _order_build(tmp_path / "day_1", loads / "day_1", days["day_1"]["as_of_date"], args=args)
+    daily, _ = _order_build(tmp_path / "daily", loads / "day_2", days["day_2"]["as_of_date"],
+                            from_warehouse=day_1.warehouse, args=args)
+    full, _ = _order_build(tmp_path / "full", loads / "day_2", days["day_2"]["as_of_date"])
+    _assert_same_orders(daily, full)
+    assert _last_run(daily)["is_incremental_build"]
+    assert daily.query(f"select status from marts.fct_orders where order_id = '{rewritten[1]}'") == [("cancelled",)]
+    log = daily.query("select load_path, delivery from audit.rpt_raw_loads where build_number = 2"
+                      " and table_name = 'orders' order by load_path")
+    assert log == sorted([(f"orders/backfill/{late.name}", "new"), (f"orders/backfill/{redelivered.name}", "changed"),
+                          (f"orders/daily/{days['day_2']['as_of_date']}.parquet", "new")])
 
 
 def test_as_of_date_going_back_a_day(tmp_path, tiny_days, day_1_orders):

@@ -14,12 +14,14 @@ value, a missing and an extra row (pytests/test_parity_compare.py).
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import duckdb
 import pandas as pd
 import pytest
 
+from member_analytics.generator.loads import split_into_loads
 from member_analytics.publish.parity import Mart, compare, public_marts
 
 from .conftest import DbtProject, day_vars
@@ -45,7 +47,11 @@ def spark_build(tmp_path_factory, tiny_days) -> DbtProject:
     DbtProject(home, out / "day_1").dbt("build", "--target", "spark", "--select", "+rpt_incremental_runs",
                                         "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
                                         vars=day_vars(days, "day_1"))
-    project = DbtProject(home, out / "day_2")
+    # day 2 as folders of monthly loads (docs/decisions/0117): CSV for orders and their
+    # items, Parquet for the other tables; DuckDB's reference build reads the snapshot files
+    loads = tmp_path_factory.mktemp("spark_day_2_loads")
+    split_into_loads(out / "day_2", loads, csv_tables=("orders", "order_items"))
+    project = DbtProject(home, loads)
     # the production tier (selectors.yml, docs/decisions/0100), as a production build on
     # Spark would run: every model and the tests that protect BI users. The suite tier's
     # unit tests test the rules' code on fixtures (tiny_build runs them on DuckDB); the
@@ -105,6 +111,22 @@ def test_spark_recorded_the_daily_run_and_its_late_change(spark_build, tiny_days
     # on Spark (Parquet, no DELETE) the member-keyed models are rebuilt in full: exact, not faster
     assert not runs["is_incremental_build"].any()
     assert runs.iloc[1]["number_of_late_changes"] >= days["late_refunds_older_than_lookback"]
+
+
+def test_spark_read_the_loads_and_logged_each_with_its_hash(spark_build):
+    files = {path.relative_to(spark_build.raw_path).as_posix(): path
+             for path in sorted(spark_build.raw_path.glob("*/*")) if path.is_file()}
+    assert len(files) >= 100 and {path.suffix for path in files.values()} == {".csv", ".parquet"}
+    log = _spark_mart(spark_build, "audit", "rpt_raw_loads")
+    assert sorted(log["load_path"]) == sorted(files)
+    assert set(log["delivery"]) == {"new"}
+    for row in log.itertuples():
+        assert row.content_hash == hashlib.md5(files[row.load_path].read_bytes()).hexdigest(), row.load_path
+        assert row.size_bytes == files[row.load_path].stat().st_size
+    # every raw row was read from the loads: their counts sum to the rows staged per table
+    staged = _spark_mart(spark_build, "audit", "rpt_row_reconciliation").set_index("table_name")["raw_rows"]
+    counted = log.groupby("table_name")["row_count"].sum()
+    assert {table: int(count) for table, count in counted.items()} == {table: int(staged[table]) for table in counted.index}
 
 
 # Raw text as shops export it: padded with the ideographic space U+3000 or the no-break

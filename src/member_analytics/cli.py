@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -60,9 +61,22 @@ def _generate(args: argparse.Namespace) -> int:
 def _generate_days(args: argparse.Namespace) -> int:
     from member_analytics.generator.days import generate_days
 
-    days = generate_days(Path(args.out).resolve(), scale=args.scale, seed=args.seed, file_format=args.format,
-                         as_of_date=args.as_of_date, late_refunds=args.late_refunds,
+    out = Path(args.out).resolve()
+    days = generate_days(out / "snapshots" if args.as_loads else out, scale=args.scale, seed=args.seed,
+                         file_format=args.format, as_of_date=args.as_of_date, late_refunds=args.late_refunds,
                          lookback_days=args.lookback_days)
+    if args.as_loads:
+        from member_analytics.generator.loads import days_as_loads
+
+        for name in ("day_1", "day_2"):
+            shutil.rmtree(out / name, ignore_errors=True)
+        delivered = days_as_loads(out / "snapshots" / "day_1", out / "snapshots" / "day_2", out,
+                                  days["day_2"]["as_of_date"])
+        shutil.copy(out / "snapshots" / "days.json", out / "days.json")
+        print(f"as folders of loads (docs/decisions/0117; the snapshots are in {out / 'snapshots'}): day_1/<table>/backfill/"
+              f" holds {sum(d['backfill'] for d in delivered.values())} monthly loads, day_2/ the same plus"
+              f" <table>/daily/{days['day_2']['as_of_date']}.{args.format} ("
+              + ", ".join(f"{table} {d['daily']:,} rows" for table, d in sorted(delivered.items())) + ")")
     for name in ("day_1", "day_2"):
         print(f"{Path(args.out).resolve() / name}: as_of_date {days[name]['as_of_date']}, "
               + ", ".join(f"{table} {rows:,}" for table, rows in sorted(days[name]["rows"].items())))
@@ -82,6 +96,9 @@ def _add_generate_days(commands) -> None:
     days.add_argument("--late-refunds", type=int, default=5, help="old orders refunded on day_2 (default: 5)")
     days.add_argument("--lookback-days", type=int, default=30,
                       help="one refunded order is placed more than this many days before day_2 (default: 30)")
+    days.add_argument("--as-loads", action="store_true",
+                      help="write day_1/ and day_2/ as folders of loads: monthly backfill loads, and day_2's"
+                           " delivery as one more load per table (docs/decisions/0117)")
     days.set_defaults(handler=_generate_days)
 
 
