@@ -359,8 +359,9 @@
 
 {#- The loads of one table: the files under <raw>/<table>/ in the order of their relative
     paths, as [{path, location, format}]. Files and folders whose name starts with '.' or
-    '_' are skipped (as Spark does: _SUCCESS, .crc); any other file must be .csv or
-    .parquet, and one table's loads share one format (contract errors otherwise). -#}
+    '_' are skipped (as Spark does: _SUCCESS, .crc); any other file must end in .csv or
+    .parquet (lower case, as Spark's pathGlobFilter matches), and one table's loads share
+    one format (contract errors otherwise). -#}
 {% macro raw_table_loads(raw_path, table_name, load_files) %}
     {% set loads = [] %}
     {% for relative in load_files %}
@@ -372,7 +373,7 @@
             {% endif %}
         {% endfor %}
         {% if parts[0] == table_name and parts | length > 1 and not hidden %}
-            {% set extension = parts[-1].rsplit('.', 1)[-1] | lower if '.' in parts[-1] else '' %}
+            {% set extension = parts[-1].rsplit('.', 1)[-1] if '.' in parts[-1] else '' %}
             {% if extension not in ['csv', 'parquet'] %}
                 {{ exceptions.raise_compiler_error(
                     "member_analytics: contract error: " ~ raw_path ~ "/" ~ relative ~ " is in the folder of loads of "

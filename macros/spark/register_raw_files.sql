@@ -55,13 +55,83 @@
             ~ "path '" ~ folder ~ "', recursiveFileLookup 'true', pathGlobFilter '*.csv', "
             ~ member_analytics.spark__csv_read_options() ~ ")") %}
     {% else %}
-        {% for location in locations %}
-            {% do member_analytics.spark__check_parquet_magic(location) %}
-        {% endfor %}
+        {% do member_analytics.spark__check_parquet_magic_of_folder(folder) %}
         {% do run_query("create table " ~ relation ~ " using parquet options (path '" ~ folder
             ~ "', recursiveFileLookup 'true', pathGlobFilter '*.parquet', mergeSchema 'true')") %}
     {% endif %}
     {{ return(relation) }}
+{% endmacro %}
+
+
+{#- Every Parquet load of a folder starts and ends with the 4 bytes PAR1 (one binaryFile
+    scan; files of 256 MB or more are left to the Parquet reader, as for one file). -#}
+{% macro spark__check_parquet_magic_of_folder(folder) %}
+    {% do run_query("create or replace temporary view member_analytics_raw_blobs using binaryFile options (path '"
+        ~ folder ~ "', recursiveFileLookup 'true', pathGlobFilter '*.parquet')") %}
+    {% set result = run_query(
+        "select path from member_analytics_raw_blobs where length < 268435456 and not (length >= 12"
+        ~ " and substr(content, 1, 4) = cast('PAR1' as binary) and substr(content, -4, 4) = cast('PAR1' as binary))"
+        ~ " order by path limit 1") %}
+    {% if result.rows | length > 0 %}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: contract error: " ~ result.rows[0][0] ~ " cannot be read: it is not a Parquet file") }}
+    {% endif %}
+{% endmacro %}
+
+
+{#- check_raw_loads on Spark: a folder's loads in one pass each for the row counts and, for
+    CSV, the UTF-8 and blank-line checks (input_file_name() names the load); a snapshot
+    file through spark__check_raw_file. -#}
+{% macro spark__check_raw_loads(loads, file_format, source) %}
+    {% if loads | length == 1 and '/' not in loads[0]['path'] %}
+        {{ return(member_analytics.default__check_raw_loads(loads, file_format, source)) }}
+    {% endif %}
+    {% set first = loads[0] %}
+    {% set folder = first['location'][:first['location'] | length - first['path'] | length] ~ first['path'].split('/')[0] %}
+    {% if file_format == 'csv' %}
+        {% do run_query("create or replace temporary view member_analytics_raw_lines using text options (path '"
+            ~ folder ~ "', recursiveFileLookup 'true', pathGlobFilter '*.csv')") %}
+        {% set result = run_query(
+            "select input_file_name() as load_file,"
+            ~ " sum(case when not is_valid_utf8(value) then 1 else 0 end) as bad_lines,"
+            ~ " first(case when not is_valid_utf8(value) then make_valid_utf8(value) end, true) as first_bad_line,"
+            ~ " sum(case when length(value) > 0 and trim(translate(value, char(9), '')) = '' then 1 else 0 end) as blank_lines"
+            ~ " from member_analytics_raw_lines group by 1"
+            ~ " having sum(case when not is_valid_utf8(value) then 1 else 0 end) > 0"
+            ~ " or sum(case when length(value) > 0 and trim(translate(value, char(9), '')) = '' then 1 else 0 end) > 0"
+            ~ " order by 1 limit 1") %}
+        {% if result.rows | length > 0 %}
+            {% set row = result.rows[0] %}
+            {% if row[1] %}
+                {{ exceptions.raise_compiler_error(
+                    "member_analytics: contract error: " ~ row[0] ~ " is not valid UTF-8 (" ~ row[1]
+                    ~ " line(s) with invalid bytes; the first reads: " ~ (row[2] | string)[:200] ~ "). Re-export it as UTF-8.") }}
+            {% endif %}
+            {{ exceptions.raise_compiler_error(
+                "member_analytics: contract error: " ~ row[0] ~ " has " ~ row[3]
+                ~ " blank line(s) (only spaces or tabs). Remove blank lines.") }}
+        {% endif %}
+    {% endif %}
+    {#- input_file_name() is a URI (file:/raw/orders/a.csv): matched on what follows the folder -#}
+    {% set by_path = {} %}
+    {% for row in run_query("select input_file_name(), count(*) from " ~ source ~ " group by 1").rows %}
+        {% if folder ~ '/' not in row[0] %}
+            {{ exceptions.raise_compiler_error(
+                "member_analytics: Spark read " ~ row[0] ~ " for the loads under " ~ folder ~ " but its path does"
+                ~ " not contain the folder's (a character Spark writes encoded in a path?); rename the load") }}
+        {% endif %}
+        {% do by_path.update({first['path'].split('/')[0] ~ '/' ~ row[0].split(folder ~ '/', 1)[-1]: row[1] | int}) %}
+    {% endfor %}
+    {% set counts = [] %}
+    {% for load in loads %}
+        {% do counts.append(by_path.pop(load['path'], 0)) %}
+    {% endfor %}
+    {% if by_path %}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: Spark read rows from " ~ by_path.keys() | list | join(', ')
+            ~ ", which is not among the loads listed under " ~ folder ~ "; rename the load") }}
+    {% endif %}
+    {{ return(counts) }}
 {% endmacro %}
 
 
@@ -143,7 +213,7 @@
                 ~ "). Re-export it as UTF-8.") }}
         {% endif %}
         {% set blank = run_query(
-            "select count(*) from text.`" ~ location ~ "` where length(value) > 0 and trim(value) = ''") %}
+            "select count(*) from text.`" ~ location ~ "` where length(value) > 0 and trim(translate(value, char(9), '')) = ''") %}
         {% if blank.columns[0].values()[0] %}
             {{ exceptions.raise_compiler_error(
                 "member_analytics: contract error: " ~ location ~ " has " ~ blank.columns[0].values()[0]

@@ -164,3 +164,18 @@ def test_text_padded_with_unicode_spaces_is_cleaned_alike_on_spark_and_duckdb(ti
     assert [row["cleaned"] for row in on_spark] == expected
     assert [row["code"] for row in on_spark] == [row["code"] for row in on_duckdb]
     assert on_duckdb[1]["code"] == "b" and on_duckdb[6]["code"] == "\td"
+
+
+def test_a_blank_line_in_one_csv_load_is_a_contract_error_naming_it_on_spark(tmp_path):
+    """Spark checks a folder's CSV loads in one pass (spark__check_raw_loads): the error
+    names the load that has the problem, not the folder."""
+    header = "shop_id,order_id,member_id,ordered_at,status,paid_amount\n"
+    raw = tmp_path / "raw"
+    (raw / "orders" / "2026").mkdir(parents=True)
+    (raw / "orders" / "2026" / "01.csv").write_text(header + "s1,o1,0001,2026-01-05 10:00:00,paid,1.00\n")
+    (raw / "orders" / "2026" / "02.csv").write_text(header + "s1,o2,0002,2026-02-06 10:00:00,paid,2.00\n \t\n")
+    result = DbtProject(tmp_path / "home", raw).dbt("run", "--target", "spark", "--select", "stg_shop__orders",
+                                                    vars={"as_of_date": "2026-02-28"}, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert "orders/2026/02.csv has 1 blank line(s)" in output, output[-3000:]
