@@ -401,7 +401,7 @@
 {% macro duckdb__raw_folder_relation(table_name, folder, locations, file_format) %}
     {% set files = "['" ~ locations | join("', '") ~ "']" %}
     {% if file_format == 'csv' %}
-        {{ return("read_csv(" ~ files ~ ", header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')") }}
+        {{ return("read_csv(" ~ files ~ ", " ~ member_analytics.duckdb__csv_read_options() ~ ")") }}
     {% endif %}
     {{ return("read_parquet(" ~ files ~ ", union_by_name = true)") }}
 {% endmacro %}
@@ -441,6 +441,13 @@
 {% endmacro %}
 
 
+{#- The options every raw CSV is read with on DuckDB (one file, a folder of loads, their
+    checks): a header row, every column as text, ',' separated, '"' as quote and escape. -#}
+{% macro duckdb__csv_read_options() %}
+    {{ return("header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"'") }}
+{% endmacro %}
+
+
 {#- A relation (or table function call) reading one raw file, every column as text. -#}
 {% macro raw_file_relation(table_name, location, file_format) %}
     {{ return(adapter.dispatch('raw_file_relation', 'member_analytics')(table_name, location, file_format)) }}
@@ -448,7 +455,7 @@
 
 {% macro duckdb__raw_file_relation(table_name, location, file_format) %}
     {% if file_format == 'csv' %}
-        {{ return("read_csv('" ~ location ~ "', header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')") }}
+        {{ return("read_csv('" ~ location ~ "', " ~ member_analytics.duckdb__csv_read_options() ~ ")") }}
     {% endif %}
     {{ return("read_parquet('" ~ location ~ "')") }}
 {% endmacro %}
@@ -585,8 +592,8 @@
         {#- UTF-8 was checked with the headers (raw_load_headers); one pass counts the rows
             of every load and keeps the malformed lines with their file and line number. -#}
         {% for row in run_query(
-            "select member_analytics_load, count(*) from read_csv(" ~ files ~ ", header = true, all_varchar = true, delim = ',',"
-            ~ " quote = '\"', escape = '\"', filename = 'member_analytics_load', store_rejects = true,"
+            "select member_analytics_load, count(*) from read_csv(" ~ files ~ ", " ~ member_analytics.duckdb__csv_read_options()
+            ~ ", filename = 'member_analytics_load', store_rejects = true,"
             ~ " rejects_table = 'member_analytics_raw_rejects', rejects_scan = 'member_analytics_raw_reject_scans') group by all").rows %}
             {% do by_file.update({row[0]: row[1] | int}) %}
         {% endfor %}

@@ -114,13 +114,15 @@ def build_vars(truth: dict) -> dict:
 
 @pytest.fixture
 def make_project(tmp_path):
-    """Write a raw folder from {file name: text or bytes} and return a DbtProject on it."""
+    """Write a raw folder from {file name or relative path: text or bytes} and return a
+    DbtProject on it."""
 
     def _make(files: dict[str, str | bytes], name: str = "raw") -> DbtProject:
         raw = tmp_path / name
         raw.mkdir()
         for file_name, content in files.items():
             target = raw / file_name
+            target.parent.mkdir(parents=True, exist_ok=True)  # a load in a table's folder
             if isinstance(content, bytes):
                 target.write_bytes(content)
             else:
@@ -129,3 +131,18 @@ def make_project(tmp_path):
 
     return _make
 
+
+
+CONTRACT_AS_OF = {"as_of_date": "2026-01-31"}
+
+
+def fails_with(project: DbtProject, *fragments: str, vars: dict = CONTRACT_AS_OF,
+               models: tuple[str, ...] = ()) -> str:
+    """Run the staging models (stg_shop__orders unless `models`) and assert that dbt fails
+    with every fragment in its output (a contract error, named); return the output."""
+    result = project.dbt("run", "--select", *(models or ("stg_shop__orders",)), vars=vars, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    for fragment in fragments:
+        assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
+    return output

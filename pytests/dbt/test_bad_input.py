@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import fails_with
+
 pytestmark = pytest.mark.dbt
 
 ORDERS = """shop_id,order_id,member_id,ordered_at,status,paid_amount
@@ -19,18 +21,9 @@ s1,o2,p2,2,25.00
 AS_OF = {"as_of_date": "2026-01-31"}
 
 
-def _fails_with(project, *fragments, vars=AS_OF):
-    result = project.dbt("run", "--select", "stg_shop__orders", vars=vars, check=False)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output[-3000:]
-    for fragment in fragments:
-        assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
-    return output
-
-
 def test_missing_required_table_names_the_files_looked_for(make_project):
     project = make_project({"order_items.csv": ITEMS})
-    _fails_with(project, "required table 'orders' is missing", "orders.csv", "orders.parquet")
+    fails_with(project, "required table 'orders' is missing", "orders.csv", "orders.parquet")
 
 
 def test_missing_required_column_names_file_and_column_and_leaves_marts_untouched(make_project):
@@ -51,22 +44,22 @@ def test_missing_required_column_names_file_and_column_and_leaves_marts_untouche
 
 def test_unreadable_parquet_names_the_file(make_project):
     project = make_project({"orders.parquet": b"this is not parquet at all"})
-    _fails_with(project, "orders.parquet")
+    fails_with(project, "orders.parquet")
 
 
 def test_non_utf8_csv_names_the_file(make_project):
     project = make_project({"orders.csv": ORDERS.encode("utf-8"), "members.csv": "shop_id,member_id,city\ns1,0001,".encode() + "杭州\n".encode("gbk")})
-    _fails_with(project, "members.csv", "UTF-8")
+    fails_with(project, "members.csv", "UTF-8")
 
 
 def test_shop_id_in_some_tables_only_is_a_contract_error(make_project):
     project = make_project({"orders.csv": ORDERS, "members.csv": "member_id\n0001\n"})
-    _fails_with(project, "shop_id must be in every table or in none", "members.csv")
+    fails_with(project, "shop_id must be in every table or in none", "members.csv")
 
 
 def test_two_files_for_one_table_is_a_contract_error(make_project, tmp_path):
     project = make_project({"orders.csv": ORDERS, "orders.parquet": b"x"})
-    _fails_with(project, "both orders.csv and orders.parquet")
+    fails_with(project, "both orders.csv and orders.parquet")
 
 
 @pytest.mark.parametrize(
@@ -82,7 +75,7 @@ def test_two_files_for_one_table_is_a_contract_error(make_project, tmp_path):
 )
 def test_hostile_or_malformed_vars_are_refused_before_any_sql_runs(make_project, vars, message):
     project = make_project({"orders.csv": ORDERS})
-    _fails_with(project, message, vars=vars)
+    fails_with(project, message, vars=vars)
 
 
 def test_absent_optional_tables_and_shop_id_give_empty_marts_and_a_warning(make_project):

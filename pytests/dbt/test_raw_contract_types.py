@@ -12,6 +12,8 @@ import sys
 import duckdb
 import pytest
 
+from .conftest import fails_with
+
 pytestmark = pytest.mark.dbt
 
 AS_OF = {"as_of_date": "2026-01-31"}
@@ -45,14 +47,6 @@ def orders_parquet(tmp_path, **overrides: str) -> bytes:
 def run_staging(project, *models: str, vars=AS_OF, check: bool = True):
     result = project.dbt("run", "--select", *(models or ("stg_shop__orders",)), vars=vars, check=check)
     return result, result.stdout + result.stderr
-
-
-def fails_with(project, *fragments: str, vars=AS_OF, models: tuple[str, ...] = ()):
-    result, output = run_staging(project, *models, vars=vars, check=False)
-    assert result.returncode != 0, output[-3000:]
-    for fragment in fragments:
-        assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
-    return output
 
 
 # --- B. typed Parquet ------------------------------------------------------------------

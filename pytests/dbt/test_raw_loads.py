@@ -24,7 +24,7 @@ import pytest
 from member_analytics.generator.loads import split_into_loads
 from member_analytics.publish.parity import compare_builds
 
-from .conftest import DbtProject, build_vars
+from .conftest import CONTRACT_AS_OF, DbtProject, build_vars, fails_with
 
 pytestmark = pytest.mark.dbt
 
@@ -127,28 +127,10 @@ def test_a_second_build_logs_what_changed_in_the_folder(loads_build, tmp_path):
 
 
 ORDERS_HEADER = "shop_id,order_id,member_id,ordered_at,status,paid_amount\n"
-AS_OF = {"as_of_date": "2026-01-31"}
 
 
-def _project(tmp_path: Path, files: dict[str, str | bytes]) -> DbtProject:
-    raw = tmp_path / "raw"
-    for name, content in files.items():
-        target = raw / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    return DbtProject(tmp_path / "home", raw)
-
-
-def _fails_with(project: DbtProject, *fragments: str) -> None:
-    result = project.dbt("run", "--select", "stg_shop__orders", vars=AS_OF, check=False)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, output[-3000:]
-    for fragment in fragments:
-        assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
-
-
-def test_csv_loads_at_any_depth_with_empty_loads_and_markers(tmp_path):
-    project = _project(tmp_path, {
+def test_csv_loads_at_any_depth_with_empty_loads_and_markers(make_project):
+    project = make_project({
         "orders/2026/01/05.csv": ORDERS_HEADER + "s1,o1,0001,2026-01-05 10:00:00,paid,100.00\n",
         "orders/2026/01/06.csv": ORDERS_HEADER + "s1,o2,0002,2026-01-06 10:00:00,completed,50.00\n"
                                  "s1,o1,0001,2026-01-05 10:00:00,paid,100.00\n",
@@ -157,7 +139,7 @@ def test_csv_loads_at_any_depth_with_empty_loads_and_markers(tmp_path):
         "orders/_SUCCESS": "",
         "orders/.hidden.csv": "not,a,load\n",
     })
-    project.dbt("run", "--select", "stg_shop__orders", "rpt_raw_loads", vars=AS_OF)
+    project.dbt("run", "--select", "stg_shop__orders", "rpt_raw_loads", vars=CONTRACT_AS_OF)
     assert project.query("select row_status, count(*) from staging.stg_shop__orders group by 1 order by 1") == [
         ("duplicate", 1), ("kept", 2)]
     assert project.query("select load_path, load_number, row_count from audit.rpt_raw_loads order by load_number") == [
@@ -179,8 +161,8 @@ def test_csv_loads_at_any_depth_with_empty_loads_and_markers(tmp_path):
       "orders/b.csv": ORDERS_HEADER + "s1,o2,0002,2026-01-06,paid\n"},
      ["orders/b.csv line 2"]),
 ], ids=["file-and-folder", "other-extension", "mixed-formats", "other-header", "bad-line"])
-def test_contract_errors_name_the_load(tmp_path, files, fragments):
-    _fails_with(_project(tmp_path, files), *fragments)
+def test_contract_errors_name_the_load(make_project, files, fragments):
+    fails_with(make_project(files), *fragments)
 
 
 def test_tables_of_a_schema_are_read_and_log_no_loads(tmp_path):
@@ -195,7 +177,7 @@ def test_tables_of_a_schema_are_read_and_log_no_loads(tmp_path):
                            " ('s1', 'o2', '0002', '2026-01-06 10:00:00', 'completed', 50.00))"
                            " as orders (shop_id, order_id, member_id, ordered_at, status, paid_amount)")
     project.dbt("run", "--select", "stg_shop__orders", "rpt_raw_loads",
-                vars={**AS_OF, "raw_schema": "shop_export", "raw_data_path": ""})
+                vars={**CONTRACT_AS_OF, "raw_schema": "shop_export", "raw_data_path": ""})
     assert project.query("select row_status, count(*) from staging.stg_shop__orders group by 1") == [("kept", 2)]
     assert project.query("select source_format, source_location from landing.raw_files where table_name = 'orders'") == [
         ("table", "shop_export.orders")]
