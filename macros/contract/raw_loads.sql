@@ -34,3 +34,47 @@
     {% endfor %}
     {{ return(selects | join("\nunion all\n")) }}
 {% endmacro %}
+
+
+{#- The loads an earlier build checked that are unchanged since (path, size and
+    modification time equal to their latest row in audit.rpt_raw_loads), as a dict
+    load_path → row count: the on-run-start hook does not read them again
+    (docs/decisions/0118). Empty on a full refresh, before the first build, with var
+    member_analytics__raw_loads__hash_every_run, and on Spark (dispatched). -#}
+{% macro unchanged_raw_loads(raw_path, found) %}
+    {{ return(adapter.dispatch('unchanged_raw_loads', 'member_analytics')(raw_path, found)) }}
+{% endmacro %}
+
+{% macro default__unchanged_raw_loads(raw_path, found) %}
+    {% set unchanged = {} %}
+    {% if flags.FULL_REFRESH or var('member_analytics__raw_loads__hash_every_run') %}
+        {{ return(unchanged) }}
+    {% endif %}
+    {% set log_relation = member_analytics.built_relation('rpt_raw_loads') %}
+    {% set paths = [] %}
+    {% for source in found.values() if source['format'] != 'table' %}
+        {% do paths.extend(source['loads'] | map(attribute='path') | list) %}
+    {% endfor %}
+    {% if log_relation is none or not paths %}
+        {{ return(unchanged) }}
+    {% endif %}
+    {% set rows = run_query(
+        "select files.load_path, logged.row_count"
+        ~ " from (" ~ member_analytics.raw_load_files_sql(raw_path, paths, false) ~ ") as files"
+        ~ " inner join (select load_path, delivery, size_bytes, modified_epoch_ms, row_count,"
+        ~ " row_number() over (partition by load_path order by build_number desc) as recency"
+        ~ " from " ~ log_relation ~ ") as logged"
+        ~ " on files.load_path = logged.load_path and logged.recency = 1 and logged.delivery <> 'removed'"
+        ~ " and files.size_bytes = logged.size_bytes and files.modified_epoch_ms = logged.modified_epoch_ms"
+        ~ " where logged.row_count is not null").rows %}
+    {% for row in rows %}
+        {% do unchanged.update({row[0]: row[1] | int}) %}
+    {% endfor %}
+    {{ return(unchanged) }}
+{% endmacro %}
+
+{% macro spark__unchanged_raw_loads(raw_path, found) %}
+    {#- Spark checks a folder's loads in one pass over the folder (spark__check_raw_loads):
+        a subset would not read less. -#}
+    {{ return({}) }}
+{% endmacro %}

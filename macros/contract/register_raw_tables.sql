@@ -93,12 +93,23 @@
     {% set types_by_table = {} %}
     {% set rows_by_table = {} %}
     {% set load_rows = [] %}
+    {#- A load checked by an earlier build and unchanged since (same path, size and
+        modification time in audit.rpt_raw_loads) is not read again: its row count is the
+        log's (docs/decisions/0118). -#}
+    {% set unchanged = member_analytics.unchanged_raw_loads(raw_path, found) if in_full and raw_path else {} %}
     {% for table_name, source in found.items() %}
+        {% set unread = [] %}
+        {% for load in source['loads'] if load['path'] not in unchanged %}
+            {% do unread.append(load) %}
+        {% endfor %}
         {% if source['format'] == 'csv' %}
-            {#- Every load's header (the first load's only, without staging): one header per table. -#}
-            {% set headed = source['loads'] if in_full else source['loads'][:1] %}
+            {#- Every unread load's header, and the first load's (from its first line only):
+                one header per table. -#}
+            {% set reference = source['loads'][:1] if not in_full or (unread[:1] != source['loads'][:1]) else [] %}
+            {% set headed = reference + (unread if in_full else []) %}
             {% set first = namespace(names=none, location=none) %}
-            {% for names in member_analytics.raw_load_headers(headed | map(attribute='location') | list, in_full) %}
+            {% for names in member_analytics.raw_load_headers(reference | map(attribute='location') | list, false)
+                + member_analytics.raw_load_headers(unread | map(attribute='location') | list, true if in_full else false) %}
                 {% set location = headed[loop.index0]['location'] %}
                 {% set header = member_analytics.check_csv_header(location, names) %}
                 {% if header and first.names is none %}
@@ -114,10 +125,25 @@
         {% endif %}
         {% set counts = [] %}
         {% if in_full and source['format'] != 'table' %}
-            {#- Every load's contents: a contract error names the load (and line). -#}
-            {% do log("member_analytics: reading " ~ source['label'] ~ (" (" ~ source['loads'] | length ~ " loads)"
-                if source['label'].endswith('/') else ""), info=true) %}
-            {% set counts = member_analytics.check_raw_loads(source['loads'], source['format'], source['from']) %}
+            {#- Every unread load's contents: a contract error names the load (and line). -#}
+            {% set skipped = source['loads'] | length - unread | length %}
+            {% if not source['label'].endswith('/') %}
+                {% do log("member_analytics: " ~ ("reading " ~ source['label'] if unread else source['label']
+                    ~ " is unchanged since the last build: not read again"), info=true) %}
+            {% else %}
+                {% do log("member_analytics: reading " ~ source['label'] ~ " (" ~ unread | length ~ " of "
+                    ~ source['loads'] | length ~ " loads" ~ ("; " ~ skipped ~ " unchanged since the last build are not"
+                    ~ " read again" if skipped else "") ~ ")", info=true) %}
+            {% endif %}
+            {% set read_counts = {} %}
+            {% if unread %}
+                {% for count in member_analytics.check_raw_loads(unread, source['format'], source['from']) %}
+                    {% do read_counts.update({unread[loop.index0]['path']: count}) %}
+                {% endfor %}
+            {% endif %}
+            {% for load in source['loads'] %}
+                {% do counts.append(unchanged[load['path']] if load['path'] in unchanged else read_counts[load['path']]) %}
+            {% endfor %}
             {% do rows_by_table.update({table_name: counts | sum}) %}
         {% elif in_full %}
             {% do rows_by_table.update({table_name: member_analytics.check_raw_file(source['label'], source['format'], source['from'])}) %}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -103,7 +104,15 @@ def test_a_second_build_logs_what_changed_in_the_folder(loads_build, tmp_path):
     (raw / "orders" / "_SUCCESS").write_text("")
     (raw / "orders" / ".zz-copies.parquet.crc").write_bytes(b"\x00")
 
-    project.dbt("run", "--select", "stg_shop__orders", "rpt_raw_loads", vars=build_vars({"as_of_date": "2026-11-18"}))
+    result = project.dbt("run", "--select", "stg_shop__orders", "rpt_raw_loads",
+                         vars=build_vars({"as_of_date": "2026-11-18"}))
+    # the hook reads only what the log has not seen as it is now (docs/decisions/0118): the
+    # re-delivered and the new load of orders, the touched load of members, the empty load
+    reading = dict(re.findall(r"member_analytics: reading \S+/(\w+)/ \((\d+ of \d+) loads", result.stdout))
+    loads_now = {table: len(list((raw / table).glob("*.parquet"))) for table in reading}
+    assert reading == {table: f"{read} of {loads_now[table]}" for table, read in
+                       {"orders": 2, "order_items": 0, "members": 1, "products": 0, "behavior_events": 0,
+                        "service_events": 0, "points_events": 1}.items()}, result.stdout[-3000:]
     second = project.query("select load_path, delivery, row_count, content_hash, previous_content_hash"
                            " from audit.rpt_raw_loads where build_number = 2 order by load_path")
     rel = {path: path.relative_to(raw).as_posix() for path in (orders[-2], touched, removed)}
@@ -121,9 +130,13 @@ def test_a_second_build_logs_what_changed_in_the_folder(loads_build, tmp_path):
     assert sum(after.values()) == sum(before.values()) + 3 - 1
     assert after.get("duplicate", 0) == before.get("duplicate", 0) + 3
 
-    # nothing changed since: a third build logs nothing
-    project.dbt("run", "--select", "rpt_raw_loads", vars=build_vars({"as_of_date": "2026-11-18"}))
+    # nothing changed since: a third build reads no load and logs nothing; the row count
+    # of every load, taken from the log, is still the file's
+    result = project.dbt("run", "--select", "rpt_raw_loads", vars=build_vars({"as_of_date": "2026-11-18"}))
+    assert set(re.findall(r"member_analytics: reading \S+/\w+/ \((\d+) of", result.stdout)) == {"0"}, result.stdout[-3000:]
     assert project.query("select count(*), max(build_number) from audit.rpt_raw_loads where build_number > 2") == [(0, None)]
+    assert dict(project.query("select load_path, row_count from landing.raw_loads")) == {
+        name: pq.ParquetFile(path).metadata.num_rows for name, path in _files(raw).items() if path.suffix == ".parquet"}
 
 
 ORDERS_HEADER = "shop_id,order_id,member_id,ordered_at,status,paid_amount\n"
@@ -145,6 +158,16 @@ def test_csv_loads_at_any_depth_with_empty_loads_and_markers(make_project):
     assert project.query("select load_path, load_number, row_count from audit.rpt_raw_loads order by load_number") == [
         ("orders/2026/01/05.csv", 1, 1), ("orders/2026/01/06.csv", 2, 2), ("orders/2026/01/07.csv", 3, 0),
         ("orders/2026/01/08.csv", 4, 0)]
+
+    # a day later: only the new load is read; its header is still compared with the first load's
+    (project.raw_path / "orders/2026/01/09.csv").write_text(ORDERS_HEADER + "s1,o3,0003,2026-01-09 10:00:00,paid,9.00\n")
+    result = project.dbt("run", "--select", "stg_shop__orders", "rpt_raw_loads", vars=CONTRACT_AS_OF)
+    assert "reading " + str(project.raw_path) + "/orders/ (1 of 5 loads; 4 unchanged" in result.stdout, result.stdout[-2000:]
+    assert project.query("select row_status, count(*) from staging.stg_shop__orders group by 1 order by 1") == [
+        ("duplicate", 1), ("kept", 3)]
+    (project.raw_path / "orders/2026/01/10.csv").write_text(
+        "order_id,shop_id,member_id,ordered_at,status,paid_amount\no4,s1,0004,2026-01-10 10:00:00,paid,1.00\n")
+    fails_with(project, "orders/2026/01/10.csv has the header order_id,shop_id", "first load", "orders/2026/01/05.csv")
 
 
 @pytest.mark.parametrize("files, fragments", [
