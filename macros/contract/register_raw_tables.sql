@@ -205,8 +205,10 @@
     {% set manifest_rows = [] %}
     {% for table_name in contract %}
         {% if table_name in found %}
+            {% set located = member_analytics.located_raw_relation(found[table_name]) %}
             {% set view_sql = member_analytics.landing_view_sql(
-                table_name, found[table_name]['from'], columns_by_table[table_name], types_by_table[table_name]) %}
+                table_name, located['from'], columns_by_table[table_name], types_by_table[table_name],
+                located['load_location']) %}
             {% do manifest_rows.append("select '" ~ table_name ~ "' as table_name, '" ~ found[table_name]['format']
                 ~ "' as source_format, '" ~ found[table_name]['label'] ~ "' as source_location, true as is_present") %}
         {% else %}
@@ -236,7 +238,7 @@
 
 {#- The select behind one landing view: every contract column as text (typed columns
     converted by raw_text_expression, docs/raw_data_contract.md "Typed columns"). -#}
-{% macro landing_view_sql(table_name, source, actual_columns, actual_types) %}
+{% macro landing_view_sql(table_name, source, actual_columns, actual_types, load_location='null') %}
     {% set string_type = dbt.type_string() %}
     {% set kinds = member_analytics.raw_column_kinds() %}
     {% set expressions = [] %}
@@ -251,6 +253,8 @@
             {% do expressions.append("cast(null as " ~ string_type ~ ") as " ~ column_name) %}
         {% endif %}
     {% endfor %}
+    {#- The load a row comes from (docs/decisions/0118): staging reads only some loads. -#}
+    {% do expressions.append("cast(" ~ load_location ~ " as " ~ string_type ~ ") as raw_load_location") %}
     {% if source is none %}
         {{ return("select\n    " ~ expressions | join(",\n    ") ~ "\nwhere 1 = 0") }}
     {% endif %}
@@ -430,6 +434,33 @@
         {{ return("read_csv(" ~ files ~ ", " ~ member_analytics.duckdb__csv_read_options() ~ ")") }}
     {% endif %}
     {{ return("read_parquet(" ~ files ~ ", union_by_name = true)") }}
+{% endmacro %}
+
+
+{#- The relation a landing view reads, with the SQL of each row's load location: on DuckDB
+    the file the row was read from (the reader's filename column), so that a filter on it
+    with a list of locations skips the other files; a table of var raw_schema has none. -#}
+{% macro located_raw_relation(source) %}
+    {{ return(adapter.dispatch('located_raw_relation', 'member_analytics')(source)) }}
+{% endmacro %}
+
+{% macro default__located_raw_relation(source) %}
+    {% if source['format'] == 'table' %}
+        {{ return({'from': source['from'], 'load_location': 'null'}) }}
+    {% endif %}
+    {% set files = "['" ~ source['loads'] | map(attribute='location') | join("', '") ~ "']" %}
+    {% set options = "filename = 'member_analytics_load_location'" %}
+    {% if source['format'] == 'csv' %}
+        {% set relation = "read_csv(" ~ files ~ ", " ~ member_analytics.duckdb__csv_read_options() ~ ", " ~ options ~ ")" %}
+    {% else %}
+        {% set relation = "read_parquet(" ~ files ~ ", union_by_name = true, " ~ options ~ ")" %}
+    {% endif %}
+    {{ return({'from': relation, 'load_location': 'member_analytics_load_location'}) }}
+{% endmacro %}
+
+{% macro spark__located_raw_relation(source) %}
+    {#- Spark stages every load on every build (staging is a table there): no location. -#}
+    {{ return({'from': source['from'], 'load_location': 'null'}) }}
 {% endmacro %}
 
 

@@ -101,22 +101,62 @@
     row, its columns renamed raw_<column>, and copy_number (1 for the first of a
     set of equal rows, 2, 3 … for its copies). Equal rows are counted by a
     grouping, then expanded again (cheaper than a window over every column). -#}
-{% macro raw_row_copies(table_name, relation='source') -%}
+{% macro raw_row_copies(table_name, relation='source', by_load=false, load_locations=[]) -%}
     {%- set column_names = member_analytics.raw_contract_columns(table_name) -%}
+    {#- by_load with one load (a snapshot) or none (a table): the copies share it -#}
+    {%- set one_load = by_load and load_locations | length <= 1 -%}
+    {%- set by_load = by_load and load_locations | length > 1 -%}
     select
         {%- for column_name in column_names %}
         distinct_raw_rows.raw_{{ column_name }},
         {%- endfor %}
+        {%- if by_load %}
+        {{ member_analytics.expand_load_locations('distinct_raw_rows.raw_load_locations') }} as raw_load_location,
+        {%- elif one_load %}
+        cast({{ member_analytics.string_literal(load_locations[0]) if load_locations else 'null' }}
+            as {{ dbt.type_string() }}) as raw_load_location,
+        {%- endif %}
         {{ member_analytics.numbers_up_to('distinct_raw_rows.raw_copies') }} as copy_number
     from (
         select
             {%- for column_name in column_names %}
             {{ column_name }} as raw_{{ column_name }},
             {%- endfor %}
+            {%- if by_load %}
+            {{ member_analytics.load_locations_of_copies('raw_load_location') }} as raw_load_locations,
+            {%- endif %}
             count(*) as raw_copies
         from {{ relation }}
         group by {{ column_names | join(', ') }}
     ) as distinct_raw_rows
+{%- endmacro %}
+
+
+{#- by_load: the loads of a set of equal rows, in load order (an aggregate), and one per
+    copy (expanded beside numbers_up_to, so copy 1 is the copy in the earliest load). On
+    Spark, where every build stages every load, the location is null (dispatched). -#}
+{% macro load_locations_of_copies(location_column) %}
+    {{ return(adapter.dispatch('load_locations_of_copies', 'member_analytics')(location_column)) }}
+{% endmacro %}
+
+{% macro default__load_locations_of_copies(location_column) -%}
+    list_sort(list({{ location_column }}))
+{%- endmacro %}
+
+{% macro spark__load_locations_of_copies(location_column) -%}
+    max({{ location_column }})
+{%- endmacro %}
+
+{% macro expand_load_locations(locations_column) %}
+    {{ return(adapter.dispatch('expand_load_locations', 'member_analytics')(locations_column)) }}
+{% endmacro %}
+
+{% macro default__expand_load_locations(locations_column) -%}
+    unnest({{ locations_column }})
+{%- endmacro %}
+
+{% macro spark__expand_load_locations(locations_column) -%}
+    {{ locations_column }}
 {%- endmacro %}
 
 

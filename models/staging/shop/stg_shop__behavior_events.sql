@@ -1,14 +1,28 @@
 -- One row per raw behavior_events row, typed, with its row_status and
--- rejection_reason; the original values of rejected rows. Events have no key:
--- only exact copies are removed.
+-- rejection_reason; the original values of rejected rows; the load it came from.
+-- Events have no key: only exact copies are removed (the copy in the earliest
+-- load is the original). Incremental on DuckDB (docs/decisions/0118): a build
+-- stages again only the keys (shop, member, day) that new, changed or removed
+-- loads or the moving date window touch, reading only the loads that hold them.
+{{ config(
+    materialized=member_analytics.incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='staging_key',
+    on_schema_change='fail',
+    pre_hook="{{ member_analytics.staging_loads_pre_hook('behavior_events') }}",
+    post_hook="{{ member_analytics.staging_loads_post_hook('behavior_events') }}",
+) }}
+{%- set loads = member_analytics.staging_loads('behavior_events', 'occurred_at', this is not none and is_incremental(), this) %}
+
 with
 
 source as (
     select * from {{ source('shop', 'behavior_events') }}
+    where {{ loads.source_filter }}
 ),
 
 copies as (
-    {{ member_analytics.raw_row_copies('behavior_events') }}
+    {{ member_analytics.raw_row_copies('behavior_events', by_load=true, load_locations=loads.versions.keys() | list) }}
 ),
 
 cleaned as (
@@ -26,8 +40,14 @@ cleaned as (
 typed as (
     select
         *,
-        {{ member_analytics.typed_value('occurred_at_text', 'timestamp') }} as occurred_at
+        {{ member_analytics.typed_value('occurred_at_text', 'timestamp') }} as occurred_at,
+        {{ member_analytics.staging_key_sql('behavior_events') }} as staging_key
     from cleaned
+),
+
+touched as (
+    select * from typed
+    where {{ loads.key_filter }}
 ),
 
 checked as (
@@ -45,7 +65,7 @@ checked as (
                 then 'unknown_code'
             else {{ member_analytics.date_window_reason('occurred_at') }}
         end as row_rejection_reason
-    from typed
+    from touched
 ),
 
 statused as (
@@ -65,8 +85,12 @@ final as (
         row_status,
         rejection_reason,
         {{ member_analytics.rejected_source_record('behavior_events') }} as source_record,
-        occurred_at
+        occurred_at,
+        staging_key,
+        raw_load_location as load_location,
+        {{ member_analytics.load_version_column(loads.versions) }} as load_version
     from statused
+    {{ member_analytics.load_versions_join('statused', loads.versions) }}
 )
 
 select * from final

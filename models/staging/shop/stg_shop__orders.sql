@@ -1,6 +1,19 @@
 -- One row per raw orders row, typed, with its row_status
 -- (kept | rejected | duplicate | superseded) and rejection_reason; the original
--- values (source_record) of rejected rows.
+-- values (source_record) of rejected rows; the load it came from (the copy in the
+-- earliest load is the original). Incremental on DuckDB (docs/decisions/0118): a
+-- build stages again only the orders that new, changed or removed loads or the
+-- moving date window touch, every version of them, reading only the loads that
+-- hold them.
+{{ config(
+    materialized=member_analytics.incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='staging_key',
+    on_schema_change='fail',
+    pre_hook="{{ member_analytics.staging_loads_pre_hook('orders') }}",
+    post_hook="{{ member_analytics.staging_loads_post_hook('orders') }}",
+) }}
+{%- set loads = member_analytics.staging_loads('orders', 'ordered_at', this is not none and is_incremental(), this) %}
 {%- set newer_version_rejected -%}
     latest_rejected_updated_at is not null
     and (latest_updated_at is null or latest_rejected_updated_at >= latest_updated_at)
@@ -10,10 +23,11 @@ with
 
 source as (
     select * from {{ source('shop', 'orders') }}
+    where {{ loads.source_filter }}
 ),
 
 copies as (
-    {{ member_analytics.raw_row_copies('orders') }}
+    {{ member_analytics.raw_row_copies('orders', by_load=true, load_locations=loads.versions.keys() | list) }}
 ),
 
 cleaned as (
@@ -41,8 +55,14 @@ typed as (
         {{ member_analytics.typed_value('discount_amount_text', 'decimal(18, 2)') }} as discount_amount,
         {{ member_analytics.typed_value('ordered_at_text', 'timestamp') }} as ordered_at,
         {{ member_analytics.typed_value('refunded_at_text', 'timestamp') }} as refunded_at,
-        {{ member_analytics.typed_value('updated_at_text', 'timestamp') }} as updated_at
+        {{ member_analytics.typed_value('updated_at_text', 'timestamp') }} as updated_at,
+        {{ member_analytics.staging_key_sql('orders') }} as staging_key
     from cleaned
+),
+
+touched as (
+    select * from typed
+    where {{ loads.key_filter }}
 ),
 
 -- read twice (the version counts and the rows): computed once where the engine
@@ -74,7 +94,7 @@ checked as {{ member_analytics.materialized_cte() }} (
             when refunded_amount > paid_amount then 'refund_exceeds_payment'
             else {{ member_analytics.date_window_reason('ordered_at') }}
         end as row_rejection_reason
-    from typed
+    from touched
 ),
 
 -- Versions of one order (docs/decisions/0002): the greatest updated_at wins and
@@ -180,8 +200,12 @@ final as (
         discount_amount,
         ordered_at,
         refunded_at,
-        updated_at
+        updated_at,
+        staging_key,
+        raw_load_location as load_location,
+        {{ member_analytics.load_version_column(loads.versions) }} as load_version
     from statused
+    {{ member_analytics.load_versions_join('statused', loads.versions) }}
 )
 
 select * from final

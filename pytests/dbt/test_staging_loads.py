@@ -1,0 +1,135 @@
+"""Staging that reads only the loads it has not seen (docs/decisions/0118).
+
+stg_shop__orders and stg_shop__behavior_events are incremental on DuckDB: a build
+stages again only the keys (an order; a member's events of one day) that new, changed
+or removed loads or the moving date window touch, reading only the loads that hold
+them. Whatever the folder went through, the staged tables must equal, row for row and
+column for column (load and version included), the tables a first build of the same
+folder gives; and a build reads only the loads it must.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from member_analytics.generator.loads import split_into_loads
+
+from .conftest import DbtProject, build_vars
+
+pytestmark = pytest.mark.dbt
+
+TABLES = ("stg_shop__orders", "stg_shop__behavior_events")
+SELECTION = ("--select", *TABLES, "+rpt_incremental_runs")
+
+
+def _differences(left: DbtProject, right: DbtProject, table: str) -> tuple[int, int]:
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{left.warehouse}' as l (read_only)")
+        connection.execute(f"attach '{right.warehouse}' as r (read_only)")
+        one_way = connection.execute(
+            f"select count(*) from (select * from l.staging.{table} except all select * from r.staging.{table})").fetchone()
+        other = connection.execute(
+            f"select count(*) from (select * from r.staging.{table} except all select * from l.staging.{table})").fetchone()
+    return one_way[0], other[0]
+
+
+def _reads(stdout: str) -> dict[str, tuple[int, int]]:
+    return {table: (int(read), int(of)) for table, read, of in
+            re.findall(r"member_analytics: (stg_shop__\w+) reads (\d+) of (\d+) loads", stdout)}
+
+
+def _rows(path, indices) -> pa.Table:
+    return pq.read_table(path).take(indices)
+
+
+def _with(table: pa.Table, column: str, values: list[str]) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(column), column, pa.array(values, pa.string()))
+
+
+def test_a_build_stages_only_what_the_loads_changed(tmp_path, tiny_raw):
+    raw_path, truth = tiny_raw
+    raw = tmp_path / "raw"
+    split_into_loads(raw_path, raw, period="month")
+    project = DbtProject(tmp_path / "home", raw)
+    vars = build_vars(truth)
+    project.dbt("run", *SELECTION, vars=vars)
+
+    # nothing new: no load is read
+    assert _reads(project.dbt("run", *SELECTION, vars=vars).stdout) == {
+        table: (0, len(list((raw / name).glob("*.parquet"))))
+        for table, name in (("stg_shop__orders", "orders"), ("stg_shop__behavior_events", "behavior_events"))}
+
+    events = sorted((raw / "behavior_events").glob("*.parquet"))
+    orders = sorted((raw / "orders").glob("*.parquet"))
+    # events: a load re-delivered without its last five rows and with two rows changed
+    redelivered = pq.read_table(events[20])
+    redelivered = redelivered.slice(0, redelivered.num_rows - 5)
+    kinds = redelivered.column("event_type").to_pylist()
+    pq.write_table(_with(redelivered, "event_type", ["cart", "share"] + kinds[2:]), events[20])
+    # a new load: copies of three rows of an older load (duplicates), new events, and one
+    # dated after the latest valid date (rejected until the window moves)
+    new_rows = _rows(events[21], [0, 1, 2])
+    future = _with(_rows(events[21], [3]), "occurred_at", ["2031-06-01 10:00:00"])
+    pq.write_table(pa.concat_tables([new_rows, _rows(events[22], [0, 1]), future]), raw / "behavior_events" / "zz-new.parquet")
+    # a late load that sorts before every other: its copies become the originals
+    pq.write_table(_rows(events[23], [0, 1]), raw / "behavior_events" / "0000-late.parquet")
+    # a load removed
+    events[24].unlink()
+    # orders: a new version of an old order (refunded later), a copy of an old row, a new order
+    old = pq.read_table(orders[20]).slice(0, 2)
+    refunded = _with(_with(_with(old.slice(0, 1), "status", ["refunded"]), "updated_at", ["2026-11-18 09:00:00"]),
+                     "refunded_at", ["2026-11-18 09:00:00"])
+    refunded = _with(refunded, "refunded_amount", refunded.column("paid_amount").to_pylist())
+    brand_new = _with(old.slice(1, 1), "order_id", ["zz-order-1"])
+    pq.write_table(pa.concat_tables([refunded, old.slice(1, 1), brand_new]), raw / "orders" / "zz-new.parquet")
+    orders[24].unlink()
+
+    second = project.dbt("run", *SELECTION, vars=vars).stdout
+    reads = _reads(second)
+    # the new, changed and late loads, plus the few that hold other rows of their keys
+    assert 3 <= reads["stg_shop__behavior_events"][0] <= 8, reads
+    assert 1 <= reads["stg_shop__orders"][0] <= 4, reads
+
+    fresh = DbtProject(tmp_path / "fresh", raw)
+    fresh.dbt("run", *SELECTION, vars=vars)
+    assert {table: _differences(project, fresh, table) for table in TABLES} == {table: (0, 0) for table in TABLES}
+    assert project.query("select row_status, rejection_reason from staging.stg_shop__behavior_events"
+                         " where occurred_at = '2031-06-01 10:00:00'") == [("rejected", "date_after_latest")]
+    late_originals = project.query(
+        "select count(*) from staging.stg_shop__behavior_events where load_location like '%0000-late.parquet'"
+        " and row_status <> 'duplicate'")
+    assert late_originals == [(2,)]
+
+    # the window moves: the future event is kept, staged again from its load alone
+    later = {**vars, "member_analytics__validation__latest_valid_date": "2031-12-31"}
+    reads = _reads(project.dbt("run", *SELECTION, vars=later).stdout)
+    assert reads["stg_shop__behavior_events"][0] == 1, reads
+    assert project.query("select row_status from staging.stg_shop__behavior_events"
+                         " where occurred_at = '2031-06-01 10:00:00'") == [("kept",)]
+    fresh_later = DbtProject(tmp_path / "fresh_later", raw)
+    fresh_later.dbt("run", *SELECTION, vars=later)
+    assert {table: _differences(project, fresh_later, table) for table in TABLES} == {table: (0, 0) for table in TABLES}
+
+
+def test_a_changed_var_restages_everything(tmp_path, tiny_raw):
+    """A threshold var other than the dates changes the verdicts of rows in every load:
+    the build stages the whole table again (incremental_state is none)."""
+    raw_path, truth = tiny_raw
+    raw = tmp_path / "raw"
+    split_into_loads(raw_path, raw, period="month")
+    project = DbtProject(tmp_path / "home", raw)
+    project.dbt("run", *SELECTION, vars=build_vars(truth))
+    stricter = {**build_vars(truth), "member_analytics__validation__max_order_amount": 500}
+    output = project.dbt("run", *SELECTION, vars=stricter).stdout
+    assert "stg_shop__orders reads" not in output  # not a delta: every load
+    fresh = DbtProject(tmp_path / "fresh", raw)
+    fresh.dbt("run", *SELECTION, vars=stricter)
+    assert _differences(project, fresh, "stg_shop__orders") == (0, 0)
+    assert project.query("select count(*) from staging.stg_shop__orders where rejection_reason = 'out_of_range'")[0][0] > 0
+    shutil.rmtree(fresh.home)
