@@ -8,6 +8,7 @@
 {% macro staging_key_sql(table_name, from_landing=false) -%}
     {%- set parts = {
         'orders': [('shop_id', 'shop_id', false), ('order_id', 'order_id', false)],
+        'order_items': [('shop_id', 'shop_id', false), ('order_id', 'order_id', false)],
         'behavior_events': [('shop_id', 'shop_id', false), ('member_id', 'member_id', false),
                             ('occurred_at', 'occurred_at_text', true)],
     }.get(table_name) -%}
@@ -103,7 +104,7 @@
       loads that hold those keys' other rows, and nothing else.
     source_filter and key_filter are SQL conditions on the landing rows and the typed rows;
     versions maps each current load's location to its version. -#}
-{% macro staging_loads(table_name, date_column, incremental, relation) %}
+{% macro staging_loads(table_name, date_column, incremental, relation, more_keys=none) %}
     {% set versions = member_analytics.staging_load_versions(table_name) %}
     {% set full = {'mode': 'full', 'versions': versions, 'source_filter': 'true', 'key_filter': 'true'} %}
     {% if not execute or not incremental or member_analytics.staging_full_recompute(versions, relation) %}
@@ -121,10 +122,16 @@
             select 1 from {{ member_analytics.staging_versions_relation(versions) }}
             where load_versions.location = staged.load_location and load_versions.version = staged.load_version
         )
+        {%- if date_column %}
         union all
         select staging_key
         from {{ relation }}
         where {{ member_analytics.staging_window_changed(date_column) }}
+        {%- endif %}
+        {%- if more_keys %}
+        union all
+        {{ more_keys }}
+        {%- endif %}
     {% endset %}
     {% set new_keys %}
         select {{ member_analytics.staging_key_sql(table_name, from_landing=true) }} as staging_key

@@ -24,7 +24,7 @@ from .conftest import DbtProject, build_vars
 
 pytestmark = pytest.mark.dbt
 
-TABLES = ("stg_shop__orders", "stg_shop__behavior_events")
+TABLES = ("stg_shop__orders", "stg_shop__order_items", "stg_shop__behavior_events")
 SELECTION = ("--select", *TABLES, "+rpt_incremental_runs")
 
 
@@ -63,8 +63,11 @@ def test_a_build_stages_only_what_the_loads_changed(tmp_path, tiny_raw):
     # nothing new: no load is read
     assert _reads(project.dbt("run", *SELECTION, vars=vars).stdout) == {
         table: (0, len(list((raw / name).glob("*.parquet"))))
-        for table, name in (("stg_shop__orders", "orders"), ("stg_shop__behavior_events", "behavior_events"))}
+        for table, name in (("stg_shop__orders", "orders"), ("stg_shop__order_items", "order_items"),
+                            ("stg_shop__behavior_events", "behavior_events"))}
 
+    unknown = "select count(*) from staging.stg_shop__order_items where rejection_reason = 'unknown_order'"
+    unknown_before = project.query(unknown)[0][0]
     events = sorted((raw / "behavior_events").glob("*.parquet"))
     orders = sorted((raw / "orders").glob("*.parquet"))
     # events: a load re-delivered without its last five rows and with two rows changed
@@ -89,18 +92,26 @@ def test_a_build_stages_only_what_the_loads_changed(tmp_path, tiny_raw):
     brand_new = _with(old.slice(1, 1), "order_id", ["zz-order-1"])
     pq.write_table(pa.concat_tables([refunded, old.slice(1, 1), brand_new]), raw / "orders" / "zz-new.parquet")
     orders[24].unlink()
+    # items: a new load with an item of the new order and a copy of an old item; the items
+    # of the removed orders load become unknown_order without any item load changing
+    items = sorted((raw / "order_items").glob("*.parquet"))
+    new_item = _with(_rows(items[20], [0]), "order_id", ["zz-order-1"])
+    pq.write_table(pa.concat_tables([new_item, _rows(items[21], [0])]), raw / "order_items" / "zz-new.parquet")
 
     second = project.dbt("run", *SELECTION, vars=vars).stdout
     reads = _reads(second)
     # the new, changed and late loads, plus the few that hold other rows of their keys
     assert 3 <= reads["stg_shop__behavior_events"][0] <= 8, reads
     assert 1 <= reads["stg_shop__orders"][0] <= 4, reads
+    # the new load, the copied item's load and the loads holding items of the removed orders
+    assert 2 <= reads["stg_shop__order_items"][0] <= 8, reads
 
     fresh = DbtProject(tmp_path / "fresh", raw)
     fresh.dbt("run", *SELECTION, vars=vars)
     assert {table: _differences(project, fresh, table) for table in TABLES} == {table: (0, 0) for table in TABLES}
     assert project.query("select row_status, rejection_reason from staging.stg_shop__behavior_events"
                          " where occurred_at = '2031-06-01 10:00:00'") == [("rejected", "date_after_latest")]
+    assert project.query(unknown)[0][0] > unknown_before  # the items of the removed orders
     late_originals = project.query(
         "select count(*) from staging.stg_shop__behavior_events where load_location like '%0000-late.parquet'"
         " and row_status <> 'duplicate'")

@@ -4,11 +4,48 @@
 -- no kept version as rejected_order); the original values of rejected rows.
 -- The order check reads the orders' verdicts here, in staging, so that the
 -- original values are written once, for the rejected rows only
--- (docs/decisions/0100).
+-- (docs/decisions/0100). Incremental on DuckDB (docs/decisions/0118): a build
+-- stages again only the orders' items that new, changed or removed loads touch,
+-- and those whose order's verdict has changed, reading only the loads that hold
+-- them.
+{{ config(
+    materialized=member_analytics.incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='staging_key',
+    on_schema_change='fail',
+    pre_hook="{{ member_analytics.staging_loads_pre_hook('order_items') }}",
+    post_hook="{{ member_analytics.staging_loads_post_hook('order_items') }}",
+) }}
+{#- items whose stored order verdict (kept, unknown_order, rejected_order) is no longer their order's -#}
+{%- set order_changed -%}
+    select items.staging_key
+    from {{ this }} as items
+    left join (
+        select
+            staging_key,
+            max(case when row_status = 'kept' then 1 else 0 end) as has_kept_version
+        from {{ ref('stg_shop__orders') }}
+        where shop_id is not null and order_id is not null
+        group by staging_key
+    ) as order_verdicts
+        on items.staging_key = order_verdicts.staging_key
+    where
+        items.row_status <> 'duplicate'
+        and (items.rejection_reason is null or items.rejection_reason in ('unknown_order', 'rejected_order'))
+        and coalesce(items.rejection_reason, 'kept') <> case
+            when order_verdicts.staging_key is null then 'unknown_order'
+            when order_verdicts.has_kept_version = 1 then 'kept'
+            else 'rejected_order'
+        end
+{%- endset %}
+{%- set loads = member_analytics.staging_loads(
+    'order_items', none, this is not none and is_incremental(), this, more_keys=order_changed) %}
+
 with
 
 source as (
     select * from {{ source('shop', 'order_items') }}
+    where {{ loads.source_filter }}
 ),
 
 orders as (
@@ -16,7 +53,7 @@ orders as (
 ),
 
 copies as (
-    {{ member_analytics.raw_row_copies('order_items') }}
+    {{ member_analytics.raw_row_copies('order_items', by_load=true, load_locations=loads.versions.keys() | list) }}
 ),
 
 cleaned as (
@@ -36,8 +73,14 @@ typed as (
         *,
         {{ member_analytics.typed_value('quantity_text', 'bigint') }} as quantity,
         {{ member_analytics.typed_value('unit_price_text', 'decimal(18, 2)') }} as unit_price,
-        {{ member_analytics.typed_value('line_amount_text', 'decimal(18, 2)') }} as line_amount
+        {{ member_analytics.typed_value('line_amount_text', 'decimal(18, 2)') }} as line_amount,
+        {{ member_analytics.staging_key_sql('order_items') }} as staging_key
     from cleaned
+),
+
+touched as (
+    select * from typed
+    where {{ loads.key_filter }}
 ),
 
 checked as (
@@ -59,7 +102,7 @@ checked as (
                 > {{ member_analytics.max_order_amount() }}
                 then 'out_of_range'
         end as row_rejection_reason
-    from typed
+    from touched
 ),
 
 order_keys as (
@@ -111,8 +154,12 @@ final as (
         {{ member_analytics.rejected_source_record('order_items') }} as source_record,
         quantity,
         unit_price,
-        coalesce(line_amount, quantity * unit_price) as line_amount
+        coalesce(line_amount, quantity * unit_price) as line_amount,
+        staging_key,
+        raw_load_location as load_location,
+        {{ member_analytics.load_version_column(loads.versions) }} as load_version
     from statused
+    {{ member_analytics.load_versions_join('statused', loads.versions) }}
 )
 
 select * from final
