@@ -36,45 +36,54 @@
 {% endmacro %}
 
 
-{#- The loads an earlier build checked that are unchanged since (path, size and
-    modification time equal to their latest row in audit.rpt_raw_loads), as a dict
-    load_path → row count: the on-run-start hook does not read them again
-    (docs/decisions/0118). Empty on a full refresh, before the first build, with var
-    member_analytics__raw_loads__hash_every_run, and on Spark (dispatched). -#}
-{% macro unchanged_raw_loads(raw_path, found) %}
-    {{ return(adapter.dispatch('unchanged_raw_loads', 'member_analytics')(raw_path, found)) }}
+{#- The version of every load of the tables read from files, as a dict load_path →
+    '<size in bytes>:<modification time in ms>' (metadata only): what the hook compares
+    with the log (unchanged_raw_loads) and staging with its rows (docs/decisions/0118).
+    Empty on Spark, where staging reads every load on every build (dispatched). -#}
+{% macro raw_load_versions(raw_path, found) %}
+    {{ return(adapter.dispatch('raw_load_versions', 'member_analytics')(raw_path, found)) }}
 {% endmacro %}
 
-{% macro default__unchanged_raw_loads(raw_path, found) %}
-    {% set unchanged = {} %}
-    {% if flags.FULL_REFRESH or var('member_analytics__raw_loads__hash_every_run') %}
-        {{ return(unchanged) }}
-    {% endif %}
-    {% set log_relation = member_analytics.built_relation('rpt_raw_loads') %}
+{% macro default__raw_load_versions(raw_path, found) %}
+    {% set versions = {} %}
     {% set paths = [] %}
     {% for source in found.values() if source['format'] != 'table' %}
         {% do paths.extend(source['loads'] | map(attribute='path') | list) %}
     {% endfor %}
-    {% if log_relation is none or not paths %}
+    {% if paths %}
+        {% for row in run_query(member_analytics.raw_load_files_sql(raw_path, paths, false)).rows %}
+            {% do versions.update({row[0]: row[1] ~ ':' ~ row[2]}) %}
+        {% endfor %}
+    {% endif %}
+    {{ return(versions) }}
+{% endmacro %}
+
+{% macro spark__raw_load_versions(raw_path, found) %}
+    {{ return({}) }}
+{% endmacro %}
+
+
+{#- The loads an earlier build checked that are unchanged since (their version equals
+    their latest row's in audit.rpt_raw_loads), as a dict load_path → row count: the
+    on-run-start hook does not read them again (docs/decisions/0118). Empty on a full
+    refresh, before the first build, with var member_analytics__raw_loads__hash_every_run,
+    and without versions (Spark). -#}
+{% macro unchanged_raw_loads(versions) %}
+    {% set unchanged = {} %}
+    {% if not versions or flags.FULL_REFRESH or var('member_analytics__raw_loads__hash_every_run') %}
+        {{ return(unchanged) }}
+    {% endif %}
+    {% set log_relation = member_analytics.built_relation('rpt_raw_loads') %}
+    {% if log_relation is none %}
         {{ return(unchanged) }}
     {% endif %}
     {% set rows = run_query(
-        "select files.load_path, logged.row_count"
-        ~ " from (" ~ member_analytics.raw_load_files_sql(raw_path, paths, false) ~ ") as files"
-        ~ " inner join (select load_path, delivery, size_bytes, modified_epoch_ms, row_count,"
+        "select load_path, size_bytes, modified_epoch_ms, row_count from (select *,"
         ~ " row_number() over (partition by load_path order by build_number desc) as recency"
         ~ " from " ~ log_relation ~ ") as logged"
-        ~ " on files.load_path = logged.load_path and logged.recency = 1 and logged.delivery <> 'removed'"
-        ~ " and files.size_bytes = logged.size_bytes and files.modified_epoch_ms = logged.modified_epoch_ms"
-        ~ " where logged.row_count is not null").rows %}
-    {% for row in rows %}
-        {% do unchanged.update({row[0]: row[1] | int}) %}
+        ~ " where recency = 1 and delivery <> 'removed' and row_count is not null").rows %}
+    {% for row in rows if versions.get(row[0]) == row[1] ~ ':' ~ row[2] %}
+        {% do unchanged.update({row[0]: row[3] | int}) %}
     {% endfor %}
     {{ return(unchanged) }}
-{% endmacro %}
-
-{% macro spark__unchanged_raw_loads(raw_path, found) %}
-    {#- Spark checks a folder's loads in one pass over the folder (spark__check_raw_loads):
-        a subset would not read less. -#}
-    {{ return({}) }}
 {% endmacro %}

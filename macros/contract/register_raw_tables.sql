@@ -96,7 +96,8 @@
     {#- A load checked by an earlier build and unchanged since (same path, size and
         modification time in audit.rpt_raw_loads) is not read again: its row count is the
         log's (docs/decisions/0118). -#}
-    {% set unchanged = member_analytics.unchanged_raw_loads(raw_path, found) if in_full and raw_path else {} %}
+    {% set versions = member_analytics.raw_load_versions(raw_path, found) if in_full and raw_path else {} %}
+    {% set unchanged = member_analytics.unchanged_raw_loads(versions) %}
     {% for table_name, source in found.items() %}
         {% set unread = [] %}
         {% for load in source['loads'] if load['path'] not in unchanged %}
@@ -220,7 +221,7 @@
         {% do run_query("create or replace view " ~ landing ~ "." ~ table_name ~ " as\n" ~ view_sql) %}
     {% endfor %}
     {% do run_query("create or replace view " ~ landing ~ ".raw_files as\n" ~ manifest_rows | join("\nunion all\n")) %}
-    {% do member_analytics.write_raw_loads(landing ~ '.raw_loads', raw_path, found, load_rows) %}
+    {% do member_analytics.write_raw_loads(landing ~ '.raw_loads', raw_path, found, load_rows, versions) %}
     {% if in_full and 'members' in found %}
         {% do member_analytics.check_member_key_forms(found, types_by_table) %}
     {% endif %}
@@ -468,11 +469,12 @@
     the table's one load), in load order; row_count when the contents were read (an
     invocation that builds staging), else null. A table, not a view: thousands of loads
     would make a view's text longer than Spark's metastore keeps (32,700 characters). -#}
-{% macro write_raw_loads(relation_name, raw_path, found, load_rows) %}
+{% macro write_raw_loads(relation_name, raw_path, found, load_rows, versions) %}
     {% set string_type = dbt.type_string() %}
     {% do adapter.dispatch('replace_landing_table', 'member_analytics')(relation_name,
         "table_name " ~ string_type ~ ", load_path " ~ string_type ~ ", load_location " ~ string_type
-        ~ ", load_number " ~ dbt.type_int() ~ ", source_format " ~ string_type ~ ", row_count " ~ dbt.type_bigint()) %}
+        ~ ", load_number " ~ dbt.type_int() ~ ", source_format " ~ string_type ~ ", row_count " ~ dbt.type_bigint()
+        ~ ", load_version " ~ string_type) %}
     {% set rows = [] %}
     {% for load in load_rows %}
         {% if found[load['table_name']]['format'] != 'table' %}
@@ -480,7 +482,9 @@
                 ~ ", " ~ member_analytics.string_literal(load['path'])
                 ~ ", " ~ member_analytics.string_literal(raw_path ~ '/' ~ load['path'])
                 ~ ", " ~ load['number'] ~ ", " ~ member_analytics.string_literal(load['format'])
-                ~ ", " ~ (load['rows'] if load['rows'] is not none else "null") ~ ")") %}
+                ~ ", " ~ (load['rows'] if load['rows'] is not none else "null")
+                ~ ", " ~ (member_analytics.string_literal(versions[load['path']]) if load['path'] in versions else "null")
+                ~ ")") %}
         {% endif %}
     {% endfor %}
     {% for batch in rows | batch(500) %}

@@ -9,16 +9,32 @@
     {%- set parts = {
         'orders': [('shop_id', 'shop_id', false), ('order_id', 'order_id', false)],
         'order_items': [('shop_id', 'shop_id', false), ('order_id', 'order_id', false)],
+        'members': [('shop_id', 'shop_id', false), ('member_id', 'member_id', false)],
+        'products': [('shop_id', 'shop_id', false), ('product_id', 'product_id', false)],
+        'points_events': [('shop_id', 'shop_id', false), ('member_id', 'member_id', false),
+                          ('occurred_at', 'occurred_at_text', false)],
+        'service_events': [('shop_id', 'shop_id', false), ('event_id', 'event_id', false),
+                           ('member_id', 'member_id', 'event_id'), ('occurred_at', 'occurred_at_text', 'event_id')],
         'behavior_events': [('shop_id', 'shop_id', false), ('member_id', 'member_id', false),
-                            ('occurred_at', 'occurred_at_text', true)],
+                            ('occurred_at', 'occurred_at_text', false)],
     }.get(table_name) -%}
     {%- if parts is none -%}
     {{ exceptions.raise_compiler_error("member_analytics: no staging key for table " ~ table_name) }}
     {%- endif -%}
     {%- set expressions = [] -%}
-    {%- for landing_column, cleaned_column, day_only in parts -%}
+    {#- a part is (landing column, cleaned column, gate): occurred_at contributes its first
+        ten characters (a day); a gate names a column the part counts only without (service
+        events: member and day key the rows without an event_id) -#}
+    {%- for landing_column, cleaned_column, how in parts -%}
         {%- set expression = member_analytics.clean_text(landing_column) if from_landing else cleaned_column -%}
-        {%- do expressions.append('substr(' ~ expression ~ ', 1, 10)' if day_only else expression) -%}
+        {%- if landing_column == 'occurred_at' -%}
+            {%- set expression = 'substr(' ~ expression ~ ', 1, 10)' -%}
+        {%- endif -%}
+        {%- if how is string -%}
+            {%- set gate = member_analytics.clean_text(how) if from_landing else how -%}
+            {%- set expression = 'case when ' ~ gate ~ ' is null then ' ~ expression ~ ' end' -%}
+        {%- endif -%}
+        {%- do expressions.append(expression) -%}
     {%- endfor -%}
     {{ member_analytics.row_key_hash(expressions) }}
 {%- endmacro %}
@@ -38,31 +54,21 @@
 {%- endmacro %}
 
 
-{#- The version of a load as staging records it: its size and modification time. -#}
+{#- The current loads of a table as staging records them, a dict load location → version
+    (size and modification time, which the on-run-start hook wrote to landing.raw_loads);
+    empty for tables of var raw_schema and where staging is not incremental (Spark). -#}
 {% macro staging_load_versions(table_name) %}
     {% set versions = {} %}
-    {#- only where staging is incremental (DuckDB): Spark stages every load on every build -#}
-    {% if member_analytics.incremental_materialization() != 'incremental' %}
-        {{ return(versions) }}
-    {% endif %}
-    {% set raw_path = member_analytics.validated_path(var('raw_data_path', ''), 'raw_data_path') %}
     {#- landing.raw_loads by name, not source(): a unit test of the model has no such input -#}
     {% set raw_loads = adapter.get_relation(database=target.database, schema=member_analytics.landing_schema(),
         identifier='raw_loads') if execute else none %}
-    {% if not raw_path or raw_loads is none %}
+    {% if raw_loads is none or member_analytics.incremental_materialization() != 'incremental' %}
         {{ return(versions) }}
     {% endif %}
-    {% set listed = run_query("select load_path, load_location from " ~ raw_loads
-        ~ " where table_name = '" ~ table_name ~ "'").rows %}
-    {% set locations = {} %}
-    {% for row in listed %}
-        {% do locations.update({row[0]: row[1]}) %}
+    {% for row in run_query("select load_location, load_version from " ~ raw_loads ~ " where table_name = '"
+            ~ table_name ~ "' and load_version is not null order by load_number").rows %}
+        {% do versions.update({row[0]: row[1]}) %}
     {% endfor %}
-    {% if locations %}
-        {% for row in run_query(member_analytics.raw_load_files_sql(raw_path, locations.keys() | list, false)).rows %}
-            {% do versions.update({locations[row[0]]: row[1] ~ ':' ~ row[2]}) %}
-        {% endfor %}
-    {% endif %}
     {{ return(versions) }}
 {% endmacro %}
 
@@ -119,7 +125,7 @@
         select staged.staging_key
         from {{ relation }} as staged
         where not exists (
-            select 1 from {{ member_analytics.staging_versions_relation(versions) }}
+            select 1 from {{ member_analytics.staging_versions_relation(table_name) }}
             where load_versions.location = staged.load_location and load_versions.version = staged.load_version
         )
         {%- if date_column %}
@@ -140,7 +146,7 @@
     {% endset %}
     {% set read = new | list %}
     {% for row in run_query("select distinct staged.load_location from " ~ relation ~ " as staged"
-            ~ " inner join " ~ member_analytics.staging_versions_relation(versions)
+            ~ " inner join " ~ member_analytics.staging_versions_relation(table_name)
             ~ " on load_versions.location = staged.load_location and load_versions.version = staged.load_version"
             ~ " where staged.staging_key in (" ~ new_keys ~ " union all " ~ staged_keys ~ ")").rows if row[0] not in read %}
         {% do read.append(row[0]) %}
@@ -164,17 +170,16 @@
 {%- endmacro %}
 
 
-{#- The current loads and their versions as a relation load_versions (location, version). -#}
-{% macro staging_versions_relation(versions) -%}
-    {%- if not versions -%}
-    (select cast(null as {{ dbt.type_string() }}) as location, cast(null as {{ dbt.type_string() }}) as version where 1 = 0) as load_versions
-    {%- else -%}
-    (values
-        {%- for location, version in versions.items() %}
-        ({{ member_analytics.string_literal(location) }}, {{ member_analytics.string_literal(version) }}){{ ',' if not loop.last }}
-        {%- endfor %}
-    ) as load_versions (location, version)
-    {%- endif -%}
+{#- The current loads of a table and their versions as a relation load_versions
+    (location, version), from landing.raw_loads. -#}
+{% macro staging_versions_relation(table_name) -%}
+    (
+        select
+            load_location as location,
+            load_version as version
+        from {{ member_analytics.landing_schema() }}.raw_loads
+        where table_name = {{ member_analytics.string_literal(table_name) }} and load_version is not null
+    ) as load_versions
 {%- endmacro %}
 
 
@@ -190,9 +195,9 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro load_versions_join(relation_alias, versions) -%}
+{% macro load_versions_join(relation_alias, table_name, versions) -%}
     {%- if versions | length > 1 -%}
-    left join {{ member_analytics.staging_versions_relation(versions) }}
+    left join {{ member_analytics.staging_versions_relation(table_name) }}
         on {{ relation_alias }}.raw_load_location = load_versions.location
     {%- endif -%}
 {%- endmacro %}
@@ -226,7 +231,7 @@
     {% if execute and is_incremental() and versions %}
         delete from {{ this }} as staged
         where not exists (
-            select 1 from {{ member_analytics.staging_versions_relation(versions) }}
+            select 1 from {{ member_analytics.staging_versions_relation(table_name) }}
             where load_versions.location = staged.load_location and load_versions.version = staged.load_version
         )
     {% endif %}

@@ -24,7 +24,8 @@ from .conftest import DbtProject, build_vars
 
 pytestmark = pytest.mark.dbt
 
-TABLES = ("stg_shop__orders", "stg_shop__order_items", "stg_shop__behavior_events")
+RAW = ("orders", "order_items", "behavior_events", "members", "products", "points_events", "service_events")
+TABLES = tuple(f"stg_shop__{name}" for name in RAW)
 SELECTION = ("--select", *TABLES, "+rpt_incremental_runs")
 
 
@@ -62,9 +63,7 @@ def test_a_build_stages_only_what_the_loads_changed(tmp_path, tiny_raw):
 
     # nothing new: no load is read
     assert _reads(project.dbt("run", *SELECTION, vars=vars).stdout) == {
-        table: (0, len(list((raw / name).glob("*.parquet"))))
-        for table, name in (("stg_shop__orders", "orders"), ("stg_shop__order_items", "order_items"),
-                            ("stg_shop__behavior_events", "behavior_events"))}
+        f"stg_shop__{name}": (0, len(list((raw / name).glob("*.parquet")))) for name in RAW}
 
     unknown = "select count(*) from staging.stg_shop__order_items where rejection_reason = 'unknown_order'"
     unknown_before = project.query(unknown)[0][0]
@@ -97,6 +96,18 @@ def test_a_build_stages_only_what_the_loads_changed(tmp_path, tiny_raw):
     items = sorted((raw / "order_items").glob("*.parquet"))
     new_item = _with(_rows(items[20], [0]), "order_id", ["zz-order-1"])
     pq.write_table(pa.concat_tables([new_item, _rows(items[21], [0])]), raw / "order_items" / "zz-new.parquet")
+
+    # members, products, points and service events: a load re-delivered with its first row
+    # changed, a new load of copies of two rows of another load, a load removed
+    for name, column in (("members", "city"), ("products", "category"), ("points_events", "reason"),
+                         ("service_events", "event_type")):
+        loads = sorted((raw / name).glob("*.parquet"))
+        middle = [path for path in loads if pq.ParquetFile(path).metadata.num_rows >= 3][len(loads) // 3:]
+        changed = pq.read_table(middle[0])
+        values = changed.column(column).to_pylist()
+        pq.write_table(_with(changed, column, ["changed"] + values[1:]), middle[0])
+        pq.write_table(_rows(middle[1], [0, 1]), raw / name / "zz-copies.parquet")
+        middle[2].unlink()
 
     second = project.dbt("run", *SELECTION, vars=vars).stdout
     reads = _reads(second)

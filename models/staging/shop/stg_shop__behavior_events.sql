@@ -4,14 +4,7 @@
 -- load is the original). Incremental on DuckDB (docs/decisions/0118): a build
 -- stages again only the keys (shop, member, day) that new, changed or removed
 -- loads or the moving date window touch, reading only the loads that hold them.
-{{ config(
-    materialized=member_analytics.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='staging_key',
-    on_schema_change='fail',
-    pre_hook="{{ member_analytics.staging_loads_pre_hook('behavior_events') }}",
-    post_hook="{{ member_analytics.staging_loads_post_hook('behavior_events') }}",
-) }}
+{{ config(materialized=member_analytics.incremental_materialization()) }}
 {%- set loads = member_analytics.staging_loads('behavior_events', 'occurred_at', this is not none and is_incremental(), this) %}
 
 with
@@ -90,7 +83,7 @@ final as (
         raw_load_location as load_location,
         {{ member_analytics.load_version_column(loads.versions) }} as load_version
     from statused
-    {{ member_analytics.load_versions_join('statused', loads.versions) }}
+    {{ member_analytics.load_versions_join('statused', 'behavior_events', loads.versions) }}
 )
 
 select * from final

@@ -4,14 +4,22 @@
 -- values are redacted from source_record (the original values of rejected
 -- rows). Birth date stays in this layer; marts get age bands and birthday
 -- month/day only.
+-- Incremental on DuckDB (docs/decisions/0118): a build stages again only the keys
+-- (each shop and member's rows) that new, changed or removed loads or the moving date window
+-- touch, reading only the loads that hold them.
+{{ config(materialized=member_analytics.incremental_materialization()) }}
+{%- set loads = member_analytics.staging_loads(
+    'members', 'registered_at', this is not none and is_incremental(), this) %}
+
 with
 
 source as (
     select * from {{ source('shop', 'members') }}
+    where {{ loads.source_filter }}
 ),
 
 copies as (
-    {{ member_analytics.raw_row_copies('members') }}
+    {{ member_analytics.raw_row_copies('members', by_load=true, load_locations=loads.versions.keys() | list) }}
 ),
 
 cleaned as (
@@ -45,8 +53,14 @@ typed as (
         {{ member_analytics.pii_keyed_hash('nickname', 'pii_key') }} as nickname_hash,
         {{ member_analytics.parse_boolean('is_marketing_opt_out_text') }} as is_marketing_opt_out,
         {{ member_analytics.typed_value('birth_date_text', 'date') }} as birth_date,
-        {{ member_analytics.typed_value('registered_at_text', 'timestamp') }} as registered_at
+        {{ member_analytics.typed_value('registered_at_text', 'timestamp') }} as registered_at,
+        {{ member_analytics.staging_key_sql('members') }} as staging_key
     from cleaned
+),
+
+touched as (
+    select * from typed
+    where {{ loads.key_filter }}
 ),
 
 checked as (
@@ -61,7 +75,7 @@ checked as (
                 then 'bad_type'
             else {{ member_analytics.date_window_reason('registered_at') }}
         end as row_rejection_reason
-    from typed
+    from touched
 ),
 
 keyed as (
@@ -93,8 +107,12 @@ final as (
         {{ member_analytics.rejected_source_record('members', redacted=['phone', 'nickname']) }} as source_record,
         coalesce(is_marketing_opt_out, false) as is_marketing_opt_out,
         birth_date,
-        registered_at
+        registered_at,
+        staging_key,
+        raw_load_location as load_location,
+        {{ member_analytics.load_version_column(loads.versions) }} as load_version
     from statused
+    {{ member_analytics.load_versions_join('statused', 'members', loads.versions) }}
 )
 
 select * from final

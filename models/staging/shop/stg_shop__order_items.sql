@@ -8,14 +8,7 @@
 -- stages again only the orders' items that new, changed or removed loads touch,
 -- and those whose order's verdict has changed, reading only the loads that hold
 -- them.
-{{ config(
-    materialized=member_analytics.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='staging_key',
-    on_schema_change='fail',
-    pre_hook="{{ member_analytics.staging_loads_pre_hook('order_items') }}",
-    post_hook="{{ member_analytics.staging_loads_post_hook('order_items') }}",
-) }}
+{{ config(materialized=member_analytics.incremental_materialization()) }}
 {#- items whose stored order verdict (kept, unknown_order, rejected_order) is no longer their order's -#}
 {%- set order_changed -%}
     select items.staging_key
@@ -159,7 +152,7 @@ final as (
         raw_load_location as load_location,
         {{ member_analytics.load_version_column(loads.versions) }} as load_version
     from statused
-    {{ member_analytics.load_versions_join('statused', loads.versions) }}
+    {{ member_analytics.load_versions_join('statused', 'order_items', loads.versions) }}
 )
 
 select * from final

@@ -5,14 +5,7 @@
 -- build stages again only the orders that new, changed or removed loads or the
 -- moving date window touch, every version of them, reading only the loads that
 -- hold them.
-{{ config(
-    materialized=member_analytics.incremental_materialization(),
-    incremental_strategy='delete+insert',
-    unique_key='staging_key',
-    on_schema_change='fail',
-    pre_hook="{{ member_analytics.staging_loads_pre_hook('orders') }}",
-    post_hook="{{ member_analytics.staging_loads_post_hook('orders') }}",
-) }}
+{{ config(materialized=member_analytics.incremental_materialization()) }}
 {%- set loads = member_analytics.staging_loads('orders', 'ordered_at', this is not none and is_incremental(), this) %}
 {%- set newer_version_rejected -%}
     latest_rejected_updated_at is not null
@@ -205,7 +198,7 @@ final as (
         raw_load_location as load_location,
         {{ member_analytics.load_version_column(loads.versions) }} as load_version
     from statused
-    {{ member_analytics.load_versions_join('statused', loads.versions) }}
+    {{ member_analytics.load_versions_join('statused', 'orders', loads.versions) }}
 )
 
 select * from final

@@ -1,13 +1,21 @@
 -- One row per raw products row, typed, with its row_status and rejection_reason;
 -- the original values of rejected rows.
+-- Incremental on DuckDB (docs/decisions/0118): a build stages again only the keys
+-- (each shop and product's rows) that new, changed or removed loads
+-- touch, reading only the loads that hold them.
+{{ config(materialized=member_analytics.incremental_materialization()) }}
+{%- set loads = member_analytics.staging_loads(
+    'products', none, this is not none and is_incremental(), this) %}
+
 with
 
 source as (
     select * from {{ source('shop', 'products') }}
+    where {{ loads.source_filter }}
 ),
 
 copies as (
-    {{ member_analytics.raw_row_copies('products') }}
+    {{ member_analytics.raw_row_copies('products', by_load=true, load_locations=loads.versions.keys() | list) }}
 ),
 
 cleaned as (
@@ -27,8 +35,14 @@ typed as (
     select
         *,
         {{ member_analytics.typed_value('list_price_text', 'decimal(18, 2)') }} as list_price,
-        {{ member_analytics.typed_value('launched_at_text', 'timestamp') }} as launched_at
+        {{ member_analytics.typed_value('launched_at_text', 'timestamp') }} as launched_at,
+        {{ member_analytics.staging_key_sql('products') }} as staging_key
     from cleaned
+),
+
+touched as (
+    select * from typed
+    where {{ loads.key_filter }}
 ),
 
 checked as (
@@ -42,7 +56,7 @@ checked as (
                 then 'bad_type'
             when list_price < 0 then 'negative_amount'
         end as row_rejection_reason
-    from typed
+    from touched
 ),
 
 keyed as (
@@ -70,8 +84,12 @@ final as (
         rejection_reason,
         {{ member_analytics.rejected_source_record('products') }} as source_record,
         list_price,
-        launched_at
+        launched_at,
+        staging_key,
+        raw_load_location as load_location,
+        {{ member_analytics.load_version_column(loads.versions) }} as load_version
     from statused
+    {{ member_analytics.load_versions_join('statused', 'products', loads.versions) }}
 )
 
 select * from final

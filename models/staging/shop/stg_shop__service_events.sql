@@ -2,14 +2,22 @@
 -- rejection_reason. A non-empty event_id is a key: rows that share it conflict.
 -- The original values (source_record) are written for rejected rows and for
 -- rows without an event_id (fct_service_events derives their id from them).
+-- Incremental on DuckDB (docs/decisions/0118): a build stages again only the keys
+-- (the rows of one event_id, or without one a member's events of one day) that new, changed or removed loads or the moving date window
+-- touch, reading only the loads that hold them.
+{{ config(materialized=member_analytics.incremental_materialization()) }}
+{%- set loads = member_analytics.staging_loads(
+    'service_events', 'occurred_at', this is not none and is_incremental(), this) %}
+
 with
 
 source as (
     select * from {{ source('shop', 'service_events') }}
+    where {{ loads.source_filter }}
 ),
 
 copies as (
-    {{ member_analytics.raw_row_copies('service_events') }}
+    {{ member_analytics.raw_row_copies('service_events', by_load=true, load_locations=loads.versions.keys() | list) }}
 ),
 
 cleaned as (
@@ -32,8 +40,14 @@ typed as (
         *,
         {{ member_analytics.typed_value('rating_text', 'bigint') }} as rating,
         {{ member_analytics.typed_value('occurred_at_text', 'timestamp') }} as occurred_at,
-        {{ member_analytics.typed_value('resolved_at_text', 'timestamp') }} as resolved_at
+        {{ member_analytics.typed_value('resolved_at_text', 'timestamp') }} as resolved_at,
+        {{ member_analytics.staging_key_sql('service_events') }} as staging_key
     from cleaned
+),
+
+touched as (
+    select * from typed
+    where {{ loads.key_filter }}
 ),
 
 checked as (
@@ -56,7 +70,7 @@ checked as (
             when rating < 1 or rating > 5 then 'out_of_range'
             else {{ member_analytics.date_window_reason('occurred_at') }}
         end as row_rejection_reason
-    from typed
+    from touched
 ),
 
 keyed as (
@@ -90,8 +104,12 @@ final as (
         {{ member_analytics.rejected_source_record('service_events', also_when='event_id is null') }} as source_record,
         rating,
         occurred_at,
-        resolved_at
+        resolved_at,
+        staging_key,
+        raw_load_location as load_location,
+        {{ member_analytics.load_version_column(loads.versions) }} as load_version
     from statused
+    {{ member_analytics.load_versions_join('statused', 'service_events', loads.versions) }}
 )
 
 select * from final
