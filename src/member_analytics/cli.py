@@ -105,7 +105,7 @@ def _add_generate_days(commands) -> None:
 def _benchmark_daily(args: argparse.Namespace) -> int:
     from member_analytics.benchmark.daily import measure
 
-    result = measure(args.scale, Path(args.out).resolve() / args.scale, seed=args.seed)
+    result = measure(args.scale, Path(args.out).resolve() / args.scale, seed=args.seed, as_loads=args.as_loads)
     print(json.dumps(result, indent=1))
     return 0 if not result["marts_with_differences"] else 1
 
@@ -116,6 +116,8 @@ def _add_benchmark_daily(commands) -> None:
     daily.add_argument("--scale", default="small", help="tiny | small | medium | large")
     daily.add_argument("--out", default="reports/benchmark-daily", help="folder for <scale>/ (data, builds, daily_run.json)")
     daily.add_argument("--seed", type=int, default=42)
+    daily.add_argument("--as-loads", action="store_true",
+                       help="deliver the days as folders of loads (monthly backfill + one daily load per table)")
     daily.set_defaults(handler=_benchmark_daily)
 
 
