@@ -23,7 +23,11 @@
             {% do values.update({name: var(name)}) %}
         {% endif %}
     {% endfor %}
-    {% do values.update({'code': member_analytics.incremental_code_fingerprint(), 'dbt_version': dbt_version}) %}
+    {#- the engine's version too: staging keys are its hash() (docs/decisions/0118), which an
+        upgrade may change -#}
+    {% set engine_version = run_query("select version()").columns[0].values()[0] if execute else '' %}
+    {% do values.update({'code': member_analytics.incremental_code_fingerprint(), 'dbt_version': dbt_version,
+                         'engine_version': engine_version}) %}
     {{ return(local_md5(tojson(values, sort_keys=true))) }}
 {% endmacro %}
 

@@ -1,10 +1,10 @@
 """Time the daily incremental run against a full build (docs/decisions/0091, 0118).
 
-For one scale: `generate_days` writes day_1/ and day_2/ (with `as_loads`, as folders of
-loads: day 1 as monthly backfill loads, day 2 the same plus one daily load per table,
-generator.loads.days_as_loads); then, each as `member-analytics build`
-(write-audit-publish: copy, dbt build with every test, the Great Expectations suites,
-publish) in its own home:
+For one scale: `generate_days` writes day_1/ and day_2/; with `as_loads` they are
+delivered as one folder of loads, as a shop delivers (day 1 as monthly backfill loads,
+then day 2's daily load of each table added beside them; generator.loads.days_as_loads).
+Then, each as `member-analytics build` (write-audit-publish: copy, dbt build with every
+test, the Great Expectations suites, publish) in its own home:
 
 1. day 1, full build (the warehouse the daily run starts from);
 2. day 2, the daily run on top of it (incremental);
@@ -12,9 +12,9 @@ publish) in its own home:
 4. day 2, a full build from scratch in another home (the comparison).
 
 The ratio is (2) / (4), both wall times of the whole command. Then every public
-mart of (2) and (3) is compared (parity.sql_differences: keys both ways, values, doubles
-within the parity tolerance). (1) and (3) pass --full-refresh, so a second run into the
-same folder measures the same three builds again instead of building on the first run.
+mart of (3) and (4) is compared (parity.sql_differences: keys both ways, values, doubles
+within the parity tolerance). (1) and (4) pass --full-refresh, so a second run into the
+same folder measures the same builds again instead of building on the first run.
 """
 
 from __future__ import annotations
@@ -69,14 +69,25 @@ def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False) -> di
     started = time.perf_counter()
     days = generate_days(out / "raw", scale=scale, seed=seed)
     raw = out / "raw"
+    delivered = raw / "day_1"
     if as_loads:
+        # as a shop delivers: one folder, day 1's loads, then day 2's daily loads added to it
         shutil.rmtree(out / "loads", ignore_errors=True)
         days_as_loads(raw / "day_1", raw / "day_2", out / "loads", days["day_2"]["as_of_date"])
         raw = out / "loads"
+        delivered = out / "loads" / "delivered"
+        shutil.copytree(raw / "day_1", delivered)
     generation = time.perf_counter() - started
-    day_1, _ = _wap(out / "daily", raw / "day_1", days["day_1"]["as_of_date"], full_refresh=True)
-    daily, daily_report = _wap(out / "daily", raw / "day_2", days["day_2"]["as_of_date"], full_refresh=False)
-    again, again_report = _wap(out / "daily", raw / "day_2", days["day_2"]["as_of_date"], full_refresh=False)
+    day_1, _ = _wap(out / "daily", delivered, days["day_1"]["as_of_date"], full_refresh=True)
+    if as_loads:
+        for daily_load in sorted((raw / "day_2").glob("*/daily/*")):
+            target = delivered / daily_load.relative_to(raw / "day_2")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(daily_load, target)
+    else:
+        delivered = raw / "day_2"
+    daily, daily_report = _wap(out / "daily", delivered, days["day_2"]["as_of_date"], full_refresh=False)
+    again, again_report = _wap(out / "daily", delivered, days["day_2"]["as_of_date"], full_refresh=False)
     full, full_report = _wap(out / "full", raw / "day_2", days["day_2"]["as_of_date"], full_refresh=True)
     differences = _differences(out / "daily" / "warehouse" / "member_analytics.duckdb",
                                out / "full" / "warehouse" / "member_analytics.duckdb")
