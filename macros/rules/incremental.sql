@@ -32,7 +32,7 @@
 {% endmacro %}
 
 
-{#- md5 of every project macro and of fct_orders and its upstream. -#}
+{#- md5 of every project macro and of the member-keyed models and their upstream. -#}
 {% macro incremental_code_fingerprint() %}
     {% if not execute %}
         {{ return('') }}
@@ -42,13 +42,15 @@
     {% for name in macros.keys() | sort %}
         {% do parts.append(name ~ ':' ~ local_md5(macros[name].macro.macro_sql)) %}
     {% endfor %}
-    {% set upstream = ['model.member_analytics.fct_orders'] %}
-    {% for _ in range(20) %}
-        {% for unique_id in upstream | list %}
-            {% for parent in graph.nodes[unique_id].depends_on.nodes
-                if parent in graph.nodes and parent not in upstream %}
-                {% do upstream.append(parent) %}
-            {% endfor %}
+    {#- the member-keyed models and everything upstream of them: a list that grows while
+        it is walked, so every ancestor is reached at any depth -#}
+    {% set upstream = [] %}
+    {% for name in member_analytics.member_keyed_models() %}
+        {% do upstream.append('model.member_analytics.' ~ name) %}
+    {% endfor %}
+    {% for unique_id in upstream %}
+        {% for parent in graph.nodes[unique_id].depends_on.nodes if parent in graph.nodes and parent not in upstream %}
+            {% do upstream.append(parent) %}
         {% endfor %}
     {% endfor %}
     {% for unique_id in upstream | sort %}
@@ -220,9 +222,9 @@
         {% set missing = needed | reject('in', selected_resources) | list %}
         {% if missing | length > 0 %}
             {% do exceptions.raise_compiler_error(
-                "fct_orders is built incrementally (a daily run) but its change detection and state are not all"
+                "member_analytics: " ~ model.name ~ " is built incrementally (a daily run) but its change detection and state are not all"
                 ~ " selected (missing: " ~ (missing | map('replace', 'model.member_analytics.', '') | join(', '))
-                ~ "). Select them too (--select +fct_orders rpt_incremental_runs) or rebuild fct_orders in full"
+                ~ "). Select them too (--select +" ~ model.name ~ " rpt_incremental_runs) or rebuild " ~ model.name ~ " in full"
                 ~ " (--full-refresh); docs/decisions/0091.") %}
         {% endif %}
     {% endif %}
@@ -230,11 +232,11 @@
 
 
 {#- pre-hook: delete every row of the changed members. -#}
-{% macro delete_changed_members() %}
+{% macro delete_changed_members(tables=none) %}
     {% if not execute or not is_incremental() %}
         {{ return('select 1') }}
     {% endif %}
-    {% set state = member_analytics.incremental_state() %}
+    {% set state = member_analytics.incremental_state() if tables is none else member_analytics.member_keyed_state(tables) %}
     {% if state is none %}
         {{ return('delete from ' ~ this) }}
     {% endif %}
@@ -273,3 +275,101 @@
     {% endif %}
     {{ return('select 1') }}
 {% endmacro %}
+
+
+{#- The change ledger's rows that no build of the marts has read yet (a relation
+    staged_changes, SQL), or none: no state, or a ledger that does not exist. -#}
+{% macro staged_changes_since(state) %}
+    {% if not execute or state is none or member_analytics.incremental_materialization() != 'incremental' %}
+        {{ return(none) }}
+    {% endif %}
+    {% set ledger = adapter.get_relation(database=target.database, schema=member_analytics.landing_schema(),
+        identifier='staged_changes') %}
+    {% if ledger is none %}
+        {{ return(none) }}
+    {% endif %}
+    {{ return('(select * from ' ~ ledger ~ ' where build_number > ' ~ state.build_number ~ ') as staged_changes') }}
+{% endmacro %}
+
+
+{#- The state to build a member-keyed model on (incremental_state), or none when the
+    change ledger cannot say which members changed in one of `tables`: no ledger (a
+    first daily run after an upgrade), or a table staged in full since the marts were
+    last built (a snapshot file that changed, a changed rule): then every member is
+    recomputed. -#}
+{% macro member_keyed_state(tables) %}
+    {% set state = member_analytics.incremental_state() %}
+    {% set ledger = member_analytics.staged_changes_since(state) %}
+    {% if ledger is none %}
+        {{ return(none) }}
+    {% endif %}
+    {% set names = [] %}
+    {% for table_name in tables %}
+        {% do names.append(member_analytics.string_literal(table_name)) %}
+    {% endfor %}
+    {% set full = run_query("select count(*) from " ~ ledger ~ " where change_side = 'full' and table_name in ("
+        ~ names | join(', ') ~ ")").columns[0].values()[0] %}
+    {{ return(state if full == 0 else none) }}
+{% endmacro %}
+
+
+{#- The member-keyed incremental models (docs/decisions/0091, 0119): audit.rpt_incremental_runs
+    moves the state on only in a build of all of them. -#}
+{% macro member_keyed_models() %}
+    {{ return(['fct_orders', 'int_member_visit_days', 'int_member_states']) }}
+{% endmacro %}
+
+
+{#- What int_member_states recomputes in a daily run (a dict: state, cutoff, the SQL of
+    the earliest evaluation date every member is recomputed from), or none for all of
+    it: no member-keyed state, or a month spine that starts elsewhere than the rows
+    kept (the first kept order moved). The cutoff is the earlier of the previous and
+    the current as_of_date, less its day before and the audiences' lookback: every
+    evaluation date but the month ends lies on or after it. -#}
+{% macro member_state_scope() %}
+    {% if not execute %}
+        {{ return(none) }}
+    {% endif %}
+    {% set state = member_analytics.member_keyed_state(['members', 'behavior_events', 'service_events', 'points_events']) %}
+    {% if state is none %}
+        {{ return(none) }}
+    {% endif %}
+    {% set cutoff = member_analytics.add_days(
+        "least(cast('" ~ state.as_of_date ~ "' as date), " ~ member_analytics.as_of_date() ~ ")",
+        '-(1 + ' ~ member_analytics.audience_var('activity_drop_lookback_days') ~ ')') %}
+    {% set cutoff = "cast('" ~ run_query("select cast(" ~ cutoff ~ " as " ~ dbt.type_string() ~ ")").columns[0].values()[0]
+        ~ "' as date)" %}
+    {% set spine_kept = run_query(
+        "select (select min(evaluation_date) from " ~ this ~ " where is_history_snapshot_date and evaluation_date < "
+        ~ cutoff ~ ") = (select min(evaluation_date) from " ~ ref('int_member_evaluation_dates')
+        ~ " where is_history_snapshot_date)").columns[0].values()[0] %}
+    {{ return({'state': state, 'cutoff': cutoff} if spine_kept else none) }}
+{% endmacro %}
+
+
+{#- pre-hook of int_member_states: delete the rows a daily run recomputes (member_state_scope),
+    or every row. -#}
+{% macro delete_member_states() %}
+    {% if not execute or not is_incremental() %}
+        {{ return('select 1') }}
+    {% endif %}
+    {% set scope = member_analytics.member_state_scope() %}
+    {% if scope is none %}
+        {{ return('delete from ' ~ this) }}
+    {% endif %}
+    {% do log("member_analytics: int_member_states recomputes the changed members and every member from "
+        ~ scope.cutoff, info=true) %}
+    {{ return('delete from ' ~ this ~ ' where evaluation_date >= ' ~ scope.cutoff ~ ' or '
+        ~ member_analytics.is_changed_member(scope.state, this.identifier)) }}
+{% endmacro %}
+
+
+{#- A filter of int_member_states' member dates: true on a full build, else the date on or
+    after the cutoff or the member changed (member_state_scope). -#}
+{% macro in_member_state_scope(scope, date_column, relation_alias) -%}
+    {%- if scope is none -%}
+    true
+    {%- else -%}
+    ({{ date_column }} >= {{ scope.cutoff }} or {{ member_analytics.is_changed_member(scope.state, relation_alias) }})
+    {%- endif -%}
+{%- endmacro %}

@@ -113,7 +113,12 @@
 {% macro staging_loads(table_name, date_column, incremental, relation, more_keys=none) %}
     {% set versions = member_analytics.staging_load_versions(table_name) %}
     {% set full = {'mode': 'full', 'versions': versions, 'source_filter': 'true', 'key_filter': 'true'} %}
+    {% set keys_relation = member_analytics.staging_keys_relation(table_name) %}
     {% if not execute or not incremental or member_analytics.staging_full_recompute(versions, relation) %}
+        {#- no key list: the hooks record this build's staging of the table as full -#}
+        {% if execute and versions %}
+            {% do run_query("drop table if exists " ~ keys_relation) %}
+        {% endif %}
         {{ return(full) }}
     {% endif %}
     {% set staged = member_analytics.staged_load_versions(relation) %}
@@ -144,18 +149,21 @@
         from {{ source('shop', table_name) }}
         where {{ member_analytics.location_in(new) }}
     {% endset %}
+    {#- the keys staged again, listed once: the model, its hooks and the change ledger
+        (staged_changes) read the list -#}
+    {% do run_query("create or replace table " ~ keys_relation ~ " as select distinct staging_key from ("
+        ~ new_keys ~ " union all " ~ staged_keys ~ ") as touched_keys") %}
     {% set read = new | list %}
     {% for row in run_query("select distinct staged.load_location from " ~ relation ~ " as staged"
             ~ " inner join " ~ member_analytics.staging_versions_relation(table_name)
             ~ " on load_versions.location = staged.load_location and load_versions.version = staged.load_version"
-            ~ " where staged.staging_key in (" ~ new_keys ~ " union all " ~ staged_keys ~ ")").rows if row[0] not in read %}
+            ~ " where staged.staging_key in (select staging_key from " ~ keys_relation ~ ")").rows if row[0] not in read %}
         {% do read.append(row[0]) %}
     {% endfor %}
     {% do log("member_analytics: " ~ relation.identifier ~ " reads " ~ read | length ~ " of " ~ versions | length
         ~ " loads (" ~ new | length ~ " new or changed)", info=true) %}
     {{ return({'mode': 'delta', 'versions': versions, 'source_filter': member_analytics.location_in(read | sort),
-               'key_filter': "staging_key in (select staging_key from typed where " ~ member_analytics.location_in(new)
-               ~ " union all " ~ staged_keys ~ ")"}) }}
+               'key_filter': "staging_key in (select staging_key from " ~ keys_relation ~ ")"}) }}
 {% endmacro %}
 
 
@@ -217,6 +225,9 @@
 
 {#- Before a staging model's insert: on a full recompute of an existing table, empty it. -#}
 {% macro staging_loads_pre_hook(table_name) %}
+    {% for statement in member_analytics.staged_changes_statements(table_name, 'replaced') %}
+        {{ statement }};
+    {% endfor %}
     {% if execute and is_incremental()
         and member_analytics.staging_full_recompute(member_analytics.staging_load_versions(table_name), this) %}
         delete from {{ this }}
@@ -233,6 +244,84 @@
         where not exists (
             select 1 from {{ member_analytics.staging_versions_relation(table_name) }}
             where load_versions.location = staged.load_location and load_versions.version = staged.load_version
-        )
+        );
     {% endif %}
+    {% for statement in member_analytics.staged_changes_statements(table_name, 'staged') %}
+        {{ statement }};
+    {% endfor %}
+{% endmacro %}
+
+
+{#- The list of the keys a delta build stages again (landing.staging_keys__<table>),
+    written by staging_loads and gone after a full one. -#}
+{% macro staging_keys_relation(table_name) -%}
+    {{ member_analytics.landing_schema() }}.staging_keys__{{ table_name }}
+{%- endmacro %}
+
+
+{#- The change ledger landing.staged_changes (docs/decisions/0119): one row per row a
+    staging build replaced or staged again, with the member, order and product it
+    concerns and its earliest date, or one row 'full' for a table staged in full; kept
+    until a build of the marts has read it (rpt_incremental_runs). -#}
+{% macro staged_changes_relation() -%}
+    {{ member_analytics.landing_schema() }}.staged_changes
+{%- endmacro %}
+
+
+{#- What a staging row tells the ledger (SQL select list): shop, member, order, product
+    (null where the table has none) and the earliest date the row holds. -#}
+{% macro staged_change_columns(table_name) -%}
+    {%- set columns = {
+        'orders': ['member_id', 'order_id', 'null', 'least(cast(ordered_at as date), cast(coalesce(updated_at, ordered_at) as date), cast(coalesce(refunded_at, ordered_at) as date))'],
+        'order_items': ['null', 'order_id', 'product_id', 'null'],
+        'members': ['member_id', 'null', 'null', 'null'],
+        'products': ['null', 'null', 'product_id', 'null'],
+        'behavior_events': ['member_id', 'null', 'product_id', 'cast(occurred_at as date)'],
+        'service_events': ['member_id', 'order_id', 'product_id', 'cast(occurred_at as date)'],
+        'points_events': ['member_id', 'null', 'null', 'cast(occurred_at as date)'],
+    }[table_name] -%}
+    shop_id,
+    cast({{ columns[0] }} as {{ dbt.type_string() }}) as member_id,
+    cast({{ columns[1] }} as {{ dbt.type_string() }}) as order_id,
+    cast({{ columns[2] }} as {{ dbt.type_string() }}) as product_id,
+    cast({{ columns[3] }} as date) as change_date
+{%- endmacro %}
+
+
+{#- A staging hook's ledger statements (a list of SQL): side 'replaced' (pre-hook: the
+    rows about to be staged again) or 'staged' (post-hook: the rows staged again), or
+    the one 'full' row of a full build. None where staging is not incremental. -#}
+{% macro staged_changes_statements(table_name, side) %}
+    {% if not execute or member_analytics.incremental_materialization() != 'incremental'
+        or not member_analytics.staging_load_versions(table_name) %}
+        {{ return([]) }}
+    {% endif %}
+    {% set ledger = member_analytics.staged_changes_relation() %}
+    {% set previous = member_analytics.incremental_previous_run() %}
+    {% set build_number = (previous.build_number + 1) if previous is not none else 1 %}
+    {% set keys_relation = member_analytics.staging_keys_relation(table_name) %}
+    {% set delta = is_incremental() and run_query(
+        "select count(*) from information_schema.tables where table_schema = '" ~ member_analytics.landing_schema()
+        ~ "' and table_name = 'staging_keys__" ~ table_name ~ "'").columns[0].values()[0] > 0 %}
+    {% set statements = [] %}
+    {% if side == 'replaced' %}
+        {% do statements.append("create table if not exists " ~ ledger ~ " (table_name " ~ dbt.type_string()
+            ~ ", build_number bigint, change_side " ~ dbt.type_string() ~ ", shop_id " ~ dbt.type_string()
+            ~ ", member_id " ~ dbt.type_string() ~ ", order_id " ~ dbt.type_string() ~ ", product_id "
+            ~ dbt.type_string() ~ ", change_date date)") %}
+        {#- what a build of the marts has read goes (all of it without a previous build) -#}
+        {% do statements.append("delete from " ~ ledger ~ " where table_name = '" ~ table_name ~ "'"
+            ~ ((" and build_number <= " ~ previous.build_number) if previous is not none else "")) %}
+    {% endif %}
+    {% if not delta %}
+        {% if side == 'replaced' %}
+            {% do statements.append("insert into " ~ ledger ~ " (table_name, build_number, change_side) values ('"
+                ~ table_name ~ "', " ~ build_number ~ ", 'full')") %}
+        {% endif %}
+    {% else %}
+        {% do statements.append("insert into " ~ ledger ~ " select '" ~ table_name ~ "', " ~ build_number ~ ", '"
+            ~ side ~ "', " ~ member_analytics.staged_change_columns(table_name) ~ " from " ~ this
+            ~ " where staging_key in (select staging_key from " ~ keys_relation ~ ")") %}
+    {% endif %}
+    {{ return(statements) }}
 {% endmacro %}

@@ -158,12 +158,22 @@ def _order_build(home: Path, raw: Path, as_of_date: str, *, from_warehouse: Path
     return project, project.dbt("build", *args, vars=vars)
 
 
+MEMBER_KEYED = ["intermediate.int_member_visit_days", "intermediate.int_member_states"]
+
+
 def _assert_same_orders(daily: DbtProject, full: DbtProject) -> None:
+    """fct_orders and the other member-keyed models of the daily run equal the full build's."""
     with duckdb.connect() as connection:
         connection.execute(f"attach '{daily.warehouse}' as daily (read_only)")
         connection.execute(f"attach '{full.warehouse}' as full_build (read_only)")
         differences = sql_differences(connection, _MARTS["fct_orders"], "full_build.marts.fct_orders",
                                       "daily.marts.fct_orders")
+        for table in MEMBER_KEYED:
+            for name, (left, right) in {"only_in_full": ("full_build", "daily"),
+                                        "only_in_daily": ("daily", "full_build")}.items():
+                differences[f"{table}: {name}"] = connection.execute(
+                    f"select count(*) from (select * from {left}.{table} except all select * from {right}.{table})"
+                ).fetchall()[0][0]
     assert set(differences.values()) == {0}, differences
 
 
@@ -301,7 +311,7 @@ def test_a_build_without_fct_orders_keeps_the_state(tmp_path, tiny_days, day_1_o
     project, result = _order_build(tmp_path / "partial", out / "day_2", days["day_2"]["as_of_date"],
                                    from_warehouse=day_1_orders.warehouse,
                                    args=["--select", "rpt_incremental_runs"])
-    assert "fct_orders is not in this build's selection" in result.stdout
+    assert "fct_orders, int_member_visit_days, int_member_states not in this build's selection" in result.stdout
     runs = project.query("select build_number, as_of_date from audit.rpt_incremental_runs")
     assert [(number, str(as_of)) for number, as_of in runs] == [(1, days["day_1"]["as_of_date"])]
 
@@ -379,3 +389,56 @@ def test_a_daily_run_of_fct_orders_without_its_change_detection_is_refused(tmp_p
     assert result.returncode != 0
     assert "change detection and state are not all selected" in result.stdout
     assert "int_incremental_changed_members" in result.stdout
+
+
+def test_member_states_of_daily_runs_on_loads_equal_full_builds(tmp_path, tiny_days):
+    """Loads delivered into one folder (docs/decisions/0119): day 2 brings its daily
+    loads, a behaviour-events load held back since day 1 (old events: the month ends
+    of their members change), a members load delivered again with a registration date
+    changed, and a points load removed. The member-keyed models (fct_orders, the visit
+    days, the member state) recompute the members the change ledger and the dates name
+    and every member's recent dates only, and equal a full build of the same loads;
+    so does the next run, for the day before (as_of_date going back)."""
+    out, days = tiny_days
+    loads = tmp_path / "loads"
+    days_as_loads(out / "day_1", out / "day_2", loads, days["day_2"]["as_of_date"])
+    raw = tmp_path / "raw"
+    shutil.copytree(loads / "day_1", raw)
+    late = sorted((raw / "behavior_events" / "backfill").glob("*.parquet"))[-5]
+    late.unlink()
+    args = [*ORDER_MODELS[:2], "rpt_raw_loads", *ORDER_MODELS[2:]]
+    day_1, _ = _order_build(tmp_path / "day_1", raw, days["day_1"]["as_of_date"], args=args)
+
+    for table in (loads / "day_2").iterdir():
+        shutil.copytree(table / "daily", raw / table.name / "daily")
+    shutil.copyfile(loads / "day_2" / "behavior_events" / "backfill" / late.name, late)
+    members = sorted((raw / "members" / "backfill").glob("*.parquet"))[3]
+    with duckdb.connect() as connection:
+        first = connection.execute(f"select shop_id, member_id from read_parquet('{members}') limit 1").fetchall()[0]
+        connection.execute(
+            f"copy (select * replace (case when member_id = '{first[1]}' then '2020-01-01 08:00:00'"
+            f" else registered_at end as registered_at) from read_parquet('{members}'))"
+            f" to '{tmp_path / 'members.parquet'}' (format parquet)")
+    shutil.move(tmp_path / "members.parquet", members)
+    sorted((raw / "points_events" / "backfill").glob("*.parquet"))[-3].unlink()
+
+    daily, result = _order_build(tmp_path / "daily", raw, days["day_2"]["as_of_date"],
+                                 from_warehouse=day_1.warehouse, args=args)
+    assert "int_member_states recomputes the changed members and every member from" in result.stdout
+    run = _last_run(daily)
+    everyone = daily.query("select count(*) from intermediate.int_members_unified")[0][0]
+    assert run["is_incremental_build"] is True and 0 < run["number_of_changed_members"] < everyone / 2, run
+    recomputed = {tuple(row) for row in daily.query("select shop_id, member_id from audit.int_incremental_changed_members")}
+    assert first in recomputed
+    with duckdb.connect() as connection:
+        late_members = {tuple(row) for row in connection.execute(
+            f"select distinct shop_id, member_id from read_parquet('{late}')").fetchall()}
+    assert late_members and late_members <= recomputed
+    full, _ = _order_build(tmp_path / "full", raw, days["day_2"]["as_of_date"])
+    _assert_same_orders(daily, full)
+
+    back, result = _order_build(tmp_path / "back", raw, days["day_1"]["as_of_date"],
+                                from_warehouse=daily.warehouse, args=args)
+    assert "int_member_states recomputes the changed members and every member from" in result.stdout
+    full_back, _ = _order_build(tmp_path / "full_back", raw, days["day_1"]["as_of_date"])
+    _assert_same_orders(back, full_back)

@@ -26,17 +26,22 @@ pytestmark = pytest.mark.dbt
 
 RAW = ("orders", "order_items", "behavior_events", "members", "products", "points_events", "service_events")
 TABLES = tuple(f"stg_shop__{name}" for name in RAW)
+# the member-keyed models built on staging's change ledger (docs/decisions/0119)
+MEMBER_KEYED = ("marts.fct_orders", "intermediate.int_member_visit_days", "intermediate.int_member_states")
 SELECTION = ("--select", *TABLES, "+rpt_incremental_runs")
+# models and seeds (the member state upstream of rpt_incremental_runs reads seeds), no tests
+RUN = ("build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 
 
 def _differences(left: DbtProject, right: DbtProject, table: str) -> tuple[int, int]:
+    table = table if "." in table else f"staging.{table}"
     with duckdb.connect() as connection:
         connection.execute(f"attach '{left.warehouse}' as l (read_only)")
         connection.execute(f"attach '{right.warehouse}' as r (read_only)")
         one_way = connection.execute(
-            f"select count(*) from (select * from l.staging.{table} except all select * from r.staging.{table})").fetchone()
+            f"select count(*) from (select * from l.{table} except all select * from r.{table})").fetchone()
         other = connection.execute(
-            f"select count(*) from (select * from r.staging.{table} except all select * from l.staging.{table})").fetchone()
+            f"select count(*) from (select * from r.{table} except all select * from l.{table})").fetchone()
     return one_way[0], other[0]
 
 
@@ -59,10 +64,10 @@ def test_a_build_stages_only_what_the_loads_changed(tmp_path, tiny_raw):
     split_into_loads(raw_path, raw, period="month")
     project = DbtProject(tmp_path / "home", raw)
     vars = build_vars(truth)
-    project.dbt("run", *SELECTION, vars=vars)
+    project.dbt(*RUN, *SELECTION, vars=vars)
 
     # nothing new: no load is read
-    assert _reads(project.dbt("run", *SELECTION, vars=vars).stdout) == {
+    assert _reads(project.dbt(*RUN, *SELECTION, vars=vars).stdout) == {
         f"stg_shop__{name}": (0, len(list((raw / name).glob("*.parquet")))) for name in RAW}
 
     unknown = "select count(*) from staging.stg_shop__order_items where rejection_reason = 'unknown_order'"
@@ -109,17 +114,20 @@ def test_a_build_stages_only_what_the_loads_changed(tmp_path, tiny_raw):
         pq.write_table(_rows(middle[1], [0, 1]), raw / name / "zz-copies.parquet")
         middle[2].unlink()
 
-    second = project.dbt("run", *SELECTION, vars=vars).stdout
+    second = project.dbt(*RUN, *SELECTION, vars=vars).stdout
     reads = _reads(second)
     # the new, changed and late loads, plus the few that hold other rows of their keys
     assert 3 <= reads["stg_shop__behavior_events"][0] <= 8, reads
     assert 1 <= reads["stg_shop__orders"][0] <= 4, reads
     # the new load, the copied item's load and the loads holding items of the removed orders
     assert 2 <= reads["stg_shop__order_items"][0] <= 8, reads
+    # the member state built on the change ledger: the changed members and the recent dates
+    assert "int_member_states recomputes the changed members and every member from" in second
 
     fresh = DbtProject(tmp_path / "fresh", raw)
-    fresh.dbt("run", *SELECTION, vars=vars)
-    assert {table: _differences(project, fresh, table) for table in TABLES} == {table: (0, 0) for table in TABLES}
+    fresh.dbt(*RUN, *SELECTION, vars=vars)
+    compared = TABLES + MEMBER_KEYED
+    assert {table: _differences(project, fresh, table) for table in compared} == {table: (0, 0) for table in compared}
     assert project.query("select row_status, rejection_reason from staging.stg_shop__behavior_events"
                          " where occurred_at = '2031-06-01 10:00:00'") == [("rejected", "date_after_latest")]
     assert project.query(unknown)[0][0] > unknown_before  # the items of the removed orders
@@ -130,13 +138,13 @@ def test_a_build_stages_only_what_the_loads_changed(tmp_path, tiny_raw):
 
     # the window moves: the future event is kept, staged again from its load alone
     later = {**vars, "member_analytics__validation__latest_valid_date": "2031-12-31"}
-    reads = _reads(project.dbt("run", *SELECTION, vars=later).stdout)
+    reads = _reads(project.dbt(*RUN, *SELECTION, vars=later).stdout)
     assert reads["stg_shop__behavior_events"][0] == 1, reads
     assert project.query("select row_status from staging.stg_shop__behavior_events"
                          " where occurred_at = '2031-06-01 10:00:00'") == [("kept",)]
     fresh_later = DbtProject(tmp_path / "fresh_later", raw)
-    fresh_later.dbt("run", *SELECTION, vars=later)
-    assert {table: _differences(project, fresh_later, table) for table in TABLES} == {table: (0, 0) for table in TABLES}
+    fresh_later.dbt(*RUN, *SELECTION, vars=later)
+    assert {table: _differences(project, fresh_later, table) for table in compared} == {table: (0, 0) for table in compared}
 
 
 def test_a_changed_var_restages_everything(tmp_path, tiny_raw):
@@ -148,14 +156,14 @@ def test_a_changed_var_restages_everything(tmp_path, tiny_raw):
     raw = tmp_path / "raw"
     split_into_loads(raw_path, raw, period="month")
     project = DbtProject(tmp_path / "home", raw)
-    project.dbt("run", *SELECTION, vars=build_vars(truth))
+    project.dbt(*RUN, *SELECTION, vars=build_vars(truth))
     with duckdb.connect(str(project.warehouse)) as connection:
         connection.execute("alter table staging.stg_shop__orders drop column load_version")
     stricter = {**build_vars(truth), "member_analytics__validation__max_order_amount": 500}
-    output = project.dbt("run", *SELECTION, vars=stricter).stdout
+    output = project.dbt(*RUN, *SELECTION, vars=stricter).stdout
     assert "stg_shop__orders reads" not in output  # not a delta: every load
     fresh = DbtProject(tmp_path / "fresh", raw)
-    fresh.dbt("run", *SELECTION, vars=stricter)
+    fresh.dbt(*RUN, *SELECTION, vars=stricter)
     assert _differences(project, fresh, "stg_shop__orders") == (0, 0)
     assert project.query("select count(*) from staging.stg_shop__orders where rejection_reason = 'out_of_range'")[0][0] > 0
     shutil.rmtree(fresh.home)

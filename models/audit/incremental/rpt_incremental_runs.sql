@@ -3,9 +3,12 @@
 -- since the previous build: orders, members recomputed, and late changes (orders
 -- placed more than the lookback before as_of_date). A post-hook warns about late
 -- changes. Appended to by each build; a full refresh starts it again at 1.
--- The state describes fct_orders: a build that does not rebuild fct_orders (a
--- --select without it) appends nothing, so the next daily run still starts from
--- the dates fct_orders was last built for.
+-- The state describes the member-keyed incremental models (fct_orders,
+-- int_member_visit_days, int_member_states): a build that does not rebuild all of
+-- them (a --select without one) appends nothing, so the next daily run still
+-- starts from the dates they were last built for and the change ledger keeps the
+-- changes since.
+-- depends_on: {{ ref('int_member_visit_days') }}, {{ ref('int_member_states') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -15,11 +18,16 @@
 {%- set previous = member_analytics.incremental_previous_run() if is_incremental() else none %}
 {%- set state = member_analytics.incremental_state(previous) if is_incremental() else none %}
 {%- set builds_on_previous = state is not none and member_analytics.incremental_materialization() == 'incremental' %}
-{%- set fct_orders_built = not execute or 'model.member_analytics.fct_orders' in selected_resources %}
-{%- if execute and not fct_orders_built %}
+{%- set unbuilt = [] %}
+{%- for name in member_analytics.member_keyed_models() if execute and 'model.member_analytics.' ~ name not in selected_resources %}
+    {%- do unbuilt.append(name) %}
+{%- endfor %}
+{%- set fct_orders_built = unbuilt | length == 0 %}
+{%- if not fct_orders_built %}
     {% do exceptions.warn(
-        "member_analytics: fct_orders is not in this build's selection, so audit.rpt_incremental_runs keeps"
-        ~ " its last row (the next daily run starts from the dates fct_orders was last built for)") %}
+        "member_analytics: " ~ unbuilt | join(', ') ~ " not in this build's selection, so audit.rpt_incremental_runs keeps"
+        ~ " its last row (the next daily run starts from the dates the member-keyed models were last built for,"
+        ~ " and recomputes every member changed since)") %}
 {%- endif %}
 
 with

@@ -1,17 +1,28 @@
 -- One row per shop, member and visit day up to as_of_date: a day with at least
 -- one kept behaviour event (any type) or kept order (any status)
 -- (docs/decisions/0040), with the member's previous and next visit day and the
--- gap since the previous one.
+-- gap since the previous one. Incremental on DuckDB (docs/decisions/0119): a
+-- daily run deletes the rows of the changed members and appends all their visit
+-- days recomputed.
+-- depends_on: {{ ref('int_incremental_changed_members') }}
+{{ config(
+    materialized=member_analytics.incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ member_analytics.delete_changed_members(['behavior_events', 'orders']) }}",
+) }}
+{%- set state = member_analytics.member_keyed_state(['behavior_events', 'orders']) if is_incremental() else none %}
+{%- do member_analytics.require_incremental_selection(state) %}
 with
 
 events as (
-    select * from {{ ref('stg_shop__behavior_events') }}
-    where row_status = 'kept'
+    select events.* from {{ ref('stg_shop__behavior_events') }} as events
+    where events.row_status = 'kept' and {{ member_analytics.is_changed_member(state, 'events') }}
 ),
 
 orders as (
-    select * from {{ ref('int_orders_valued') }}
-    where not is_after_as_of_date
+    select valued.* from {{ ref('int_orders_valued') }} as valued
+    where not valued.is_after_as_of_date and {{ member_analytics.is_changed_member(state, 'valued') }}
 ),
 
 as_of as (

@@ -7,6 +7,22 @@
 -- Every trailing window is `trailing_window_start(date, days) <= day <= date`.
 -- Set-based: visit intervals, window days and orders are range-joined to the
 -- few evaluation dates, never a member × day table.
+-- Incremental on DuckDB (docs/decisions/0119): a daily run recomputes every row of
+-- the changed members and every member's rows from the state cutoff on (the
+-- earliest date a moving as_of_date, its day before or their lookback days can
+-- reach: member_state_scope); the month ends before it stand for the others.
+-- depends_on: {{ ref('int_incremental_changed_members') }}, {{ ref('int_as_of_date') }}
+{{ config(
+    materialized=member_analytics.incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ member_analytics.delete_member_states() }}",
+) }}
+{%- set scope = member_analytics.member_state_scope() if is_incremental() else none %}
+{%- do member_analytics.require_incremental_selection(scope.state if scope else none) %}
+{#- the joins of visit days to dates: all visit days to the recent dates, and in a daily run
+    the changed members' visit days to the earlier dates -#}
+{%- set last_visit_joins = [('visit_days', 'recent_dates')] + ([('changed_visit_days', 'earlier_dates')] if scope else []) %}
 {%- set activity_window = member_analytics.validated_number('member_analytics__activity__window_days') %}
 {%- set loyalty_window = member_analytics.validated_number('member_analytics__loyalty__window_days') %}
 {%- set revenue_days = member_analytics.audience_var('revenue_days') %}
@@ -29,6 +45,28 @@ evaluation_dates as (
     select * from {{ ref('int_member_evaluation_dates') }}
 ),
 
+-- the dates every member's state is computed at: all of them, or in a daily run
+-- those from the cutoff on
+recent_dates as (
+    select * from evaluation_dates
+    {%- if scope %}
+    where evaluation_date >= {{ scope.cutoff }}
+    {%- endif %}
+),
+{%- if scope %}
+
+-- a daily run: the earlier dates, for the changed members only
+earlier_dates as (
+    select * from evaluation_dates
+    where evaluation_date < {{ scope.cutoff }}
+),
+
+changed_visit_days as (
+    select * from visit_days
+    where {{ member_analytics.is_changed_member(scope.state, 'visit_days') }}
+),
+{%- endif %}
+
 levels as (
     select * from {{ ref('activity_levels') }}
 ),
@@ -48,37 +86,45 @@ member_dates as (
         evaluation_dates.lookback_date
     from members
     cross join evaluation_dates
-    where evaluation_dates.is_as_of_date or evaluation_dates.evaluation_date >= members.first_seen_date
+    where
+        (evaluation_dates.is_as_of_date or evaluation_dates.evaluation_date >= members.first_seen_date)
+        and {{ member_analytics.in_member_state_scope(scope, 'evaluation_dates.evaluation_date', 'members') }}
 ),
 
 -- the last visit on or before a date: the visit whose interval to the next
 -- visit holds the date
 last_visits as (
-    select
-        visit_days.shop_id,
-        visit_days.member_id,
-        evaluation_dates.evaluation_date,
-        visit_days.visit_date as last_visit_date
-    from visit_days
-    inner join evaluation_dates
-        on
-            visit_days.visit_date <= evaluation_dates.evaluation_date
-            and (visit_days.next_visit_date is null or visit_days.next_visit_date > evaluation_dates.evaluation_date)
+    {%- for visits, dates in last_visit_joins %}
+        select
+            visit_days.shop_id,
+            visit_days.member_id,
+            evaluation_dates.evaluation_date,
+            visit_days.visit_date as last_visit_date
+        from {{ visits }} as visit_days
+        inner join {{ dates }} as evaluation_dates
+            on
+                visit_days.visit_date <= evaluation_dates.evaluation_date
+                and (visit_days.next_visit_date is null or visit_days.next_visit_date > evaluation_dates.evaluation_date)
+        {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 window_visits as (
-    select
-        visit_days.shop_id,
-        visit_days.member_id,
-        evaluation_dates.evaluation_date,
-        count(*) as visit_days_in_window
-    from visit_days
-    inner join evaluation_dates
-        on
-            visit_days.visit_date <= evaluation_dates.evaluation_date
-            and visit_days.visit_date
-            >= {{ member_analytics.trailing_window_start('evaluation_dates.evaluation_date', activity_window) }}
-    group by visit_days.shop_id, visit_days.member_id, evaluation_dates.evaluation_date
+    {%- for visits, dates in last_visit_joins %}
+        select
+            visit_days.shop_id,
+            visit_days.member_id,
+            evaluation_dates.evaluation_date,
+            count(*) as visit_days_in_window
+        from {{ visits }} as visit_days
+        inner join {{ dates }} as evaluation_dates
+            on
+                visit_days.visit_date <= evaluation_dates.evaluation_date
+                and visit_days.visit_date
+                >= {{ member_analytics.trailing_window_start('evaluation_dates.evaluation_date', activity_window) }}
+        group by visit_days.shop_id, visit_days.member_id, evaluation_dates.evaluation_date
+        {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 -- valid purchases up to each date that has purchase measures, flagged when
