@@ -316,7 +316,7 @@
 {#- The member-keyed incremental models (docs/decisions/0091, 0119): audit.rpt_incremental_runs
     moves the state on only in a build of all of them. -#}
 {% macro member_keyed_models() %}
-    {{ return(['fct_orders', 'int_member_visit_days', 'int_member_states']) }}
+    {{ return(['fct_orders', 'fct_order_items', 'int_member_visit_days', 'int_member_states']) }}
 {% endmacro %}
 
 

@@ -290,10 +290,10 @@
 
 {#- A staging hook's ledger statements (a list of SQL): side 'replaced' (pre-hook: the
     rows about to be staged again) or 'staged' (post-hook: the rows staged again), or
-    the one 'full' row of a full build. None where staging is not incremental. -#}
+    the one 'full' row of a full build (always for tables of var raw_schema, which have no
+    loads). None where staging is not incremental. -#}
 {% macro staged_changes_statements(table_name, side) %}
-    {% if not execute or member_analytics.incremental_materialization() != 'incremental'
-        or not member_analytics.staging_load_versions(table_name) %}
+    {% if not execute or member_analytics.incremental_materialization() != 'incremental' %}
         {{ return([]) }}
     {% endif %}
     {% set ledger = member_analytics.staged_changes_relation() %}
@@ -305,6 +305,8 @@
         ~ "' and table_name = 'staging_keys__" ~ table_name ~ "'").columns[0].values()[0] > 0 %}
     {% set statements = [] %}
     {% if side == 'replaced' %}
+        {#- a table of var raw_schema has no loads, so no landing.raw_loads rows: always 'full' -#}
+        {% do statements.append("create schema if not exists " ~ member_analytics.landing_schema()) %}
         {% do statements.append("create table if not exists " ~ ledger ~ " (table_name " ~ dbt.type_string()
             ~ ", build_number bigint, change_side " ~ dbt.type_string() ~ ", shop_id " ~ dbt.type_string()
             ~ ", member_id " ~ dbt.type_string() ~ ", order_id " ~ dbt.type_string() ~ ", product_id "

@@ -158,7 +158,7 @@ def _order_build(home: Path, raw: Path, as_of_date: str, *, from_warehouse: Path
     return project, project.dbt("build", *args, vars=vars)
 
 
-MEMBER_KEYED = ["intermediate.int_member_visit_days", "intermediate.int_member_states"]
+MEMBER_KEYED = ["marts.fct_order_items", "intermediate.int_member_visit_days", "intermediate.int_member_states"]
 
 
 def _assert_same_orders(daily: DbtProject, full: DbtProject) -> None:
@@ -311,7 +311,7 @@ def test_a_build_without_fct_orders_keeps_the_state(tmp_path, tiny_days, day_1_o
     project, result = _order_build(tmp_path / "partial", out / "day_2", days["day_2"]["as_of_date"],
                                    from_warehouse=day_1_orders.warehouse,
                                    args=["--select", "rpt_incremental_runs"])
-    assert "fct_orders, int_member_visit_days, int_member_states not in this build's selection" in result.stdout
+    assert "fct_orders, fct_order_items, int_member_visit_days, int_member_states not in this build's selection" in result.stdout
     runs = project.query("select build_number, as_of_date from audit.rpt_incremental_runs")
     assert [(number, str(as_of)) for number, as_of in runs] == [(1, days["day_1"]["as_of_date"])]
 

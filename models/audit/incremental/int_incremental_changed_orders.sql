@@ -3,13 +3,18 @@
 -- on or after the earlier of the previous and the current dates (placed, updated,
 -- refunded, or crossing the as_of_date or validity window), or its kept raw row
 -- differs from the row the previous build left in fct_orders (a re-export without
--- a later updated_at; a removed order is in fct_orders only). Empty without state
+-- a later updated_at; a removed order is in fct_orders only; with folders of loads
+-- only the orders the change ledger names are compared: no other kept row changed).
+-- Empty without state
 -- (first build, full refresh, other rules or code): then every member is rebuilt.
 -- depends_on: {{ ref('int_as_of_date') }}
 {{ config(post_hook="{{ member_analytics.warn_undated_changes() }}") }}
 {%- set state = member_analytics.incremental_state() %}
 {%- set built = member_analytics.built_relation('fct_orders') %}
 {%- set state = none if built is none else state %}
+{#- with folders of loads the change ledger names every order staging touched: the value
+    comparison then reads those orders only (docs/decisions/0119) -#}
+{%- set ledger = member_analytics.staged_changes_since(state) if member_analytics.member_keyed_state(['orders']) is not none else none %}
 
 with
 
@@ -23,15 +28,38 @@ dated as (
     {{ member_analytics.changed_orders(member_analytics.incremental_changed_after(state)) }}
 ),
 
+{%- if ledger is not none %}
+touched_orders as (
+    select distinct
+        shop_id,
+        order_id
+    from {{ ledger }}
+    where table_name = 'orders' and order_id is not null
+),
+{%- endif %}
+
 kept_content as (
     select {{ member_analytics.order_content_columns('staging') }}
     from orders
-    where row_status = 'kept'
+    where
+        row_status = 'kept'
+        {%- if ledger is not none %}
+        and exists (
+            select 1 from touched_orders
+            where touched_orders.shop_id = orders.shop_id and touched_orders.order_id = orders.order_id
+        )
+        {%- endif %}
 ),
 
 built_content as (
     select {{ member_analytics.order_content_columns('fct_orders') }}
-    from {{ built }}
+    from {{ built }} as built
+    {%- if ledger is not none %}
+    where exists (
+        select 1 from touched_orders
+        where touched_orders.shop_id = built.shop_id and touched_orders.order_id = built.order_id
+    )
+    {%- endif %}
 ),
 
 altered as (

@@ -4,11 +4,11 @@
 -- placed more than the lookback before as_of_date). A post-hook warns about late
 -- changes. Appended to by each build; a full refresh starts it again at 1.
 -- The state describes the member-keyed incremental models (fct_orders,
--- int_member_visit_days, int_member_states): a build that does not rebuild all of
+-- fct_order_items, int_member_visit_days, int_member_states): a build that does not rebuild all of
 -- them (a --select without one) appends nothing, so the next daily run still
 -- starts from the dates they were last built for and the change ledger keeps the
 -- changes since.
--- depends_on: {{ ref('int_member_visit_days') }}, {{ ref('int_member_states') }}
+-- depends_on: {{ ref('int_member_visit_days') }}, {{ ref('int_member_states') }}, {{ ref('fct_order_items') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

@@ -7,6 +7,18 @@
 --
 -- Two window passes over the lines (the line numbers with the order's totals
 -- on one sort, then the floored cents' sum), not four (docs/decisions/0112).
+-- Incremental on DuckDB (docs/decisions/0119): a daily run deletes the lines of
+-- the changed members (whose orders or order lines changed) and appends all
+-- their lines recomputed.
+-- depends_on: {{ ref('int_incremental_changed_members') }}
+{{ config(
+    materialized=member_analytics.incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ member_analytics.delete_changed_members(['order_items']) }}",
+) }}
+{%- set state = member_analytics.member_keyed_state(['order_items']) if is_incremental() else none %}
+{%- do member_analytics.require_incremental_selection(state) %}
 with
 
 order_items as (
@@ -15,7 +27,8 @@ order_items as (
 ),
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select orders.* from {{ ref('fct_orders') }} as orders
+    where {{ member_analytics.is_changed_member(state, 'orders') }}
 ),
 
 -- the lines of an order, numbered; the order's line totals ride on the same
