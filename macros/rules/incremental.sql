@@ -316,17 +316,18 @@
 {#- The member-keyed incremental models (docs/decisions/0091, 0119): audit.rpt_incremental_runs
     moves the state on only in a build of all of them. -#}
 {% macro member_keyed_models() %}
-    {{ return(['fct_orders', 'fct_order_items', 'int_member_visit_days', 'int_member_states']) }}
+    {{ return(['int_orders_valued', 'fct_orders', 'fct_order_items', 'int_member_visit_days', 'int_member_states',
+               'fct_member_activity_history']) }}
 {% endmacro %}
 
 
-{#- What int_member_states recomputes in a daily run (a dict: state, cutoff, the SQL of
-    the earliest evaluation date every member is recomputed from), or none for all of
-    it: no member-keyed state, or a month spine that starts elsewhere than the rows
-    kept (the first kept order moved). The cutoff is the earlier of the previous and
-    the current as_of_date, less its day before and the audiences' lookback: every
-    evaluation date but the month ends lies on or after it. -#}
-{% macro member_state_scope() %}
+{#- What int_member_states (or, history=true, fct_member_activity_history) recomputes in a
+    daily run (a dict: state, cutoff, the SQL of the earliest evaluation date every member
+    is recomputed from), or none for all of it: no member-keyed state, or a month spine
+    that starts elsewhere than the rows kept (the first kept order moved). The cutoff is
+    the earlier of the previous and the current as_of_date, less its day before and the
+    audiences' lookback: every evaluation date but the month ends lies on or after it. -#}
+{% macro member_state_scope(history=false) %}
     {% if not execute %}
         {{ return(none) }}
     {% endif %}
@@ -339,28 +340,38 @@
         '-(1 + ' ~ member_analytics.audience_var('activity_drop_lookback_days') ~ ')') %}
     {% set cutoff = "cast('" ~ run_query("select cast(" ~ cutoff ~ " as " ~ dbt.type_string() ~ ")").columns[0].values()[0]
         ~ "' as date)" %}
+    {#- the month ends kept must start where the spine does (the history: where the member
+        state's month ends from the members' start do) -#}
+    {% if history %}
+        {% set kept = "select snapshot_date as kept_date from " ~ this %}
+        {% set spine = "select evaluation_date as kept_date from " ~ ref('int_member_states')
+            ~ " where is_history_snapshot_date and evaluation_date >= membership_start_date" %}
+    {% else %}
+        {% set kept = "select evaluation_date as kept_date from " ~ this ~ " where is_history_snapshot_date" %}
+        {% set spine = "select evaluation_date as kept_date from " ~ ref('int_member_evaluation_dates')
+            ~ " where is_history_snapshot_date" %}
+    {% endif %}
     {% set spine_kept = run_query(
-        "select (select min(evaluation_date) from " ~ this ~ " where is_history_snapshot_date and evaluation_date < "
-        ~ cutoff ~ ") = (select min(evaluation_date) from " ~ ref('int_member_evaluation_dates')
-        ~ " where is_history_snapshot_date)").columns[0].values()[0] %}
+        "select (select min(kept_date) from (" ~ kept ~ ") as kept where kept_date < " ~ cutoff ~ ")"
+        ~ " = (select min(kept_date) from (" ~ spine ~ ") as spine where kept_date < " ~ cutoff ~ ")").columns[0].values()[0] %}
     {{ return({'state': state, 'cutoff': cutoff} if spine_kept else none) }}
 {% endmacro %}
 
 
-{#- pre-hook of int_member_states: delete the rows a daily run recomputes (member_state_scope),
-    or every row. -#}
-{% macro delete_member_states() %}
+{#- pre-hook of int_member_states (or, history=true, fct_member_activity_history): delete the
+    rows a daily run recomputes (member_state_scope), or every row. -#}
+{% macro delete_member_states(history=false) %}
     {% if not execute or not is_incremental() %}
         {{ return('select 1') }}
     {% endif %}
-    {% set scope = member_analytics.member_state_scope() %}
+    {% set scope = member_analytics.member_state_scope(history) %}
     {% if scope is none %}
         {{ return('delete from ' ~ this) }}
     {% endif %}
-    {% do log("member_analytics: int_member_states recomputes the changed members and every member from "
+    {% do log("member_analytics: " ~ this.identifier ~ " recomputes the changed members and every member from "
         ~ scope.cutoff, info=true) %}
-    {{ return('delete from ' ~ this ~ ' where evaluation_date >= ' ~ scope.cutoff ~ ' or '
-        ~ member_analytics.is_changed_member(scope.state, this.identifier)) }}
+    {{ return('delete from ' ~ this ~ ' where ' ~ ('snapshot_date' if history else 'evaluation_date') ~ ' >= '
+        ~ scope.cutoff ~ ' or ' ~ member_analytics.is_changed_member(scope.state, this.identifier)) }}
 {% endmacro %}
 
 

@@ -158,7 +158,8 @@ def _order_build(home: Path, raw: Path, as_of_date: str, *, from_warehouse: Path
     return project, project.dbt("build", *args, vars=vars)
 
 
-MEMBER_KEYED = ["marts.fct_order_items", "intermediate.int_member_visit_days", "intermediate.int_member_states"]
+MEMBER_KEYED = ["intermediate.int_orders_valued", "marts.fct_order_items", "intermediate.int_member_visit_days",
+                "intermediate.int_member_states", "marts.fct_member_activity_history"]
 
 
 def _assert_same_orders(daily: DbtProject, full: DbtProject) -> None:
@@ -311,7 +312,8 @@ def test_a_build_without_fct_orders_keeps_the_state(tmp_path, tiny_days, day_1_o
     project, result = _order_build(tmp_path / "partial", out / "day_2", days["day_2"]["as_of_date"],
                                    from_warehouse=day_1_orders.warehouse,
                                    args=["--select", "rpt_incremental_runs"])
-    assert "fct_orders, fct_order_items, int_member_visit_days, int_member_states not in this build's selection" in result.stdout
+    assert ("int_orders_valued, fct_orders, fct_order_items, int_member_visit_days, int_member_states,"
+            " fct_member_activity_history not in this build's selection") in result.stdout
     runs = project.query("select build_number, as_of_date from audit.rpt_incremental_runs")
     assert [(number, str(as_of)) for number, as_of in runs] == [(1, days["day_1"]["as_of_date"])]
 
@@ -425,6 +427,7 @@ def test_member_states_of_daily_runs_on_loads_equal_full_builds(tmp_path, tiny_d
     daily, result = _order_build(tmp_path / "daily", raw, days["day_2"]["as_of_date"],
                                  from_warehouse=day_1.warehouse, args=args)
     assert "int_member_states recomputes the changed members and every member from" in result.stdout
+    assert "fct_member_activity_history recomputes the changed members and every member from" in result.stdout
     run = _last_run(daily)
     everyone = daily.query("select count(*) from intermediate.int_members_unified")[0][0]
     assert run["is_incremental_build"] is True and 0 < run["number_of_changed_members"] < everyone / 2, run

@@ -3,12 +3,14 @@
 -- since the previous build: orders, members recomputed, and late changes (orders
 -- placed more than the lookback before as_of_date). A post-hook warns about late
 -- changes. Appended to by each build; a full refresh starts it again at 1.
--- The state describes the member-keyed incremental models (fct_orders,
--- fct_order_items, int_member_visit_days, int_member_states): a build that does not rebuild all of
+-- The state describes the member-keyed incremental models (int_orders_valued,
+-- fct_orders, fct_order_items, int_member_visit_days, int_member_states,
+-- fct_member_activity_history): a build that does not rebuild all of
 -- them (a --select without one) appends nothing, so the next daily run still
 -- starts from the dates they were last built for and the change ledger keeps the
 -- changes since.
 -- depends_on: {{ ref('int_member_visit_days') }}, {{ ref('int_member_states') }}, {{ ref('fct_order_items') }}
+-- depends_on: {{ ref('int_orders_valued') }}, {{ ref('fct_member_activity_history') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

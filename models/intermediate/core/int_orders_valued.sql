@@ -5,14 +5,25 @@
 -- publishes these rows, and every intermediate model that needs valued orders
 -- reads them from here, not from the mart (arrows point down the layers).
 -- A table, not a view: fct_orders and the intermediate models of visits, tiers,
--- baskets, the month spine and the member state all read it.
-{{ config(materialized='table') }}
+-- baskets, the month spine and the member state all read it. Incremental on
+-- DuckDB (docs/decisions/0119): a daily run deletes the orders of the changed
+-- members and appends all their orders valued again (the purchase sequence is
+-- a member's whole history).
+-- depends_on: {{ ref('int_incremental_changed_members') }}
+{{ config(
+    materialized=member_analytics.incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ member_analytics.delete_changed_members() }}",
+) }}
+{%- set state = member_analytics.incremental_state() if is_incremental() else none %}
+{%- do member_analytics.require_incremental_selection(state) %}
 
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
-    where row_status = 'kept'
+    select staged.* from {{ ref('stg_shop__orders') }} as staged
+    where staged.row_status = 'kept' and {{ member_analytics.is_changed_member(state, 'staged') }}
 ),
 
 refunds as (
