@@ -297,7 +297,8 @@
         {{ return([]) }}
     {% endif %}
     {% set ledger = member_analytics.staged_changes_relation() %}
-    {% set previous = member_analytics.incremental_previous_run() %}
+    {#- a full refresh starts audit.rpt_incremental_runs again at 1: so does the ledger -#}
+    {% set previous = none if flags.FULL_REFRESH else member_analytics.incremental_previous_run() %}
     {% set build_number = (previous.build_number + 1) if previous is not none else 1 %}
     {% set keys_relation = member_analytics.staging_keys_relation(table_name) %}
     {% set delta = is_incremental() and run_query(
