@@ -9,9 +9,9 @@
     materialized=member_analytics.incremental_materialization(),
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ member_analytics.delete_changed_members(['behavior_events', 'orders']) }}",
+    pre_hook="{{ member_analytics.delete_changed_members(['behavior_events']) }}",
 ) }}
-{%- set state = member_analytics.member_keyed_state(['behavior_events', 'orders']) if is_incremental() else none %}
+{%- set state = member_analytics.member_keyed_state(['behavior_events']) if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(state) %}
 with
 
