@@ -445,3 +445,24 @@ def test_member_states_of_daily_runs_on_loads_equal_full_builds(tmp_path, tiny_d
     assert "int_member_states recomputes the changed members and every member from" in result.stdout
     full_back, _ = _order_build(tmp_path / "full_back", raw, days["day_1"]["as_of_date"])
     _assert_same_orders(back, full_back)
+
+
+def test_a_daily_run_after_a_full_refresh_stays_incremental(tmp_path, tiny_days):
+    """A full refresh starts audit.rpt_incremental_runs again at 1; the change ledger's
+    rows of that build must be numbered 1 too, or the next daily run reads its 'full' rows
+    as unread and recomputes every member (docs/decisions/0119)."""
+    out, days = tiny_days
+    loads = tmp_path / "loads"
+    days_as_loads(out / "day_1", out / "day_2", loads, days["day_2"]["as_of_date"])
+    raw = tmp_path / "raw"
+    shutil.copytree(loads / "day_1", raw)
+    args = [*ORDER_MODELS[:2], "rpt_raw_loads", *ORDER_MODELS[2:]]
+    project, _ = _order_build(tmp_path / "home", raw, days["day_1"]["as_of_date"], args=args)
+    _order_build(tmp_path / "home", raw, days["day_1"]["as_of_date"], args=[*args, "--full-refresh"])
+    assert project.query("select distinct build_number from landing.staged_changes") == [(1,)]
+    for table in (loads / "day_2").iterdir():
+        shutil.copytree(table / "daily", raw / table.name / "daily")
+    _, result = _order_build(tmp_path / "home", raw, days["day_2"]["as_of_date"], args=args)
+    assert "int_member_states recomputes the changed members and every member from" in result.stdout
+    assert _last_run(project)["build_number"] == 2
+    assert project.query("select distinct change_side from landing.staged_changes where change_side = 'full'") == []
