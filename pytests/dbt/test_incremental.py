@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -159,7 +160,7 @@ def _order_build(home: Path, raw: Path, as_of_date: str, *, from_warehouse: Path
 
 
 MEMBER_KEYED = ["intermediate.int_orders_valued", "marts.fct_order_items", "intermediate.int_member_visit_days",
-                "intermediate.int_member_states", "marts.fct_member_activity_history"]
+                "intermediate.int_member_states", "marts.fct_member_activity_history", "intermediate.int_member_rfm_scored"]
 
 
 def _assert_same_orders(daily: DbtProject, full: DbtProject) -> None:
@@ -306,6 +307,43 @@ def test_as_of_date_going_back_a_day(tmp_path, tiny_days, day_1_orders):
     _assert_same_orders(back, full)
 
 
+def test_the_rfm_history_across_month_ends(tmp_path, tiny_days):
+    """The RFM snapshots are stored by snapshot (docs/decisions/0120). as_of_date on a
+    month end, then a daily run past it: that month end, the as_of_date snapshot of the
+    first build, is stored as a month end and scored for every member (the cutoff is
+    it); then as_of_date going back over two month ends. Each run equals a full build,
+    and so does every public RFM mart (fct_member_rfm_history adds the build's
+    as_of_date to every stored row)."""
+    out, days = tiny_days
+    month_end, later, back = "2026-10-31", days["day_2"]["as_of_date"], "2026-09-15"
+    args = ORDER_MODELS[:3] + ["+fct_member_rfm", "+fct_member_rfm_history"] + ORDER_MODELS[3:]
+    first, _ = _order_build(tmp_path / "first", out / "day_2", month_end, args=args)
+    daily, result = _order_build(tmp_path / "daily", out / "day_2", later, from_warehouse=first.warehouse,
+                                    args=args)
+    assert f"int_member_rfm_scored scores the as_of_date snapshot and every month end from cast('{month_end}'" \
+        in result.stdout
+    full, _ = _order_build(tmp_path / "full", out / "day_2", later, args=args)
+    _assert_same_orders(daily, full)
+    stored = daily.query("select count(*) from intermediate.int_member_rfm_scored"
+                         f" where snapshot_date = '{month_end}' and not is_as_of_date_snapshot")[0][0]
+    assert stored > 0
+    back_run, result = _order_build(tmp_path / "back", out / "day_2", back, from_warehouse=daily.warehouse,
+                                       args=args)
+    assert _last_run(back_run)["is_incremental_build"] is True
+    assert "int_member_rfm_scored scores the as_of_date snapshot" in result.stdout
+    full_back, _ = _order_build(tmp_path / "full_back", out / "day_2", back, args=args)
+    _assert_same_orders(back_run, full_back)
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{back_run.warehouse}' as daily (read_only)")
+        connection.execute(f"attach '{full_back.warehouse}' as full_build (read_only)")
+        for mart in ("fct_member_rfm", "fct_member_rfm_history"):
+            assert set(sql_differences(connection, _MARTS[mart], f"full_build.marts.{mart}",
+                                       f"daily.marts.{mart}").values()) == {0}, mart
+        assert connection.execute("select min(as_of_date), max(as_of_date), max(snapshot_date)"
+                                  " from daily.marts.fct_member_rfm_history").fetchone() \
+            == (date.fromisoformat(back), date.fromisoformat(back), date.fromisoformat(back))
+
+
 def test_a_build_without_fct_orders_keeps_the_state(tmp_path, tiny_days, day_1_orders):
     """`--select` without fct_orders must not move the watermark past what fct_orders holds."""
     out, days = tiny_days
@@ -313,7 +351,7 @@ def test_a_build_without_fct_orders_keeps_the_state(tmp_path, tiny_days, day_1_o
                                    from_warehouse=day_1_orders.warehouse,
                                    args=["--select", "rpt_incremental_runs"])
     assert ("int_orders_valued, fct_orders, fct_order_items, int_member_visit_days, int_member_states,"
-            " fct_member_activity_history not in this build's selection") in result.stdout
+            " fct_member_activity_history, int_member_rfm_scored not in this build's selection") in result.stdout
     runs = project.query("select build_number, as_of_date from audit.rpt_incremental_runs")
     assert [(number, str(as_of)) for number, as_of in runs] == [(1, days["day_1"]["as_of_date"])]
 
@@ -355,12 +393,14 @@ def test_the_fingerprint_covers_the_code_of_fct_orders(tmp_path):
 
 def test_a_changed_threshold_recomputes_every_member(tmp_path, tiny_days, day_1_orders, tiny_day2_full_build):
     """Another threshold var than the day's dates: the previous rows were computed under
-    other rules, so the daily run recomputes every member (and says so)."""
+    other rules, so the daily run recomputes every member (and says so). The var is one
+    the compared models do not read (a co-purchase threshold), so they equal the full
+    build's of the default vars."""
     out, days = tiny_days
     project = DbtProject(tmp_path / "changed_var", out / "day_2")
     project.warehouse.parent.mkdir(parents=True)
     shutil.copyfile(day_1_orders.warehouse, project.warehouse)
-    project.dbt("build", *ORDER_MODELS, vars={**day_vars(days, "day_2"), "member_analytics__rfm__loyalty_ladder_top_step": 6})
+    project.dbt("build", *ORDER_MODELS, vars={**day_vars(days, "day_2"), "member_analytics__co_purchase__min_pair_baskets": 4})
     run = _last_run(project)
     assert run["is_incremental_build"] is False and run["number_of_changed_orders"] is None
     _assert_same_orders(project, tiny_day2_full_build)

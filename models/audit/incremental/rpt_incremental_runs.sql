@@ -11,6 +11,7 @@
 -- changes since.
 -- depends_on: {{ ref('int_member_visit_days') }}, {{ ref('int_member_states') }}, {{ ref('fct_order_items') }}
 -- depends_on: {{ ref('int_orders_valued') }}, {{ ref('fct_member_activity_history') }}
+-- depends_on: {{ ref('int_member_rfm_scored') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

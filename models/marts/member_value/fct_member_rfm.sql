@@ -27,7 +27,7 @@ final as (
         f_score,
         m_score,
         loyalty_ladder_step,
-        as_of_date,
+        snapshot_date as as_of_date,
         first_purchase_date,
         last_purchase_date
     from scored

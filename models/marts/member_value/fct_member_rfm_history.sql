@@ -3,33 +3,43 @@
 -- the latest (partial-month) snapshot. Every snapshot of int_member_rfm_scored,
 -- where RFM is scored (docs/decisions/0010, 0013): a refund counts from its
 -- refund_date on, scores are computed among the shop's members at that snapshot.
+-- A view (docs/decisions/0120): int_member_rfm_scored stores the snapshots and a
+-- daily run rewrites only those it scores again; as_of_date, the build's, is the
+-- one column every row would otherwise change on every day (from
+-- rpt_build_metadata, one row).
+{{ config(materialized='view') }}
 with
 
 scored as (
     select * from {{ ref('int_member_rfm_scored') }}
 ),
 
+build as (
+    select as_of_date from {{ ref('rpt_build_metadata') }}
+),
+
 final as (
     select
-        shop_id,
-        member_id,
-        rfm_segment,
-        recency_band,
-        recency_days,
-        frequency,
-        purchase_days,
-        monetary,
-        average_order_value,
-        r_score,
-        f_score,
-        m_score,
-        loyalty_ladder_step,
-        is_partial_month,
-        snapshot_date,
-        as_of_date,
-        first_purchase_date,
-        last_purchase_date
+        scored.shop_id,
+        scored.member_id,
+        scored.rfm_segment,
+        scored.recency_band,
+        scored.recency_days,
+        scored.frequency,
+        scored.purchase_days,
+        scored.monetary,
+        scored.average_order_value,
+        scored.r_score,
+        scored.f_score,
+        scored.m_score,
+        scored.loyalty_ladder_step,
+        scored.is_partial_month,
+        scored.snapshot_date,
+        build.as_of_date,
+        scored.first_purchase_date,
+        scored.last_purchase_date
     from scored
+    cross join build
 )
 
 select * from final
