@@ -299,8 +299,8 @@
     state: first build, full refresh, other rules or code). The cutoff is the earliest of
     the month ends at which a changed member's measures differ from the stored ones (their
     orders recomputed by the month-end route, compared both ways) and the month ends not
-    stored yet; as_of_date when there is none: then only the as_of_date snapshot is scored
-    again. Scores are shop-relative, so a changed member's month end rescores every member
+    stored yet; as_of_date when there is none (month_ends false): then only the as_of_date
+    snapshot is scored again. Scores are shop-relative, so a changed member's month end rescores every member
     there (issue 28). -#}
 {% macro rfm_history_scope() %}
     {% if not execute %}
@@ -363,7 +363,7 @@
         ) as touched
     {% endset %}
     {% set cutoff = run_query(query).columns[0].values()[0] %}
-    {{ return({'state': state,
+    {{ return({'state': state, 'month_ends': cutoff is not none,
                'cutoff': member_analytics.as_of_date() if cutoff is none else "cast('" ~ cutoff ~ "' as date)"}) }}
 {% endmacro %}
 

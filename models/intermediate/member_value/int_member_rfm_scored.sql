@@ -142,7 +142,17 @@ month_end_snapshots as (
     where not is_as_of_date_snapshot{{ ' and snapshot_date >= ' ~ scope.cutoff if scope }}
 ),
 
-{{ member_analytics.rfm_month_end_ctes() }},
+{%- if scope and not scope.month_ends %}
+
+-- a daily run that scores no month end again: the month-end route is not run
+members_at_month_ends as (
+    select * from members_at_as_of_date
+    where false
+),
+{%- else %}
+
+    {{ member_analytics.rfm_month_end_ctes() }},
+{%- endif %}
 
 members as (
     select * from members_at_as_of_date
