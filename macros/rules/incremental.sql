@@ -317,7 +317,8 @@
     moves the state on only in a build of all of them. -#}
 {% macro member_keyed_models() %}
     {{ return(['int_orders_valued', 'fct_orders', 'fct_order_items', 'int_member_visit_days', 'int_member_states',
-               'fct_member_activity_history', 'int_member_rfm_scored']) }}
+               'fct_member_activity_history', 'int_member_rfm_scored', 'int_member_tier_states',
+               'int_member_tier_periods', 'fct_order_tiers', 'fct_member_points_ledger']) }}
 {% endmacro %}
 
 

@@ -78,3 +78,137 @@
         false
     )
 {%- endmacro %}
+
+
+{#- The members whose tier states change by time alone between the previous build and
+    this one (SQL, shop_id and member_id): a projected lapse after the earlier and on or
+    before the later of the two as_of_dates, read from `relation` (int_member_tier_states,
+    or none for its ref). -#}
+{% macro lapse_window_members(state, relation=none) -%}
+    select distinct
+        shop_id,
+        member_id
+    from {{ relation if relation is not none else ref('int_member_tier_states') }}
+    where
+        projected_lapse_date > least(cast('{{ state.as_of_date }}' as date), {{ member_analytics.as_of_date() }})
+        and projected_lapse_date <= greatest(cast('{{ state.as_of_date }}' as date), {{ member_analytics.as_of_date() }})
+{%- endmacro %}
+
+
+{#- A filter: true for the changed members and the members of lapse_window_members. -#}
+{% macro is_tier_changed_member(state, relation_alias, relation=none) -%}
+    {%- if state is none -%}
+    true
+    {%- else -%}
+    ({{ member_analytics.is_changed_member(state, relation_alias) }}
+        or exists (
+            select 1
+            from ({{ member_analytics.lapse_window_members(state, relation) }}) as lapsing
+            where
+                lapsing.shop_id = {{ relation_alias }}.shop_id
+                and lapsing.member_id = {{ relation_alias }}.member_id
+        ))
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The members whose points ledger a daily run recomputes (SQL, shop_id and member_id):
+    the changed members, those whose lapse the moving as_of_date crosses
+    (lapse_window_members), and the members who share a points request with one of
+    them (a request's first row wins whichever member it names, so a change to one row
+    can move another member's points). -#}
+{% macro points_ledger_members(state) -%}
+    select
+        shop_id,
+        member_id
+    from {{ ref('int_incremental_changed_members') }}
+    union
+    {{ member_analytics.lapse_window_members(state) }}
+    union
+    select
+        sharing.shop_id,
+        sharing.member_id
+    from {{ ref('stg_shop__points_events') }} as sharing
+    inner join {{ ref('stg_shop__points_events') }} as own
+        on sharing.shop_id = own.shop_id and sharing.request_id = own.request_id
+    where
+        sharing.row_status = 'kept'
+        and own.row_status = 'kept'
+        and (
+            {{ member_analytics.is_changed_member(state, 'own') }}
+            or exists (
+                select 1
+                from ({{ member_analytics.lapse_window_members(state) }}) as lapsing
+                where lapsing.shop_id = own.shop_id and lapsing.member_id = own.member_id
+            )
+        )
+{%- endmacro %}
+
+
+{#- A filter: true for the members of points_ledger_members (`members`: the model's CTE
+    of them, or their query in parentheses), or on a full build. -#}
+{% macro is_ledger_member(state, relation_alias, members='ledger_members') -%}
+    {%- if state is none -%}
+    true
+    {%- else -%}
+    exists (
+        select 1
+        from {{ members }} as recomputed
+        where recomputed.shop_id = {{ relation_alias }}.shop_id and recomputed.member_id = {{ relation_alias }}.member_id
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- A filter of points events: true for a row of a request one of the model's
+    ledger_members made (or of such a member), or on a full build. -#}
+{% macro is_ledger_request(state, relation_alias) -%}
+    {%- if state is none -%}
+    true
+    {%- else -%}
+    ({{ member_analytics.is_ledger_member(state, relation_alias) }}
+        or exists (
+            select 1
+            from {{ ref('stg_shop__points_events') }} as own
+            inner join ledger_members
+                on own.shop_id = ledger_members.shop_id and own.member_id = ledger_members.member_id
+            where
+                own.row_status = 'kept'
+                and own.shop_id = {{ relation_alias }}.shop_id
+                and own.request_id = {{ relation_alias }}.request_id
+        ))
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- pre-hook of fct_member_points_ledger: delete the movements of points_ledger_members,
+    or every row. -#}
+{% macro delete_points_movements() %}
+    {% if not execute or not is_incremental() %}
+        {{ return('select 1') }}
+    {% endif %}
+    {% set state = member_analytics.member_keyed_state(['members', 'points_events']) %}
+    {% if state is none %}
+        {{ return('delete from ' ~ this) }}
+    {% endif %}
+    {{ return('delete from ' ~ this ~ ' where '
+        ~ member_analytics.is_ledger_member(state, this.identifier,
+            '(' ~ member_analytics.points_ledger_members(state) ~ ')')) }}
+{% endmacro %}
+
+
+{#- pre-hook of the models keyed by the tier states' members (int_member_tier_states
+    itself, with own_lapses: the projected lapses it stored; int_member_tier_periods and
+    fct_order_tiers: those of the tier states just rebuilt): delete the rows of
+    is_tier_changed_member, or every row. -#}
+{% macro delete_tier_keyed_members(own_lapses=false) %}
+    {% if not execute or not is_incremental() %}
+        {{ return('select 1') }}
+    {% endif %}
+    {% set state = member_analytics.incremental_state() %}
+    {% if state is none %}
+        {{ return('delete from ' ~ this) }}
+    {% endif %}
+    {{ return('delete from ' ~ this ~ ' where '
+        ~ member_analytics.is_tier_changed_member(state, this.identifier, this if own_lapses else none)) }}
+{% endmacro %}

@@ -160,7 +160,9 @@ def _order_build(home: Path, raw: Path, as_of_date: str, *, from_warehouse: Path
 
 
 MEMBER_KEYED = ["intermediate.int_orders_valued", "marts.fct_order_items", "intermediate.int_member_visit_days",
-                "intermediate.int_member_states", "marts.fct_member_activity_history", "intermediate.int_member_rfm_scored"]
+                "intermediate.int_member_states", "marts.fct_member_activity_history", "intermediate.int_member_rfm_scored",
+                "intermediate.int_member_tier_states", "marts.fct_member_points_ledger",
+                "intermediate.int_member_tier_periods", "marts.fct_order_tiers"]
 
 
 def _assert_same_orders(daily: DbtProject, full: DbtProject) -> None:
@@ -307,13 +309,15 @@ def test_as_of_date_going_back_a_day(tmp_path, tiny_days, day_1_orders):
     _assert_same_orders(back, full)
 
 
-def test_the_rfm_history_across_month_ends(tmp_path, tiny_days):
+def test_the_rfm_history_and_lapses_across_month_ends(tmp_path, tiny_days):
     """The RFM snapshots are stored by snapshot (docs/decisions/0120). as_of_date on a
     month end, then a daily run past it: that month end, the as_of_date snapshot of the
     first build, is stored as a month end and scored for every member (the cutoff is
     it); then as_of_date going back over two month ends. Each run equals a full build,
     and so does every public RFM mart (fct_member_rfm_history adds the build's
-    as_of_date to every stored row)."""
+    as_of_date to every stored row). The same moves cross memberships' lapses: the tier
+    states and the points ledger of members whose data did not change but whose lapse
+    the moving date crosses are recomputed (docs/decisions/0121)."""
     out, days = tiny_days
     month_end, later, back = "2026-10-31", days["day_2"]["as_of_date"], "2026-09-15"
     args = ORDER_MODELS[:3] + ["+fct_member_rfm", "+fct_member_rfm_history"] + ORDER_MODELS[3:]
@@ -324,6 +328,15 @@ def test_the_rfm_history_across_month_ends(tmp_path, tiny_days):
         in result.stdout
     full, _ = _order_build(tmp_path / "full", out / "day_2", later, args=args)
     _assert_same_orders(daily, full)
+    # members whose lapse the first move crosses, some of them not changed members
+    lapsing = daily.query(
+        "select count(*), count(*) filter (where (shop_id, member_id) not in"
+        " (select shop_id, member_id from audit.int_incremental_changed_members))"
+        " from (select distinct shop_id, member_id from intermediate.int_member_tier_states"
+        f" where projected_lapse_date > '{month_end}' and projected_lapse_date <= '{later}')")[0]
+    assert lapsing[1] > 0, lapsing
+    assert daily.query("select count(*) from marts.fct_member_points_ledger where movement_type = 'lapse_expired'"
+                       f" and movement_date > '{month_end}'")[0][0] > 0
     stored = daily.query("select count(*) from intermediate.int_member_rfm_scored"
                          f" where snapshot_date = '{month_end}' and not is_as_of_date_snapshot")[0][0]
     assert stored > 0
@@ -351,7 +364,8 @@ def test_a_build_without_fct_orders_keeps_the_state(tmp_path, tiny_days, day_1_o
                                    from_warehouse=day_1_orders.warehouse,
                                    args=["--select", "rpt_incremental_runs"])
     assert ("int_orders_valued, fct_orders, fct_order_items, int_member_visit_days, int_member_states,"
-            " fct_member_activity_history, int_member_rfm_scored not in this build's selection") in result.stdout
+            " fct_member_activity_history, int_member_rfm_scored, int_member_tier_states, int_member_tier_periods,"
+            " fct_order_tiers, fct_member_points_ledger not in this build's selection") in result.stdout
     runs = project.query("select build_number, as_of_date from audit.rpt_incremental_runs")
     assert [(number, str(as_of)) for number, as_of in runs] == [(1, days["day_1"]["as_of_date"])]
 
@@ -437,8 +451,9 @@ def test_member_states_of_daily_runs_on_loads_equal_full_builds(tmp_path, tiny_d
     """Loads delivered into one folder (docs/decisions/0119): day 2 brings its daily
     loads, a behaviour-events load held back since day 1 (old events: the month ends
     of their members change), a members load delivered again with a registration date
-    changed, and a points load removed. The member-keyed models (fct_orders, the visit
-    days, the member state) recompute the members the change ledger and the dates name
+    changed, a points load removed and a points row delivered again under another
+    member. The member-keyed models (fct_orders, the visit days, the member state, the
+    points ledger) recompute the members the change ledger and the dates name
     and every member's recent dates only, and equal a full build of the same loads;
     so does the next run, for the day before (as_of_date going back)."""
     out, days = tiny_days
@@ -463,9 +478,31 @@ def test_member_states_of_daily_runs_on_loads_equal_full_builds(tmp_path, tiny_d
             f" to '{tmp_path / 'members.parquet'}' (format parquet)")
     shutil.move(tmp_path / "members.parquet", members)
     sorted((raw / "points_events" / "backfill").glob("*.parquet"))[-3].unlink()
+    # a points row re-delivered under another member, an hour before the original: it
+    # wins the request, so the original member's ledger changes though none of their
+    # rows did (docs/decisions/0121: members sharing a request are recomputed)
+    shop, owner, request, occurred_at, points, reason = day_1.query(
+        "select shop_id, member_id, request_id, strftime(occurred_at - interval 1 hour, '%Y-%m-%d %H:%M:%S'),"
+        " cast(points as varchar), reason from staging.stg_shop__points_events where row_status = 'kept'"
+        " and points > 0 and (shop_id, request_id) in (select shop_id, request_id from staging.stg_shop__points_events"
+        " where row_status = 'kept' group by shop_id, request_id having count(*) = 1)"
+        " order by occurred_at, shop_id, member_id limit 1")[0]
+    taker = day_1.query(f"select min(member_id) from marts.dim_members where shop_id = '{shop}'"
+                        f" and member_id <> '{owner}'")[0][0]
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"copy (select '{shop}' as shop_id, '{taker}' as member_id, '{occurred_at}' as occurred_at,"
+            f" '{points}' as points, '{reason}' as reason, '{request}' as request_id)"
+            f" to '{raw / 'points_events' / 'daily' / 'redelivered_request.parquet'}' (format parquet)")
 
     daily, result = _order_build(tmp_path / "daily", raw, days["day_2"]["as_of_date"],
                                  from_warehouse=day_1.warehouse, args=args)
+    assert (shop, owner) not in {tuple(row) for row in daily.query(
+        "select shop_id, member_id from audit.int_incremental_changed_members")}
+    assert daily.query("select count(*) from marts.fct_member_points_ledger"
+                       f" where shop_id = '{shop}' and member_id = '{taker}' and request_id = '{request}'")[0][0] == 1
+    assert daily.query("select count(*) from marts.fct_member_points_ledger"
+                       f" where shop_id = '{shop}' and member_id = '{owner}' and request_id = '{request}'")[0][0] == 0
     assert "int_member_states recomputes the changed members and every member from" in result.stdout
     assert "fct_member_activity_history recomputes the changed members and every member from" in result.stdout
     run = _last_run(daily)

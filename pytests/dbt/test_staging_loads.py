@@ -29,7 +29,9 @@ TABLES = tuple(f"stg_shop__{name}" for name in RAW)
 # the member-keyed models built on staging's change ledger (docs/decisions/0119)
 MEMBER_KEYED = ("intermediate.int_orders_valued", "marts.fct_orders", "marts.fct_order_items",
                 "intermediate.int_member_visit_days", "intermediate.int_member_states", "marts.fct_member_activity_history",
-                "intermediate.int_member_rfm_scored")
+                "intermediate.int_member_rfm_scored",
+                "intermediate.int_member_tier_states", "marts.fct_member_points_ledger",
+                "intermediate.int_member_tier_periods", "marts.fct_order_tiers")
 SELECTION = ("--select", *TABLES, "+rpt_incremental_runs")
 # models and seeds (the member state upstream of rpt_incremental_runs reads seeds), no tests
 RUN = ("build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")

@@ -11,7 +11,8 @@
 -- changes since.
 -- depends_on: {{ ref('int_member_visit_days') }}, {{ ref('int_member_states') }}, {{ ref('fct_order_items') }}
 -- depends_on: {{ ref('int_orders_valued') }}, {{ ref('fct_member_activity_history') }}
--- depends_on: {{ ref('int_member_rfm_scored') }}
+-- depends_on: {{ ref('int_member_tier_states') }}, {{ ref('fct_member_points_ledger') }}
+-- depends_on: {{ ref('int_member_rfm_scored') }}, {{ ref('int_member_tier_periods') }}, {{ ref('fct_order_tiers') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

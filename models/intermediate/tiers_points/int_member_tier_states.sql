@@ -3,12 +3,33 @@
 -- (docs/decisions/0030): the membership term, whether the member is in the
 -- programme, and the cumulative count and net spend. Scheme-independent: the
 -- tier marts band these measures with the seed tier_schemes.
+-- Incremental by member on DuckDB (docs/decisions/0121): a daily run deletes the
+-- rows of the changed members and of the members whose projected lapse falls
+-- between the previous and the current as_of_date (a lapse shows from its day
+-- on: time alone changes them), then appends every member absent from the table
+-- recomputed from their whole history. No as_of_date column: the marts add it.
+-- depends_on: {{ ref('int_incremental_changed_members') }}, {{ ref('int_as_of_date') }}
+{{ config(
+    materialized=member_analytics.incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ member_analytics.delete_tier_keyed_members(own_lapses=true) }}",
+) }}
+{%- set state = member_analytics.incremental_state() if is_incremental() else none %}
+{%- do member_analytics.require_incremental_selection(state) %}
 {%- set restart = member_analytics.tier_counters_restart() %}
 {%- set lapse_days = member_analytics.validated_number('member_analytics__tiers__lapse_days') %}
 with
 
 orders as (
-    select * from {{ ref('int_orders_valued') }}
+    select orders.* from {{ ref('int_orders_valued') }} as orders
+    {%- if state %}
+    -- a daily run: the members the pre-hook deleted, and new ones
+    where not exists (
+        select 1 from {{ this }} as kept
+        where kept.shop_id = orders.shop_id and kept.member_id = orders.member_id
+    )
+    {%- endif %}
 ),
 
 as_of as (
@@ -208,8 +229,7 @@ final as (
         cast(accumulated.count_change as bigint) as count_change,
         cast(accumulated.spend_change as decimal(18, 2)) as spend_change,
         cast(accumulated.cumulative_count as bigint) as cumulative_count,
-        cast(accumulated.cumulative_net_spend as decimal(38, 2)) as cumulative_net_spend,
-        as_of.as_of_date
+        cast(accumulated.cumulative_net_spend as decimal(38, 2)) as cumulative_net_spend
     from accumulated
     cross join as_of
 )

@@ -3,29 +3,55 @@
 -- events (once per request_id), and the balance cleared when the membership
 -- lapses; with the applied points, any shortfall and the running balance,
 -- which never goes negative (docs/decisions/0031).
+-- Incremental by member on DuckDB (docs/decisions/0121): a daily run deletes and
+-- recomputes from their whole history the movements of the changed members, of
+-- those whose lapse the moving as_of_date crosses, and of the members sharing a
+-- points request with one of them (points_ledger_members).
+-- depends_on: {{ ref('int_incremental_changed_members') }}, {{ ref('int_as_of_date') }}
+{{ config(
+    materialized=member_analytics.incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ member_analytics.delete_points_movements() }}",
+) }}
+{%- set state = member_analytics.member_keyed_state(['members', 'points_events']) if is_incremental() else none %}
+{%- do member_analytics.require_incremental_selection(state) %}
 {%- set multiplier = member_analytics.validated_number('member_analytics__points__birthday_multiplier') %}
 with
+{%- if state %}
+
+-- a daily run: the members whose movements are recomputed
+ledger_members as (
+    {{ member_analytics.points_ledger_members(state) }}
+),
+{%- endif %}
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select orders.* from {{ ref('fct_orders') }} as orders
+    where {{ member_analytics.is_ledger_member(state, 'orders') }}
 ),
 
 members as (
-    select * from {{ ref('dim_members') }}
+    select members.* from {{ ref('dim_members') }} as members
+    where {{ member_analytics.is_ledger_member(state, 'members') }}
 ),
 
+-- every row of a request one of the members made: its first row wins, whichever
+-- member it names
 points_events as (
-    select * from {{ ref('stg_shop__points_events') }}
-    where row_status = 'kept'
+    select points_events.* from {{ ref('stg_shop__points_events') }} as points_events
+    where
+        points_events.row_status = 'kept'
+        and {{ member_analytics.is_ledger_request(state, 'points_events') }}
 ),
 
 lapses as (
     select distinct
-        shop_id,
-        member_id,
-        term_end_date as lapse_date
-    from {{ ref('int_member_tier_states') }}
-    where term_end_date is not null
+        states.shop_id,
+        states.member_id,
+        states.term_end_date as lapse_date
+    from {{ ref('int_member_tier_states') }} as states
+    where states.term_end_date is not null and {{ member_analytics.is_ledger_member(state, 'states') }}
 ),
 
 as_of as (
@@ -284,6 +310,8 @@ final as (
         cast(balance_after as bigint) as balance_after,
         duplicate_request_rows
     from resolved
+    -- a daily run: not the rows of members who only share a request with them
+    where {{ member_analytics.is_ledger_member(state, 'resolved') }}
 )
 
 select * from final

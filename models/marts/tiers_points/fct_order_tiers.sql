@@ -3,11 +3,24 @@
 -- of the day before; null when not yet in the programme) and at the end of the
 -- order day, both looked up in fct_member_tier_history with the macro
 -- tier_period_contains (docs/decisions/0030).
+-- Incremental by member on DuckDB (docs/decisions/0121): a daily run recomputes
+-- the orders of the members whose tier states it recomputed (the changed members
+-- and those whose lapse the moving as_of_date crosses).
+-- depends_on: {{ ref('int_incremental_changed_members') }}, {{ ref('int_as_of_date') }}
+-- depends_on: {{ ref('int_member_tier_states') }}
+{{ config(
+    materialized=member_analytics.incremental_materialization(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ member_analytics.delete_tier_keyed_members() }}",
+) }}
+{%- set state = member_analytics.incremental_state() if is_incremental() else none %}
+{%- do member_analytics.require_incremental_selection(state) %}
 with
 
 orders as (
-    select * from {{ ref('fct_orders') }}
-    where not is_after_as_of_date
+    select orders.* from {{ ref('fct_orders') }} as orders
+    where not orders.is_after_as_of_date and {{ member_analytics.is_tier_changed_member(state, 'orders') }}
 ),
 
 history as (
