@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -32,10 +34,11 @@ class DailyHome(DbtProject):
         env["MEMBER_ANALYTICS_REPORTS_DIR"] = str(self.home / "reports")
         return env
 
+    def wap_command(self, vars: dict, *extra: str) -> list[str]:
+        return [sys.executable, "-m", "member_analytics.cli", "build", "--no-quality", "--vars", json.dumps(vars), *extra]
+
     def wap_build(self, vars: dict, *extra: str) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "member_analytics.cli", "build", "--no-quality",
-                   "--vars", json.dumps(vars), *extra]
-        result = subprocess.run(command, env=self.env(), capture_output=True, text=True, cwd="/")
+        result = subprocess.run(self.wap_command(vars, *extra), env=self.env(), capture_output=True, text=True, cwd="/")
         assert result.returncode == 0, f"{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
         return result
 
@@ -72,6 +75,45 @@ def test_daily_run_equals_a_full_build(name, daily_run, tiny_day2_full_build):
         rows = connection.execute(f"select count(*) from {full}").fetchone()[0]
         differences = sql_differences(connection, mart, full, daily)
     assert set(differences.values()) == {0}, f"{name} ({rows} rows in the full build): {differences}"
+
+
+def test_a_daily_run_killed_midway_then_retried_equals_a_full_build(tmp_path, tiny_days, tiny_day2_full_build):
+    """Issue 28, item 7: the night's run is killed (SIGKILL) after it rebuilt the member
+    state in its working copy; the retry starts from the published warehouse, which the
+    killed run never touched (write-audit-publish: the change ledger and the rebuilt
+    tables lived in the discarded copy), runs incrementally and ends with every public
+    mart equal to a full build."""
+    out, days = tiny_days
+    home = tmp_path / "home"
+    home.mkdir()
+    DailyHome(home, out / "day_1").wap_build(day_vars(days, "day_1"))
+    day_2 = DailyHome(home, out / "day_2")
+    log = home / "logs" / "dbt.log"
+    log_start = log.stat().st_size if log.exists() else 0
+    process = subprocess.Popen(day_2.wap_command(day_vars(days, "day_2")), env=day_2.env(), cwd="/",
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline, rebuilt = time.monotonic() + 600, False
+    while time.monotonic() < deadline and process.poll() is None and not rebuilt:
+        if log.exists():
+            with open(log, encoding="utf-8", errors="replace") as handle:
+                handle.seek(log_start)
+                rebuilt = "OK created sql incremental model intermediate.int_member_states" in handle.read()
+        time.sleep(0.2)
+    assert rebuilt and process.poll() is None, "the run ended before it rebuilt the member state"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert day_2.query("select build_number, is_incremental_build from audit.rpt_incremental_runs") == [(1, False)]
+
+    day_2.wap_build(day_vars(days, "day_2"))
+    runs = day_2.query("select build_number, is_incremental_build from audit.rpt_incremental_runs order by 1")
+    assert runs == [(1, False), (2, True)]
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{day_2.warehouse}' as daily (read_only)")
+        connection.execute(f"attach '{tiny_day2_full_build.warehouse}' as full_build (read_only)")
+        for name, mart in _MARTS.items():
+            differences = sql_differences(connection, mart, f"full_build.{mart.schema}.{name}",
+                                          f"daily.{mart.schema}.{name}")
+            assert set(differences.values()) == {0}, (name, differences)
 
 
 def test_daily_run_was_incremental_and_counted_the_late_change(daily_run):
