@@ -14,6 +14,14 @@
 {% endmacro %}
 
 
+{#- The config of a member-keyed model: incremental (append) where the engine can delete a
+    member's rows, its pre-hook `member_analytics.<pre_hook>` deleting what it recomputes. -#}
+{% macro member_keyed_config(pre_hook) %}
+    {{ return({'materialized': member_analytics.incremental_materialization(), 'incremental_strategy': 'append',
+               'on_schema_change': 'fail', 'pre_hook': '{{ member_analytics.' ~ pre_hook ~ ' }}'}) }}
+{% endmacro %}
+
+
 {#- md5 of the threshold vars, the code and the dbt version. -#}
 {% macro incremental_vars_fingerprint() %}
     {% set values = {} %}

@@ -5,12 +5,7 @@
 -- daily run deletes the rows of the changed members and appends all their visit
 -- days recomputed.
 -- depends_on: {{ ref('int_incremental_changed_members') }}
-{{ config(
-    materialized=member_analytics.incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ member_analytics.delete_changed_members(['behavior_events']) }}",
-) }}
+{{ config(**member_analytics.member_keyed_config('delete_changed_members(["behavior_events"])')) }}
 {%- set state = member_analytics.member_keyed_state(['behavior_events']) if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(state) %}
 with

@@ -10,12 +10,7 @@
 -- members and appends all their orders valued again (the purchase sequence is
 -- a member's whole history).
 -- depends_on: {{ ref('int_incremental_changed_members') }}
-{{ config(
-    materialized=member_analytics.incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ member_analytics.delete_changed_members() }}",
-) }}
+{{ config(**member_analytics.member_keyed_config('delete_changed_members()')) }}
 {%- set state = member_analytics.incremental_state() if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(state) %}
 

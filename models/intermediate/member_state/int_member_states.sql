@@ -12,12 +12,7 @@
 -- earliest date a moving as_of_date, its day before or their lookback days can
 -- reach: member_state_scope); the month ends before it stand for the others.
 -- depends_on: {{ ref('int_incremental_changed_members') }}, {{ ref('int_as_of_date') }}
-{{ config(
-    materialized=member_analytics.incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ member_analytics.delete_member_states() }}",
-) }}
+{{ config(**member_analytics.member_keyed_config('delete_member_states()')) }}
 {%- set scope = member_analytics.member_state_scope() if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(scope.state if scope else none) %}
 {#- the joins of visit days to dates: all visit days to the recent dates, and in a daily run

@@ -44,12 +44,7 @@
 -- No as_of_date column: a stored month end is the same whichever later
 -- as_of_date scored it (the marts add the build's as_of_date).
 -- depends_on: {{ ref('int_incremental_changed_members') }}, {{ ref('int_as_of_date') }}
-{{ config(
-    materialized=member_analytics.incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ member_analytics.delete_rfm_snapshots() }}",
-) }}
+{{ config(**member_analytics.member_keyed_config('delete_rfm_snapshots()')) }}
 {%- set scope = member_analytics.rfm_history_scope() if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(scope.state if scope else none) %}
 with

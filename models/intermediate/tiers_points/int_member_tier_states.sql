@@ -9,12 +9,7 @@
 -- on: time alone changes them), then appends every member absent from the table
 -- recomputed from their whole history. No as_of_date column: the marts add it.
 -- depends_on: {{ ref('int_incremental_changed_members') }}, {{ ref('int_as_of_date') }}
-{{ config(
-    materialized=member_analytics.incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ member_analytics.delete_tier_keyed_members(own_lapses=true) }}",
-) }}
+{{ config(**member_analytics.member_keyed_config('delete_tier_keyed_members(own_lapses=true)')) }}
 {%- set state = member_analytics.incremental_state() if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(state) %}
 {%- set restart = member_analytics.tier_counters_restart() %}

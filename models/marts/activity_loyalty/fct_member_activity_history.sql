@@ -6,12 +6,7 @@
 -- the member state recomputed (the changed members, and every member from the
 -- cutoff on); the month ends before the cutoff stand for the others.
 -- depends_on: {{ ref('int_incremental_changed_members') }}, {{ ref('int_as_of_date') }}
-{{ config(
-    materialized=member_analytics.incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ member_analytics.delete_member_states(history=true) }}",
-) }}
+{{ config(**member_analytics.member_keyed_config('delete_member_states(history=true)')) }}
 {%- set scope = member_analytics.member_state_scope(history=true) if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(scope.state if scope else none) %}
 with

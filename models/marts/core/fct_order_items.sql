@@ -11,12 +11,7 @@
 -- the changed members (whose orders or order lines changed) and appends all
 -- their lines recomputed.
 -- depends_on: {{ ref('int_incremental_changed_members') }}
-{{ config(
-    materialized=member_analytics.incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ member_analytics.delete_changed_members(['order_items']) }}",
-) }}
+{{ config(**member_analytics.member_keyed_config('delete_changed_members(["order_items"])')) }}
 {%- set state = member_analytics.member_keyed_state(['order_items']) if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(state) %}
 with

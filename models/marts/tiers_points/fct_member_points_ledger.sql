@@ -8,12 +8,7 @@
 -- those whose lapse the moving as_of_date crosses, and of the members sharing a
 -- points request with one of them (points_ledger_members).
 -- depends_on: {{ ref('int_incremental_changed_members') }}, {{ ref('int_as_of_date') }}
-{{ config(
-    materialized=member_analytics.incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ member_analytics.delete_points_movements() }}",
-) }}
+{{ config(**member_analytics.member_keyed_config('delete_points_movements()')) }}
 {%- set state = member_analytics.member_keyed_state(['members', 'points_events']) if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(state) %}
 {%- set multiplier = member_analytics.validated_number('member_analytics__points__birthday_multiplier') %}

@@ -8,12 +8,7 @@
 -- and those whose lapse the moving as_of_date crosses).
 -- depends_on: {{ ref('int_incremental_changed_members') }}, {{ ref('int_as_of_date') }}
 -- depends_on: {{ ref('int_member_tier_states') }}
-{{ config(
-    materialized=member_analytics.incremental_materialization(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ member_analytics.delete_tier_keyed_members() }}",
-) }}
+{{ config(**member_analytics.member_keyed_config('delete_tier_keyed_members()')) }}
 {%- set state = member_analytics.incremental_state() if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(state) %}
 with
