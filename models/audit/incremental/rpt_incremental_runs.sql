@@ -3,9 +3,10 @@
 -- since the previous build: orders, members recomputed, and late changes (orders
 -- placed more than the lookback before as_of_date). A post-hook warns about late
 -- changes. Appended to by each build; a full refresh starts it again at 1.
--- The state describes the member-keyed incremental models (int_orders_valued,
--- fct_orders, fct_order_items, int_member_visit_days, int_member_states,
--- fct_member_activity_history): a build that does not rebuild all of
+-- The state describes the member-keyed incremental models (macro
+-- member_keyed_models: the valued orders, the order marts, the visit days, the
+-- member state and activity history, the RFM snapshots, the tier chain and the
+-- points ledger): a build that does not rebuild all of
 -- them (a --select without one) appends nothing, so the next daily run still
 -- starts from the dates they were last built for and the change ledger keeps the
 -- changes since.
@@ -26,8 +27,8 @@
 {%- for name in member_analytics.member_keyed_models() if execute and 'model.member_analytics.' ~ name not in selected_resources %}
     {%- do unbuilt.append(name) %}
 {%- endfor %}
-{%- set fct_orders_built = unbuilt | length == 0 %}
-{%- if not fct_orders_built %}
+{%- set member_keyed_built = unbuilt | length == 0 %}
+{%- if not member_keyed_built %}
     {% do exceptions.warn(
         "member_analytics: " ~ unbuilt | join(', ') ~ " not in this build's selection, so audit.rpt_incremental_runs keeps"
         ~ " its last row (the next daily run starts from the dates the member-keyed models were last built for,"
@@ -74,7 +75,7 @@ final as (
         {{ member_analytics.latest_valid_date() }} as latest_valid_date
     from changes
     cross join built_orders
-    {%- if not fct_orders_built %}
+    {%- if not member_keyed_built %}
         where false
     {%- endif %}
 )
