@@ -134,14 +134,7 @@
     where
         sharing.row_status = 'kept'
         and own.row_status = 'kept'
-        and (
-            {{ member_analytics.is_changed_member(state, 'own') }}
-            or exists (
-                select 1
-                from ({{ member_analytics.lapse_window_members(state) }}) as lapsing
-                where lapsing.shop_id = own.shop_id and lapsing.member_id = own.member_id
-            )
-        )
+        and {{ member_analytics.is_tier_changed_member(state, 'own') }}
 {%- endmacro %}
 
 
