@@ -22,6 +22,21 @@
 {% endmacro %}
 
 
+{#- A history mart over stored rows plus the build's as_of_date: a view where the rows are
+    stored incrementally, a table where every build recomputes them (Spark). -#}
+{% macro history_view_materialization() %}
+    {{ return(adapter.dispatch('history_view_materialization', 'member_analytics')()) }}
+{% endmacro %}
+
+{% macro default__history_view_materialization() %}
+    {{ return('view') }}
+{% endmacro %}
+
+{% macro spark__history_view_materialization() %}
+    {{ return('table') }}
+{% endmacro %}
+
+
 {#- md5 of the threshold vars, the code and the dbt version. -#}
 {% macro incremental_vars_fingerprint() %}
     {% set values = {} %}

@@ -3,11 +3,11 @@
 -- the latest (partial-month) snapshot. Every snapshot of int_member_rfm_scored,
 -- where RFM is scored (docs/decisions/0010, 0013): a refund counts from its
 -- refund_date on, scores are computed among the shop's members at that snapshot.
--- A view (docs/decisions/0120): int_member_rfm_scored stores the snapshots and a
--- daily run rewrites only those it scores again; as_of_date, the build's, is the
--- one column every row would otherwise change on every day (from
--- rpt_build_metadata, one row).
-{{ config(materialized='view') }}
+-- A view on DuckDB (docs/decisions/0120; a table on Spark, which recomputes every
+-- build): int_member_rfm_scored stores the snapshots and a daily run rewrites only
+-- those it scores again; as_of_date, the build's, is the one column every row
+-- would otherwise change on every day (from rpt_build_metadata, one row).
+{{ config(materialized=member_analytics.history_view_materialization()) }}
 with
 
 scored as (

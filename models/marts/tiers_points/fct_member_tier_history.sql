@@ -1,10 +1,11 @@
 -- One row per shop, member, tier scheme and period in a tier: half-open
 -- [valid_from, valid_to) in days, valid_to null for the current period, with
 -- the change that opened it (docs/decisions/0030): int_member_tier_periods and
--- the build's as_of_date (from rpt_build_metadata, one row). A view
--- (docs/decisions/0121): a daily run rewrites only the periods of the members it
--- recomputes, not every row for its as_of_date.
-{{ config(materialized='view') }}
+-- the build's as_of_date (from rpt_build_metadata, one row). A view on DuckDB
+-- (docs/decisions/0121; a table on Spark, which recomputes every build): a daily
+-- run rewrites only the periods of the members it recomputes, not every row for
+-- its as_of_date.
+{{ config(materialized=member_analytics.history_view_materialization()) }}
 with
 
 periods as (
