@@ -254,16 +254,34 @@
 {% endmacro %}
 
 
-{#- pre-hook: delete every row of the changed members. -#}
-{% macro delete_changed_members(tables=none) %}
+{#- The pre-hook of a member-keyed model: the statement deleting what a daily run recomputes.
+    Nothing outside an incremental build; every row when scope_macro(*scope_args) gives no
+    scope; else the rows of filter_macro(scope, relation_alias=<the model>, **filter_kwargs),
+    logging `message` with {cutoff} replaced by the scope's cutoff. -#}
+{% macro delete_recomputed_rows(scope_macro, scope_args, filter_macro, filter_kwargs={}, message=none) %}
     {% if not execute or not is_incremental() %}
         {{ return('select 1') }}
     {% endif %}
-    {% set state = member_analytics.incremental_state() if tables is none else member_analytics.member_keyed_state(tables) %}
-    {% if state is none %}
+    {% set scope = scope_macro(*scope_args) %}
+    {% if scope is none %}
         {{ return('delete from ' ~ this) }}
     {% endif %}
-    {{ return('delete from ' ~ this ~ ' where ' ~ member_analytics.is_changed_member(state, this.identifier)) }}
+    {% if message is not none %}
+        {% do log("member_analytics: " ~ this.identifier ~ " " ~ message | replace('{cutoff}', scope.cutoff), info=true) %}
+    {% endif %}
+    {{ return('delete from ' ~ this ~ ' where '
+        ~ filter_macro(scope, relation_alias=this.identifier, **filter_kwargs)) }}
+{% endmacro %}
+
+
+{#- pre-hook: delete every row of the changed members. -#}
+{% macro delete_changed_members(tables=none) %}
+    {% if tables is none %}
+        {{ return(member_analytics.delete_recomputed_rows(
+            member_analytics.incremental_state, [], member_analytics.is_changed_member)) }}
+    {% endif %}
+    {{ return(member_analytics.delete_recomputed_rows(
+        member_analytics.member_keyed_state, [tables], member_analytics.is_changed_member)) }}
 {% endmacro %}
 
 
@@ -385,17 +403,10 @@
 {#- pre-hook of int_member_states (or, history=true, fct_member_activity_history): delete the
     rows a daily run recomputes (member_state_scope), or every row. -#}
 {% macro delete_member_states(history=false) %}
-    {% if not execute or not is_incremental() %}
-        {{ return('select 1') }}
-    {% endif %}
-    {% set scope = member_analytics.member_state_scope(history) %}
-    {% if scope is none %}
-        {{ return('delete from ' ~ this) }}
-    {% endif %}
-    {% do log("member_analytics: " ~ this.identifier ~ " recomputes the changed members and every member from "
-        ~ scope.cutoff, info=true) %}
-    {{ return('delete from ' ~ this ~ ' where ' ~ ('snapshot_date' if history else 'evaluation_date') ~ ' >= '
-        ~ scope.cutoff ~ ' or ' ~ member_analytics.is_changed_member(scope.state, this.identifier)) }}
+    {{ return(member_analytics.delete_recomputed_rows(
+        member_analytics.member_state_scope, [history], member_analytics.in_member_state_scope,
+        {'date_column': 'snapshot_date' if history else 'evaluation_date'},
+        'recomputes the changed members and every member from {cutoff}')) }}
 {% endmacro %}
 
 

@@ -371,15 +371,16 @@
 {#- pre-hook of int_member_rfm_scored: delete the snapshots a daily run scores again (the
     as_of_date one and the month ends from the cutoff on: rfm_history_scope), or every row. -#}
 {% macro delete_rfm_snapshots() %}
-    {% if not execute or not is_incremental() %}
-        {{ return('select 1') }}
-    {% endif %}
-    {% set scope = member_analytics.rfm_history_scope() %}
-    {% if scope is none %}
-        {{ return('delete from ' ~ this) }}
-    {% endif %}
-    {% do log("member_analytics: " ~ this.identifier ~ " scores the as_of_date snapshot and every month end from "
-        ~ scope.cutoff ~ " again", info=true) %}
-    {{ return('delete from ' ~ this ~ ' where is_as_of_date_snapshot or snapshot_date >= ' ~ scope.cutoff
-        ~ ' or snapshot_date >= ' ~ member_analytics.as_of_date()) }}
+    {{ return(member_analytics.delete_recomputed_rows(
+        member_analytics.rfm_history_scope, [], member_analytics.is_rescored_rfm_snapshot, {},
+        'scores the as_of_date snapshot and every month end from {cutoff} again')) }}
 {% endmacro %}
+
+
+{#- A filter: the snapshots rfm_history_scope scores again (and any on or after as_of_date:
+    it moved back). -#}
+{% macro is_rescored_rfm_snapshot(scope, relation_alias) -%}
+    ({{ relation_alias }}.is_as_of_date_snapshot
+        or {{ relation_alias }}.snapshot_date >= {{ scope.cutoff }}
+        or {{ relation_alias }}.snapshot_date >= {{ member_analytics.as_of_date() }})
+{%- endmacro %}

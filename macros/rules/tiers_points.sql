@@ -139,14 +139,14 @@
 
 
 {#- A filter: true for the members of points_ledger_members (`members`: the model's CTE
-    of them, or their query in parentheses), or on a full build. -#}
+    of them; none: their query), or on a full build. -#}
 {% macro is_ledger_member(state, relation_alias, members='ledger_members') -%}
     {%- if state is none -%}
     true
     {%- else -%}
     exists (
         select 1
-        from {{ members }} as recomputed
+        from {{ '(' ~ member_analytics.points_ledger_members(state) ~ ')' if members is none else members }} as recomputed
         where recomputed.shop_id = {{ relation_alias }}.shop_id and recomputed.member_id = {{ relation_alias }}.member_id
     )
     {%- endif -%}
@@ -177,16 +177,9 @@
 {#- pre-hook of fct_member_points_ledger: delete the movements of points_ledger_members,
     or every row. -#}
 {% macro delete_points_movements() %}
-    {% if not execute or not is_incremental() %}
-        {{ return('select 1') }}
-    {% endif %}
-    {% set state = member_analytics.member_keyed_state(['members', 'points_events']) %}
-    {% if state is none %}
-        {{ return('delete from ' ~ this) }}
-    {% endif %}
-    {{ return('delete from ' ~ this ~ ' where '
-        ~ member_analytics.is_ledger_member(state, this.identifier,
-            '(' ~ member_analytics.points_ledger_members(state) ~ ')')) }}
+    {{ return(member_analytics.delete_recomputed_rows(
+        member_analytics.member_keyed_state, [['members', 'points_events']], member_analytics.is_ledger_member,
+        {'members': none})) }}
 {% endmacro %}
 
 
@@ -195,13 +188,7 @@
     fct_order_tiers: those of the tier states just rebuilt): delete the rows of
     is_tier_changed_member, or every row. -#}
 {% macro delete_tier_keyed_members(own_lapses=false) %}
-    {% if not execute or not is_incremental() %}
-        {{ return('select 1') }}
-    {% endif %}
-    {% set state = member_analytics.incremental_state() %}
-    {% if state is none %}
-        {{ return('delete from ' ~ this) }}
-    {% endif %}
-    {{ return('delete from ' ~ this ~ ' where '
-        ~ member_analytics.is_tier_changed_member(state, this.identifier, this if own_lapses else none)) }}
+    {{ return(member_analytics.delete_recomputed_rows(
+        member_analytics.incremental_state, [], member_analytics.is_tier_changed_member,
+        {'relation': this if own_lapses else none})) }}
 {% endmacro %}
