@@ -105,7 +105,8 @@ def _add_generate_days(commands) -> None:
 def _benchmark_daily(args: argparse.Namespace) -> int:
     from member_analytics.benchmark.daily import measure
 
-    result = measure(args.scale, Path(args.out).resolve() / args.scale, seed=args.seed, as_loads=args.as_loads)
+    result = measure(args.scale, Path(args.out).resolve() / args.scale, seed=args.seed, as_loads=args.as_loads,
+                     reuse_data=args.reuse_data)
     print(json.dumps(result, indent=1))
     return 0 if not result["marts_with_differences"] else 1
 
@@ -118,6 +119,8 @@ def _add_benchmark_daily(commands) -> None:
     daily.add_argument("--seed", type=int, default=42)
     daily.add_argument("--as-loads", action="store_true",
                        help="deliver the days as folders of loads (monthly backfill + one daily load per table)")
+    daily.add_argument("--reuse-data", action="store_true",
+                       help="use the days (and loads) an earlier run of the same scale and seed left in --out")
     daily.set_defaults(handler=_benchmark_daily)
 
 

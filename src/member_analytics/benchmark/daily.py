@@ -63,17 +63,27 @@ def _differences(daily: Path, full: Path) -> dict[str, int]:
     return {name: sum(found.values()) for name, _, found in compare_builds(full, daily, also=())}
 
 
-def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False) -> dict:
-    """Generate, run the four builds, compare; write out/daily_run.json and return it."""
+def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False, reuse_data: bool = False) -> dict:
+    """Generate, run the four builds, compare; write out/daily_run.json and return it.
+    With reuse_data, the days (and loads) an earlier run of the same scale and seed left
+    in `out` are used as they are (generating the large scale takes about ten minutes)."""
     out = Path(out).resolve()
     started = time.perf_counter()
-    days = generate_days(out / "raw", scale=scale, seed=seed)
     raw = out / "raw"
+    reused = reuse_data and (raw / "days.json").exists() and (not as_loads or (out / "loads" / "day_2").exists())
+    if reused:
+        days = json.loads((raw / "days.json").read_text())
+        if (days["scale"], days["seed"]) != (scale, seed):
+            raise ValueError(f"{raw} holds scale {days['scale']} seed {days['seed']}, not {scale} seed {seed}")
+    else:
+        days = generate_days(raw, scale=scale, seed=seed)
     delivered = raw / "day_1"
     if as_loads:
         # as a shop delivers: one folder, day 1's loads, then day 2's daily loads added to it
-        shutil.rmtree(out / "loads", ignore_errors=True)
-        days_as_loads(raw / "day_1", raw / "day_2", out / "loads", days["day_2"]["as_of_date"])
+        if not reused:
+            shutil.rmtree(out / "loads", ignore_errors=True)
+            days_as_loads(raw / "day_1", raw / "day_2", out / "loads", days["day_2"]["as_of_date"])
+        shutil.rmtree(out / "loads" / "delivered", ignore_errors=True)
         raw = out / "loads"
         delivered = out / "loads" / "delivered"
         shutil.copytree(raw / "day_1", delivered)
@@ -97,7 +107,7 @@ def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False) -> di
                                  " limit 1").fetchone()
     result = {
         "scale": scale, "seed": seed, "input": "folders of loads" if as_loads else "snapshot files",
-        "generation_seconds": round(generation, 1),
+        "generation_seconds": round(generation, 1), "reused_data": reused,
         "day_1_full_build_seconds": round(day_1, 1),
         "daily_run_seconds": round(daily, 1), "full_build_seconds": round(full, 1),
         "ratio": round(daily / full, 3), "target_ratio": TARGET_RATIO,

@@ -28,6 +28,15 @@ DATE_COLUMN = {
 PERIOD_LENGTH = {"month": 7, "day": 10, "year": 4}
 
 
+def _connect(out: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that spills to `out/_spill` beyond a few GB: at the large scale
+    the tables are bigger than memory (unbounded, splitting them took 24 GB and was killed)."""
+    connection = duckdb.connect(config={"memory_limit": "4GB", "temp_directory": str(out / "_spill"),
+                                        "preserve_insertion_order": False})
+    connection.execute("set enable_progress_bar = false")
+    return connection
+
+
 def _reader(path: Path) -> str:
     if path.suffix == ".csv":
         return f"read_csv('{path}', header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')"
@@ -45,8 +54,7 @@ def split_into_loads(snapshot: Path, out: Path, period: str = "month",
         raise ValueError(f"period must be one of {tuple(PERIOD_LENGTH)}, got {period!r}")
     width = PERIOD_LENGTH[period]
     written: dict[str, list[str]] = {}
-    with duckdb.connect() as connection:
-        connection.execute("set enable_progress_bar = false")
+    with _connect(out) as connection:
         for table in tables or tuple(COLUMNS):
             sources = [snapshot / f"{table}.{suffix}" for suffix in ("parquet", "csv")]
             source = next((path for path in sources if path.exists()), None)
@@ -54,9 +62,10 @@ def split_into_loads(snapshot: Path, out: Path, period: str = "month",
                 continue
             if table == "order_items":
                 orders = next(path for path in (snapshot / "orders.parquet", snapshot / "orders.csv") if path.exists())
-                dated = (f"select items.*, (select min(orders.ordered_at) from {_reader(orders)} as orders"
-                         f" where orders.order_id = items.order_id and orders.shop_id is not distinct from items.shop_id)"
-                         f" as load_date from {_reader(source)} as items")
+                dated = (f"select items.*, orders.load_date from {_reader(source)} as items left join"
+                         f" (select shop_id, order_id, min(ordered_at) as load_date from {_reader(orders)}"
+                         f" group by shop_id, order_id) as orders"
+                         f" on orders.order_id = items.order_id and orders.shop_id is not distinct from items.shop_id")
             else:
                 dated = f"select *, {DATE_COLUMN[table]} as load_date from {_reader(source)}"
             load_key = (f"case when regexp_matches(trim(load_date), '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
@@ -83,6 +92,7 @@ def split_into_loads(snapshot: Path, out: Path, period: str = "month",
                 names.append(name)
             shutil.rmtree(parts)
             written[table] = names
+    shutil.rmtree(out / "_spill", ignore_errors=True)
     return written
 
 
@@ -96,7 +106,7 @@ def days_as_loads(day_1: Path, day_2: Path, out: Path, day_2_name: str) -> dict[
     "daily": rows}}."""
     written: dict[str, dict[str, int]] = {}
     backfill = split_into_loads(day_1, out / "day_1" / "_backfill")
-    with duckdb.connect() as connection:
+    with _connect(out) as connection:
         for table, names in backfill.items():
             suffix = Path(names[0]).suffix
             for day in ("day_1", "day_2"):
@@ -113,4 +123,5 @@ def days_as_loads(day_1: Path, day_2: Path, out: Path, day_2_name: str) -> dict[
             rows = connection.execute(f"select count(*) from {_reader(target)}").fetchone()[0]
             written[table] = {"backfill": len(names), "daily": rows}
     shutil.rmtree(out / "day_1" / "_backfill")
+    shutil.rmtree(out / "_spill", ignore_errors=True)
     return written
