@@ -22,6 +22,7 @@ import pytest
 
 from member_analytics.generator.loads import days_as_loads
 from member_analytics.publish.parity import public_marts, sql_differences
+from member_analytics.publish.wap import file_sha256
 
 from .conftest import ROOT, DbtProject, day_vars
 
@@ -107,9 +108,50 @@ def test_a_daily_run_killed_midway_then_retried_equals_a_full_build(tmp_path, ti
     day_2.wap_build(day_vars(days, "day_2"))
     runs = day_2.query("select build_number, is_incremental_build from audit.rpt_incremental_runs order by 1")
     assert runs == [(1, False), (2, True)]
+    _assert_public_marts_equal(day_2, tiny_day2_full_build)
+
+
+def test_a_skipped_day_then_a_failed_run_and_its_retry_equal_a_full_build(tmp_path, tiny_days, tiny_day2_full_build):
+    """Issue 28, item 7: the night of day 1 is skipped (the published warehouse is as of
+    the day before it), and the first run of day 2 fails a test (a delivery with a third
+    of its orders unreadable: assert_rejected_share_within_bound). Nothing is published;
+    the retry on the corrected delivery covers both days, runs incrementally and ends
+    with every public mart equal to a full build of day 2."""
+    out, days = tiny_days
+    home = tmp_path / "home"
+    home.mkdir()
+    skipped = date.fromordinal(date.fromisoformat(days["day_1"]["as_of_date"]).toordinal() - 1).isoformat()
+    DailyHome(home, out / "day_1").wap_build({**day_vars(days, "day_1"), "as_of_date": skipped})
+    published = file_sha256(home / "warehouse" / "member_analytics.duckdb")
+
+    broken = tmp_path / "broken"
+    shutil.copytree(out / "day_2", broken)
+    orders = broken / "orders.parquet"
     with duckdb.connect() as connection:
-        connection.execute(f"attach '{day_2.warehouse}' as daily (read_only)")
-        connection.execute(f"attach '{tiny_day2_full_build.warehouse}' as full_build (read_only)")
+        connection.execute(
+            f"copy (select * replace (case when row_number() over () % 3 = 0 then null else order_id end as order_id)"
+            f" from read_parquet('{out / 'day_2' / 'orders.parquet'}')) to '{orders}' (format parquet)")
+    failing = DailyHome(home, broken)
+    result = subprocess.run(failing.wap_command(day_vars(days, "day_2")), env=failing.env(), capture_output=True,
+                            text=True, cwd="/")
+    assert result.returncode != 0 and "assert_rejected_share_within_bound" in result.stdout + result.stderr, \
+        result.stdout[-3000:]
+    assert file_sha256(home / "warehouse" / "member_analytics.duckdb") == published
+
+    day_2 = DailyHome(home, out / "day_2")
+    day_2.wap_build(day_vars(days, "day_2"))
+    runs = day_2.query("select build_number, is_incremental_build, as_of_date from audit.rpt_incremental_runs"
+                       " order by 1")
+    assert [(number, incremental, str(as_of)) for number, incremental, as_of in runs] == [
+        (1, False, skipped), (2, True, days["day_2"]["as_of_date"])]
+    _assert_public_marts_equal(day_2, tiny_day2_full_build)
+
+
+def _assert_public_marts_equal(daily: DbtProject, full: DbtProject) -> None:
+    """Every public mart of a daily run's warehouse equals the full build's (both ways)."""
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{daily.warehouse}' as daily (read_only)")
+        connection.execute(f"attach '{full.warehouse}' as full_build (read_only)")
         for name, mart in _MARTS.items():
             differences = sql_differences(connection, mart, f"full_build.{mart.schema}.{name}",
                                           f"daily.{mart.schema}.{name}")
