@@ -274,14 +274,12 @@
 {% endmacro %}
 
 
-{#- pre-hook: delete every row of the changed members. -#}
+{#- pre-hook: delete every row of the changed members (the state of incremental_state, or
+    with `tables` of member_keyed_state). -#}
 {% macro delete_changed_members(tables=none) %}
-    {% if tables is none %}
-        {{ return(member_analytics.delete_recomputed_rows(
-            member_analytics.incremental_state, [], member_analytics.is_changed_member)) }}
-    {% endif %}
-    {{ return(member_analytics.delete_recomputed_rows(
-        member_analytics.member_keyed_state, [tables], member_analytics.is_changed_member)) }}
+    {% set scope_macro, scope_args = (member_analytics.incremental_state, []) if tables is none
+        else (member_analytics.member_keyed_state, [tables]) %}
+    {{ return(member_analytics.delete_recomputed_rows(scope_macro, scope_args, member_analytics.is_changed_member)) }}
 {% endmacro %}
 
 
