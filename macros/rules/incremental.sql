@@ -25,15 +25,7 @@
 {#- A history mart over stored rows plus the build's as_of_date: a view where the rows are
     stored incrementally, a table where every build recomputes them (Spark). -#}
 {% macro history_view_materialization() %}
-    {{ return(adapter.dispatch('history_view_materialization', 'member_analytics')()) }}
-{% endmacro %}
-
-{% macro default__history_view_materialization() %}
-    {{ return('view') }}
-{% endmacro %}
-
-{% macro spark__history_view_materialization() %}
-    {{ return('table') }}
+    {{ return('view' if member_analytics.incremental_materialization() == 'incremental' else 'table') }}
 {% endmacro %}
 
 
