@@ -244,3 +244,14 @@ def test_exposures_list_exactly_the_marts_each_consumer_reads():
     source = ROOT / "src" / "member_analytics"
     assert exposures["member_dashboard"] == set(dashboard.MARTS_READ) == _marts_queried(source / "bi" / "queries.py")
     assert exposures["campaign_contact_export"] == _marts_queried(source / "exports" / "contacts.py")
+
+
+def test_forecast_metrics_per_churn_band_match_the_mart(semantic):
+    project, _ = semantic
+    got = _mf_query(project, ["churn_risk_members", "expected_purchases_365d", "predicted_clv_365d",
+                              "predicted_clv_365d_discounted"], ["shop", "member__churn_risk_band"])
+    _assert_frames_equal(got, project.frame("""
+        select shop_id as shop, churn_risk_band as member__churn_risk_band, count(*) as churn_risk_members,
+            sum(expected_purchases_365d) as expected_purchases_365d, sum(predicted_clv_365d) as predicted_clv_365d,
+            sum(predicted_clv_365d_discounted) as predicted_clv_365d_discounted
+        from marts.fct_member_forecasts group by all"""), ["shop", "member__churn_risk_band"])

@@ -285,6 +285,26 @@ def _check_promotion_periods(marts: Marts, chart: dict):
     return len(rows)
 
 
+def _check_churn_risk_bands(marts: Marts, chart: dict):
+    rows = marts.rows("select churn_risk_band, count(*) from marts.fct_member_forecasts "
+                      "where churn_risk_band is not null and {shops} group by 1")
+    bars = _trace(chart["figure"], "members")
+    _assert_near_maps(_pairs(bars["x"], bars["y"]), {r[0]: r[1] for r in rows}, "churn risk members")
+    # high risk first, then medium, then low
+    assert bars["x"] == [band for band in ("high", "medium", "low") if band in {r[0] for r in rows}]
+    return len(rows)
+
+
+def _check_forecast_holdout(marts: Marts, chart: dict):
+    rows = marts.rows("select prediction_decile, sum(predicted_purchase_days), sum(actual_purchase_days) "
+                      "from marts.rpt_forecast_holdout_deciles where {shops} group by 1")
+    figure = chart["figure"]
+    for index, key in enumerate(["predicted", "actual"], start=1):
+        bars = _trace(figure, key)
+        _assert_near_maps(_pairs(bars["x"], bars["y"]), {r[0]: r[index] for r in rows}, key)
+    return len(rows)
+
+
 CHECKS = {
     "rfm_segments": _check_rfm_segments,
     "segment_transitions": _check_segment_transitions,
@@ -299,6 +319,8 @@ CHECKS = {
     "audiences_today": _check_audiences_today,
     "service_event_trends": _check_service_event_trends,
     "promotion_periods": _check_promotion_periods,
+    "churn_risk_bands": _check_churn_risk_bands,
+    "forecast_holdout": _check_forecast_holdout,
 }
 
 

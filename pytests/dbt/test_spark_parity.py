@@ -30,7 +30,8 @@ pytestmark = pytest.mark.dbt
 
 # Marts whose grain is one row per shop (per shop and matrix cell, or per build): fewer
 # than 20 rows by definition.
-SMALL_BY_GRAIN = {"rpt_build_metadata", "rpt_co_purchase_baskets", "rpt_bundle_candidates", "rpt_activity_loyalty_matrix"}
+SMALL_BY_GRAIN = {"rpt_build_metadata", "rpt_co_purchase_baskets", "rpt_bundle_candidates", "rpt_activity_loyalty_matrix",
+                  "rpt_forecast_models"}
 
 
 def _exact_frame(connection, sql: str) -> pd.DataFrame:

@@ -29,9 +29,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from member_analytics.bi import queries
-from member_analytics.bi.charts import ALL_SHOPS, CHARTS, ViewContext, _rows_of_view
+from member_analytics.bi import charts, queries
+from member_analytics.bi.charts import ALL_SHOPS, ViewContext, _rows_of_view
+from member_analytics.bi.forecast_charts import FORECAST_CHARTS
 from member_analytics.bi.queries import MARTS_READ, TOP_BUNDLES, TOP_PAIRS
+
+# Every chart, in page order: the member, product and service charts, then the forecasts'.
+CHARTS = charts.CHARTS + FORECAST_CHARTS
 
 __all__ = ["ALL_SHOPS", "MARTS_READ", "TOP_BUNDLES", "TOP_PAIRS", "DashboardError", "build_dashboard", "chart_data"]
 

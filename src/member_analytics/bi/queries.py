@@ -87,6 +87,20 @@ _QUERIES: tuple[Query, ...] = (
         from marts.fct_member_lifecycle
         where list_contains($shops, shop_id)
         group by all"""),
+    Query("churn_risk_bands", ("fct_member_forecasts",), """
+        select
+            shop_id, churn_risk_band, count(*) as members,
+            sum(expected_purchases_365d) as expected_purchase_days, sum(predicted_clv_365d) as predicted_value
+        from marts.fct_member_forecasts
+        where churn_risk_band is not null and list_contains($shops, shop_id)
+        group by all"""),
+    Query("forecast_holdout", ("rpt_forecast_holdout_deciles",), """
+        select
+            shop_id, prediction_decile, sum(members) as members,
+            sum(predicted_purchase_days) as predicted_purchase_days, sum(actual_purchase_days) as actual_purchase_days
+        from marts.rpt_forecast_holdout_deciles
+        where list_contains($shops, shop_id)
+        group by all"""),
     Query("cohort_retention", ("rpt_cohort_retention",), """
         select
             shop_id, cast(first_purchase_month as string) as first_purchase_month, months_since_first_purchase,
