@@ -108,3 +108,137 @@
         else 'spend_mean_q_at_most_1'
     end
 {%- endmacro %}
+
+
+{#- The purchase days of each item (cycle_level 'product': a product_id; 'category': a category)
+    per member: a day with a valid purchase holding it (rows: shop_id, cycle_level, item_id,
+    member_id, ordered_date), from relations of valid order lines and products. -#}
+{% macro item_purchase_days(order_items, products) -%}
+    select distinct
+        {{ order_items }}.shop_id,
+        'product' as cycle_level,
+        {{ order_items }}.product_id as item_id,
+        {{ order_items }}.member_id,
+        {{ order_items }}.ordered_date
+    from {{ order_items }}
+    union all
+    select distinct
+        {{ order_items }}.shop_id,
+        'category' as cycle_level,
+        {{ products }}.category as item_id,
+        {{ order_items }}.member_id,
+        {{ order_items }}.ordered_date
+    from {{ order_items }}
+    inner join {{ products }}
+        on {{ order_items }}.shop_id = {{ products }}.shop_id and {{ order_items }}.product_id = {{ products }}.product_id
+    where {{ products }}.category is not null
+{%- endmacro %}
+
+
+{#- The CTEs of the items' repurchase cycles, from relations of valid order lines and products:
+    item_days (item_purchase_days), item_gaps (the days since the member's previous purchase day
+    of the item, and which purchase day of the member's it is), gap_histogram and gap_cumulative
+    (per item: how many gaps of each length, and their running count) and item_cycles (per item:
+    repeat members, gaps, the median and mean gap). The median comes from the histogram (the
+    first length whose running count reaches the middle ranks), not from a grouped quantile, which
+    spills tens of gigabytes at the large scale. With day_before (a date expression), every figure
+    also as it stood on that day (purchase days up to it): the columns *_day_before. -#}
+{% macro item_repurchase_cycle_ctes(order_items, products, day_before=none) -%}
+item_days as (
+    {{ member_analytics.item_purchase_days(order_items, products) }}
+),
+
+item_gaps as (
+    select
+        shop_id,
+        cycle_level,
+        item_id,
+        ordered_date,
+        {{ dbt.datediff(
+            'lag(ordered_date) over (partition by shop_id, cycle_level, item_id, member_id order by ordered_date)',
+            'ordered_date', 'day') }} as gap_days,
+        row_number() over (
+            partition by shop_id, cycle_level, item_id, member_id order by ordered_date
+        ) as purchase_day_number
+    from item_days
+),
+
+gap_histogram as (
+    select
+        shop_id,
+        cycle_level,
+        item_id,
+        gap_days,
+        count(*) as gaps,
+        -- a member's second purchase day of the item: one per repeat member
+        count(case when purchase_day_number = 2 then 1 end) as repeat_members
+        {%- if day_before is not none %},
+        count(case when ordered_date <= {{ day_before }} then 1 end) as gaps_day_before,
+        count(case when purchase_day_number = 2 and ordered_date <= {{ day_before }} then 1 end)
+            as repeat_members_day_before
+        {%- endif %}
+    from item_gaps
+    where gap_days is not null
+    group by shop_id, cycle_level, item_id, gap_days
+),
+
+gap_cumulative as (
+    select
+        *,
+        sum(gaps) over (
+            partition by shop_id, cycle_level, item_id order by gap_days rows between unbounded preceding and current row
+        ) as gaps_up_to,
+        sum(gaps) over (partition by shop_id, cycle_level, item_id) as item_gaps
+        {%- if day_before is not none %},
+        sum(gaps_day_before) over (
+            partition by shop_id, cycle_level, item_id order by gap_days rows between unbounded preceding and current row
+        ) as gaps_up_to_day_before,
+        sum(gaps_day_before) over (partition by shop_id, cycle_level, item_id) as item_gaps_day_before
+        {%- endif %}
+    from gap_histogram
+),
+
+item_cycles as (
+    select
+        shop_id,
+        cycle_level,
+        item_id,
+        cast(sum(repeat_members) as bigint) as repeat_members,
+        cast(max(item_gaps) as bigint) as repurchase_gaps,
+        {{ member_analytics.histogram_median('gap_days', 'gaps_up_to', 'item_gaps') }} as median_repurchase_days,
+        sum(gap_days * gaps) / max(cast(item_gaps as double)) as mean_repurchase_days
+        {%- if day_before is not none %},
+        cast(sum(repeat_members_day_before) as bigint) as repeat_members_day_before,
+        cast(max(item_gaps_day_before) as bigint) as repurchase_gaps_day_before,
+        {{ member_analytics.histogram_median('gap_days', 'gaps_up_to_day_before', 'item_gaps_day_before') }}
+            as median_repurchase_days_day_before
+        {%- endif %}
+    from gap_cumulative
+    group by shop_id, cycle_level, item_id
+)
+{%- endmacro %}
+
+
+{#- An aggregate: the median of a histogram's values, from each value's running count (rows in
+    value order) and the total: the mean of the values at ranks (n + 1) div 2 and n div 2 + 1
+    (the same rank for an odd n), each the first value whose running count reaches it; null when
+    the total is 0. -#}
+{% macro histogram_median(value, running_count, total) -%}
+    case
+        when max({{ total }}) > 0
+            then cast(
+                min(
+                    case
+                        when {{ running_count }} >= {{ member_analytics.integer_divide('(' ~ total ~ ' + 1)', 2) }}
+                            then {{ value }}
+                    end
+                )
+                + min(
+                    case
+                        when {{ running_count }} >= {{ member_analytics.integer_divide(total, 2) }} + 1
+                            then {{ value }}
+                    end
+                ) as double
+            ) / 2
+    end
+{%- endmacro %}

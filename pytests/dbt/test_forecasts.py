@@ -309,3 +309,45 @@ def test_repurchase_cycles_recomputed_from_the_order_lines(tiny_build):
         row = actual.loc[key]
         assert (row["repeat_members"], row["repurchase_gaps"]) == (members, count), key
         assert row["median_repurchase_days"] == pytest.approx(median), key
+
+
+def test_repurchase_due_recomputed_from_the_order_lines(tiny_build):
+    """On as_of_date and on the day before: each member's item waiting between 1.0 and 2.0 cycles
+    (cycles from at least 5 repeat buyers, from the purchase days up to that day), a product
+    before a category, then the longest wait in cycles, then the item id (pandas)."""
+    project, truth = tiny_build
+    lines = project.frame(
+        "select items.shop_id, items.member_id, items.product_id, products.category, items.ordered_date "
+        "from marts.fct_order_items as items inner join marts.dim_products as products "
+        "on items.shop_id = products.shop_id and items.product_id = products.product_id "
+        "where items.is_valid_purchase")
+    as_of = pd.Timestamp(truth["as_of_date"])
+    actual = project.frame("select * from audience_rules.fct_audience_repurchase_due")
+    for day in (as_of, as_of - pd.Timedelta(days=1)):
+        candidates = []
+        for level, column in (("product", "product_id"), ("category", "category")):
+            days = lines[lines["ordered_date"] <= day].dropna(subset=[column])
+            days = days.drop_duplicates(["shop_id", column, "member_id", "ordered_date"]).sort_values(
+                ["shop_id", column, "member_id", "ordered_date"])
+            days["gap"] = days.groupby(["shop_id", column, "member_id"])["ordered_date"].diff().dt.days
+            gaps = days.dropna(subset=["gap"]).groupby(["shop_id", column])
+            cycles = pd.DataFrame({"cycle": gaps["gap"].median(), "members": gaps["member_id"].nunique()})
+            cycles = cycles[cycles["members"] >= 5]
+            last = days.groupby(["shop_id", column, "member_id"])["ordered_date"].max().rename("last").reset_index()
+            joined = last.merge(cycles.reset_index(), on=["shop_id", column])
+            joined["wait"] = (day - joined["last"]).dt.days
+            joined = joined[(joined["wait"] >= joined["cycle"]) & (joined["wait"] < 2 * joined["cycle"])]
+            candidates.append(pd.DataFrame({
+                "shop_id": joined["shop_id"], "member_id": joined["member_id"], "item_id": joined[column],
+                "level_order": 0 if level == "product" else 1, "cycle_level": level,
+                "ratio": joined["wait"] / joined["cycle"], "wait": joined["wait"], "cycle": joined["cycle"]}))
+        due = pd.concat(candidates).sort_values(["shop_id", "member_id", "level_order", "ratio", "item_id"],
+                                                ascending=[True, True, True, False, True])
+        expected = due.drop_duplicates(["shop_id", "member_id"]).set_index(["shop_id", "member_id"])
+        got = actual[actual["evaluation_date"] == day].set_index(["shop_id", "member_id"])
+        assert len(expected) > 100 and set(got.index) == set(expected.index), day
+        got = got.loc[expected.index]
+        assert list(got["item_id"]) == list(expected["item_id"]) and list(got["cycle_level"]) == list(
+            expected["cycle_level"]), day
+        assert list(got["days_since_purchase"]) == list(expected["wait"])
+        assert np.allclose(got["cycle_days"], expected["cycle"])

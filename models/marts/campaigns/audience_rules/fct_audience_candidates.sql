@@ -26,6 +26,10 @@ holidays as (
     select * from {{ ref('holidays') }}
 ),
 
+repurchase_due_items as (
+    select * from {{ ref('fct_audience_repurchase_due') }}
+),
+
 -- phrases the reasons share
 described as (
     select
@@ -381,10 +385,50 @@ holiday_greeting as (
     where holiday_rank = 1
 ),
 
+-- the product (or category) the member is due to buy again (fct_audience_repurchase_due)
+repurchase_due as (
+    select
+        described.shop_id,
+        described.member_id,
+        described.evaluation_date,
+        described.as_of_date,
+        described.is_as_of_date,
+        'repurchase_due' as audience,
+        concat_ws(
+            '; ',
+            concat(
+                repurchase_due_items.cycle_level, ' ', repurchase_due_items.item_name, ' last bought ',
+                {{ member_analytics.count_words('repurchase_due_items.days_since_purchase', 'day', 'days') }},
+                ' ago, bought again every ',
+                {{ member_analytics.as_text('cast(round(repurchase_due_items.cycle_days) as int)') }},
+                ' days by its repeat buyers'
+            ),
+            described.purchase_words
+        ) as reason,
+        repurchase_due_items.item_name as occasion,
+        repurchase_due_items.last_purchase_date as occasion_date,
+        repurchase_due_items.category,
+        repurchase_due_items.product_id is not null as attaches_product,
+        repurchase_due_items.product_id as recommended_product_id,
+        repurchase_due_items.product_name as recommended_product_name,
+        described.has_phone,
+        described.is_registered_member,
+        described.is_buyer,
+        described.is_marketing_opt_out,
+        described.last_complaint_date,
+        described.recent_net_revenue
+    from described
+    inner join repurchase_due_items
+        on
+            described.shop_id = repurchase_due_items.shop_id
+            and described.member_id = repurchase_due_items.member_id
+            and described.evaluation_date = repurchase_due_items.evaluation_date
+),
+
 {%- set rules = ['complaint_followup', 'membership_lapse', 'first_purchase_followup', 'birthday_care',
                  'promotion_recall', 'big_promotion_focus', 'tipping_point_nudge', 'activity_drop',
                  'first_order_coupon', 'recency_offers', 'category_coupon', 'stimulus_offer',
-                 'high_loyalty_reward', 'holiday_greeting'] %}
+                 'high_loyalty_reward', 'holiday_greeting', 'repurchase_due'] %}
 
 matched as (
     {%- for rule in rules %}

@@ -1,0 +1,140 @@
+-- One row per shop, member and evaluation day (as_of_date and the day before)
+-- on which the member is due to buy a product or a category again: the days
+-- since the member's last purchase day of it are at least the var's minimum
+-- and below its maximum multiple of its repurchase cycle as it stood that day
+-- (fct_audience_item_cycles: the median gap between consecutive purchase days
+-- of it over its repeat buyers, from the purchase days up to that day), the
+-- cycle measured on at least the var's minimum of repeat
+-- buyers. One item per member and day: a product before a category, then the
+-- longest wait in cycles, then the item id (docs/decisions/0122). Refund status
+-- as of as_of_date on both days, as for every audience fact (decision 0060).
+-- The facts of the audience repurchase_due (fct_audience_candidates).
+with
+
+order_items as (
+    select * from {{ ref('fct_order_items') }}
+    where is_valid_purchase
+),
+
+products as (
+    select * from {{ ref('dim_products') }}
+),
+
+evaluation_days as (
+    select
+        {{ member_analytics.as_of_date() }} as as_of_date,
+        {{ member_analytics.add_days(member_analytics.as_of_date(), -1) }} as day_before
+),
+
+item_days as (
+    {{ member_analytics.item_purchase_days('order_items', 'products') }}
+),
+
+-- each member's last purchase day of each item, by as_of_date and by the day before
+member_items as (
+    select
+        item_days.shop_id,
+        item_days.cycle_level,
+        item_days.item_id,
+        item_days.member_id,
+        max(item_days.ordered_date) as last_purchase_date,
+        max(case when item_days.ordered_date <= evaluation_days.day_before then item_days.ordered_date end)
+            as last_purchase_date_day_before
+    from item_days
+    cross join evaluation_days
+    group by item_days.shop_id, item_days.cycle_level, item_days.item_id, item_days.member_id
+),
+
+item_cycles as (
+    select * from {{ ref('fct_audience_item_cycles') }}
+),
+
+evaluated as (
+    select
+        member_items.shop_id,
+        member_items.member_id,
+        member_items.cycle_level,
+        member_items.item_id,
+        evaluation_days.as_of_date as evaluation_date,
+        true as is_as_of_date,
+        member_items.last_purchase_date,
+        item_cycles.median_repurchase_days as cycle_days,
+        item_cycles.repeat_members
+    from member_items
+    inner join item_cycles
+        on
+            member_items.shop_id = item_cycles.shop_id
+            and member_items.cycle_level = item_cycles.cycle_level
+            and member_items.item_id = item_cycles.item_id
+    cross join evaluation_days
+    union all
+    select
+        member_items.shop_id,
+        member_items.member_id,
+        member_items.cycle_level,
+        member_items.item_id,
+        evaluation_days.day_before as evaluation_date,
+        false as is_as_of_date,
+        member_items.last_purchase_date_day_before as last_purchase_date,
+        item_cycles.median_repurchase_days_day_before as cycle_days,
+        item_cycles.repeat_members_day_before as repeat_members
+    from member_items
+    inner join item_cycles
+        on
+            member_items.shop_id = item_cycles.shop_id
+            and member_items.cycle_level = item_cycles.cycle_level
+            and member_items.item_id = item_cycles.item_id
+    cross join evaluation_days
+    where member_items.last_purchase_date_day_before is not null
+),
+
+due as (
+    select
+        *,
+        cast({{ dbt.datediff('last_purchase_date', 'evaluation_date', 'day') }} as int) as days_since_purchase
+    from evaluated
+    where repeat_members >= {{ member_analytics.audience_var('repurchase_cycle_min_members') }}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by shop_id, member_id, evaluation_date
+            order by
+                case when cycle_level = 'product' then 0 else 1 end,
+                days_since_purchase / cycle_days desc,
+                item_id
+        ) as due_rank
+    from due
+    where
+        days_since_purchase >= {{ member_analytics.audience_var('repurchase_due_min_cycles') }} * cycle_days
+        and days_since_purchase < {{ member_analytics.audience_var('repurchase_due_max_cycles') }} * cycle_days
+),
+
+final as (
+    select
+        ranked.shop_id,
+        ranked.member_id,
+        ranked.evaluation_date,
+        ranked.is_as_of_date,
+        ranked.cycle_level,
+        ranked.item_id,
+        coalesce(case when ranked.cycle_level = 'product' then products.product_name end, ranked.item_id) as item_name,
+        case when ranked.cycle_level = 'product' then products.category else ranked.item_id end as category,
+        case when ranked.cycle_level = 'product' then ranked.item_id end as product_id,
+        case when ranked.cycle_level = 'product' then products.product_name end as product_name,
+        ranked.last_purchase_date,
+        ranked.days_since_purchase,
+        ranked.cycle_days,
+        ranked.repeat_members
+    from ranked
+    left join products
+        on
+            ranked.cycle_level = 'product'
+            and ranked.shop_id = products.shop_id
+            and ranked.item_id = products.product_id
+    where ranked.due_rank = 1
+)
+
+select * from final
