@@ -2,7 +2,6 @@
 
 What each function reproduces (lifetimes names):
 
-* ``summarize_transactions``: ``utils.summary_data_from_transaction_data(freq="D", monetary_value_col=...)``.
 * ``fit_bgnbd`` / ``fit_mbgnbd`` / ``fit_gamma_gamma``: ``BetaGeoFitter.fit``, ``ModifiedBetaGeoFitter.fit``,
   ``GammaGammaFitter.fit``. Lifetimes (``BaseFitter._fit``) minimises the weighted MEAN negative
   log-likelihood over the log parameters with ``scipy.optimize.minimize(method=None -> BFGS, or L-BFGS-B
@@ -18,17 +17,16 @@ What each function reproduces (lifetimes names):
 * ``customer_lifetime_value``: ``GammaGammaFitter.customer_lifetime_value`` (``utils._customer_lifetime_value``).
 
 The fits take compact input: distinct (frequency, recency, T) or (frequency, monetary_value) with a
-weight (how many members share it); ``compact_rfm`` / ``compact_frequency_monetary`` build it.
+weight (how many members share it), as the models build it in SQL (int_forecast_model_fits) from the
+summary of int_member_purchase_summaries.
 Nothing is random: the same input gives the same bits.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
-import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
@@ -102,55 +100,6 @@ class GammaGammaFit:
     @property
     def population_mean_defined(self) -> bool:
         return self.params.population_mean_defined
-
-
-# --- summary -------------------------------------------------------------------------------------
-
-def summarize_transactions(transactions: pd.DataFrame, member_cols: str | Sequence[str], date_col: str,
-                           amount_col: str, observation_date) -> pd.DataFrame:
-    """Per member: frequency, recency, T, monetary_value (floats), indexed by the member columns.
-
-    Reproduces ``summary_data_from_transaction_data(transactions, id, date, monetary_value_col=amount,
-    observation_period_end=observation_date, freq="D")``: timestamps and the observation date are cut to
-    their day; days after the observation day are dropped (so are rows without a date or member key);
-    the amounts of a member-day are summed (pandas sum: missing amounts count 0) into one purchase;
-    frequency = days - 1; recency = last day - first day; T = observation day - first day (in days);
-    monetary_value = mean of the daily sums over the repeat days (the first day's excluded), 0 for
-    one-time buyers. Members with no day up to the observation day are absent. Sorted by member.
-    """
-    keys = [member_cols] if isinstance(member_cols, str) else list(member_cols)
-    observation_day = pd.to_datetime(observation_date).to_period("D").to_timestamp()
-    frame = transactions[keys + [date_col, amount_col]].copy()
-    frame[date_col] = pd.to_datetime(frame[date_col]).dt.to_period("D").dt.to_timestamp()
-    frame = frame.loc[frame[date_col] <= observation_day]
-    daily = frame.groupby(keys + [date_col], sort=True)[amount_col].sum().reset_index()
-    members = daily.groupby(keys, sort=True)[date_col].agg(["min", "max", "count"])
-    one_day = np.timedelta64(1, "D")
-    summary = pd.DataFrame(index=members.index)
-    summary["frequency"] = members["count"] - 1
-    summary["recency"] = (members["max"] - members["min"]) / one_day
-    summary["T"] = (observation_day - members["min"]) / one_day
-    repeat_days = daily.loc[daily.duplicated(keys)]  # sorted by member then day: all but each first day
-    summary["monetary_value"] = repeat_days.groupby(keys, sort=True)[amount_col].mean()
-    summary["monetary_value"] = summary["monetary_value"].fillna(0)
-    return summary.astype(float)
-
-
-def compact_rfm(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct (frequency, recency, T) triples (sorted) and how many members have each (the weights)."""
-    rows = np.column_stack([np.asarray(v, dtype=float) for v in (frequency, recency, T)])
-    distinct, counts = np.unique(rows, axis=0, return_counts=True)
-    return distinct[:, 0], distinct[:, 1], distinct[:, 2], counts.astype(float)
-
-
-def compact_frequency_monetary(frequency, monetary_value) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct (frequency, monetary_value) of the Gamma-Gamma members (frequency > 0 and
-    monetary_value > 0, the members lifetimes' documentation fits it on) with their counts."""
-    frequency, monetary_value = np.asarray(frequency, dtype=float), np.asarray(monetary_value, dtype=float)
-    keep = (frequency > 0) & (monetary_value > 0)
-    rows = np.column_stack([frequency[keep], monetary_value[keep]])
-    distinct, counts = np.unique(rows, axis=0, return_counts=True)
-    return distinct[:, 0], distinct[:, 1], counts.astype(float)
 
 
 # --- negative log-likelihoods (value and gradient in the log parameters) ----------------------
@@ -385,21 +334,27 @@ def gamma_gamma_conditional_expected_average_profit(params: GammaGammaParams, fr
 _PURCHASE_MODELS = {"bgnbd": bgnbd_conditional_expected_purchases, "mbgnbd": mbgnbd_conditional_expected_purchases}
 
 
+def discounted_value(purchase_params: BetaGeoParams, expected_spend, frequency, recency, T, time=12,
+                     discount_rate=0.01, freq="D", purchase_model="bgnbd") -> np.ndarray:
+    """lifetimes.utils._customer_lifetime_value's loop, given each member's expected spend per
+    purchase: for the months i = 1..time, at t = i*factor (factor 30 for "D", 4.345 "W", 1 "M",
+    720 "H"), value += spend * (E[purchases up to t] - E[purchases up to t - factor]) / (1 + discount_rate)^i,
+    the expected purchases from the BG/NBD model ("mbgnbd": the MBG/NBD one), in the unit of T."""
+    x, t_x, T, spend = _arrays(frequency, recency, T, expected_spend)
+    predict = _PURCHASE_MODELS[purchase_model]
+    factor = CLV_PERIOD_FACTOR[freq]
+    value = np.zeros(x.shape, dtype=float)
+    for i in np.arange(1, int(time) + 1) * factor:
+        expected_number_of_transactions = (predict(purchase_params, i, x, t_x, T)
+                                           - predict(purchase_params, i - factor, x, t_x, T))
+        value += (spend * expected_number_of_transactions) / (1 + discount_rate) ** (i / factor)
+    return value
+
+
 def customer_lifetime_value(purchase_params: BetaGeoParams, spend_params: GammaGammaParams, frequency, recency, T,
                             monetary_value, time=12, discount_rate=0.01, freq="D",
                             purchase_model="bgnbd") -> np.ndarray:
     """GammaGammaFitter.customer_lifetime_value(model, frequency, recency, T, monetary_value, time,
-    discount_rate, freq) with lifetimes.utils._customer_lifetime_value's loop: for the months
-    i = 1..time, at t = i*factor (factor 30 for "D", 4.345 "W", 1 "M", 720 "H"),
-    clv += E[avg profit] * (E[purchases up to t] - E[purchases up to t - factor]) / (1 + discount_rate)^i,
-    the expected purchases from the BG/NBD model ("mbgnbd": the MBG/NBD one), in the unit of T."""
-    x, t_x, T, m = _arrays(frequency, recency, T, monetary_value)
-    predict = _PURCHASE_MODELS[purchase_model]
-    adjusted_monetary_value = gamma_gamma_conditional_expected_average_profit(spend_params, x, m)
-    factor = CLV_PERIOD_FACTOR[freq]
-    clv = np.zeros(x.shape, dtype=float)
-    for i in np.arange(1, time + 1) * factor:
-        expected_number_of_transactions = (predict(purchase_params, i, x, t_x, T)
-                                           - predict(purchase_params, i - factor, x, t_x, T))
-        clv += (adjusted_monetary_value * expected_number_of_transactions) / (1 + discount_rate) ** (i / factor)
-    return clv
+    discount_rate, freq): discounted_value with Gamma-Gamma's conditional expected spend."""
+    spend = gamma_gamma_conditional_expected_average_profit(spend_params, frequency, monetary_value)
+    return discounted_value(purchase_params, spend, frequency, recency, T, time, discount_rate, freq, purchase_model)

@@ -95,17 +95,9 @@ def gamma_gamma_expected_spend(p, q, v, frequency, monetary_value):
 
 def discounted_value(r, alpha, a, b, months, monthly_discount_rate, frequency, recency, T, expected_spend):
     """lifetimes' customer_lifetime_value(BG/NBD, ..., time=months, discount_rate, freq='D') with the
-    member's expected spend per purchase given (Gamma-Gamma's, or the fallback): the sum over months
-    i of spend x (E[purchases to 30i] - E[purchases to 30(i-1)]) / (1 + rate)^i."""
-    params = _purchase_params(r, alpha, a, b)
-    total = np.zeros(np.shape(frequency), dtype=float)
-    factor = btyd.CLV_PERIOD_FACTOR["D"]
-    previous = btyd.bgnbd_conditional_expected_purchases(params, 0.0, frequency, recency, T)
-    for month in range(1, int(months) + 1):
-        current = btyd.bgnbd_conditional_expected_purchases(params, month * factor, frequency, recency, T)
-        total = total + expected_spend * (current - previous) / (1 + monthly_discount_rate) ** month
-        previous = current
-    return total
+    member's expected spend per purchase given (Gamma-Gamma's, or the fallback)."""
+    return btyd.discounted_value(_purchase_params(r, alpha, a, b), expected_spend, frequency, recency, T,
+                                 time=months, discount_rate=monthly_discount_rate, freq="D")
 
 
 # name -> (function, number of arguments, how many leading arguments are constant over a shop's
