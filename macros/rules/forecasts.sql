@@ -32,6 +32,14 @@
 {%- endmacro %}
 
 
+{#- Fields of a struct as columns named prefix + field (a select-list fragment). -#}
+{% macro struct_fields(expression, prefix, fields) -%}
+    {%- for field in fields -%}
+        {{ member_analytics.struct_field(expression, field) }} as {{ prefix }}{{ field }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+
 {#- BG/NBD or MBG/NBD (model: a SQL string literal) fitted on the group's compact rows (an aggregate). -#}
 {% macro purchase_model_fit(model, frequency, recency, age, weight) -%}
     member_analytics_purchase_model_fit(

@@ -13,6 +13,9 @@
 -- the spend fit when Gamma-Gamma converged with q > 1 (its population mean is
 -- defined). The mean repeat spend (over members with a repeat purchase day and
 -- a positive repeat spend) is the spend fallback.
+{%- set report_fields = ['converged', 'message', 'iterations', 'mean_negative_log_likelihood'] %}
+{%- set purchase_fields = ['r', 'alpha', 'a', 'b'] + report_fields %}
+{%- set spend_fields = ['p', 'q', 'v'] + report_fields %}
 with
 
 summaries as (
@@ -119,32 +122,12 @@ final as (
         purchase_fits.shop_id,
         purchase_fits.observation_date,
         purchase_fits.buyers,
-        {{ member_analytics.struct_field('purchase_fits.bgnbd', 'r') }} as bgnbd_r,
-        {{ member_analytics.struct_field('purchase_fits.bgnbd', 'alpha') }} as bgnbd_alpha,
-        {{ member_analytics.struct_field('purchase_fits.bgnbd', 'a') }} as bgnbd_a,
-        {{ member_analytics.struct_field('purchase_fits.bgnbd', 'b') }} as bgnbd_b,
-        {{ member_analytics.struct_field('purchase_fits.bgnbd', 'converged') }} as bgnbd_converged,
-        {{ member_analytics.struct_field('purchase_fits.bgnbd', 'message') }} as bgnbd_message,
-        {{ member_analytics.struct_field('purchase_fits.bgnbd', 'iterations') }} as bgnbd_iterations,
-        {{ member_analytics.struct_field('purchase_fits.bgnbd', 'mean_negative_log_likelihood') }} as bgnbd_mean_negative_log_likelihood,
-        {{ member_analytics.struct_field('purchase_fits.mbgnbd', 'r') }} as mbgnbd_r,
-        {{ member_analytics.struct_field('purchase_fits.mbgnbd', 'alpha') }} as mbgnbd_alpha,
-        {{ member_analytics.struct_field('purchase_fits.mbgnbd', 'a') }} as mbgnbd_a,
-        {{ member_analytics.struct_field('purchase_fits.mbgnbd', 'b') }} as mbgnbd_b,
-        {{ member_analytics.struct_field('purchase_fits.mbgnbd', 'converged') }} as mbgnbd_converged,
-        {{ member_analytics.struct_field('purchase_fits.mbgnbd', 'message') }} as mbgnbd_message,
-        {{ member_analytics.struct_field('purchase_fits.mbgnbd', 'iterations') }} as mbgnbd_iterations,
-        {{ member_analytics.struct_field('purchase_fits.mbgnbd', 'mean_negative_log_likelihood') }} as mbgnbd_mean_negative_log_likelihood,
+        {{ member_analytics.struct_fields('purchase_fits.bgnbd', 'bgnbd_', purchase_fields) }},
+        {{ member_analytics.struct_fields('purchase_fits.mbgnbd', 'mbgnbd_', purchase_fields) }},
         {{ member_analytics.purchase_fit_usable('purchase_fits') }} as is_purchase_fit_usable,
         coalesce(spend_fits.repeat_buyers, 0) as repeat_buyers,
         spend_fits.mean_repeat_spend,
-        {{ member_analytics.struct_field('spend_fits.gamma_gamma', 'p') }} as gamma_gamma_p,
-        {{ member_analytics.struct_field('spend_fits.gamma_gamma', 'q') }} as gamma_gamma_q,
-        {{ member_analytics.struct_field('spend_fits.gamma_gamma', 'v') }} as gamma_gamma_v,
-        {{ member_analytics.struct_field('spend_fits.gamma_gamma', 'converged') }} as gamma_gamma_converged,
-        {{ member_analytics.struct_field('spend_fits.gamma_gamma', 'message') }} as gamma_gamma_message,
-        {{ member_analytics.struct_field('spend_fits.gamma_gamma', 'iterations') }} as gamma_gamma_iterations,
-        {{ member_analytics.struct_field('spend_fits.gamma_gamma', 'mean_negative_log_likelihood') }} as gamma_gamma_mean_negative_log_likelihood,
+        {{ member_analytics.struct_fields('spend_fits.gamma_gamma', 'gamma_gamma_', spend_fields) }},
         coalesce({{ member_analytics.struct_field('spend_fits.gamma_gamma', 'converged') }} and {{ member_analytics.struct_field('spend_fits.gamma_gamma', 'q') }} > 1, false) as is_spend_fit_usable
     from purchase_fits
     left join spend_fits

@@ -20,10 +20,20 @@ products as (
     select * from {{ ref('dim_products') }}
 ),
 
+as_of as (
+    select {{ member_analytics.add_days(member_analytics.as_of_date(), -1) }} as day_before
+),
+
+-- the two days evaluated
 evaluation_days as (
     select
-        {{ member_analytics.as_of_date() }} as as_of_date,
-        {{ member_analytics.add_days(member_analytics.as_of_date(), -1) }} as day_before
+        {{ member_analytics.as_of_date() }} as evaluation_date,
+        true as is_as_of_date
+    union all
+    select
+        day_before as evaluation_date,
+        false as is_as_of_date
+    from as_of
 ),
 
 item_days as (
@@ -38,10 +48,10 @@ member_items as (
         item_days.item_id,
         item_days.member_id,
         max(item_days.ordered_date) as last_purchase_date,
-        max(case when item_days.ordered_date <= evaluation_days.day_before then item_days.ordered_date end)
+        max(case when item_days.ordered_date <= as_of.day_before then item_days.ordered_date end)
             as last_purchase_date_day_before
     from item_days
-    cross join evaluation_days
+    cross join as_of
     group by item_days.shop_id, item_days.cycle_level, item_days.item_id, item_days.member_id
 ),
 
@@ -49,17 +59,27 @@ item_cycles as (
     select * from {{ ref('fct_audience_item_cycles') }}
 ),
 
+-- each member's items on each day: the last purchase and the cycle as they stood that day
 evaluated as (
     select
         member_items.shop_id,
         member_items.member_id,
         member_items.cycle_level,
         member_items.item_id,
-        evaluation_days.as_of_date as evaluation_date,
-        true as is_as_of_date,
-        member_items.last_purchase_date,
-        item_cycles.median_repurchase_days as cycle_days,
-        item_cycles.repeat_members
+        evaluation_days.evaluation_date,
+        evaluation_days.is_as_of_date,
+        case
+            when evaluation_days.is_as_of_date then member_items.last_purchase_date
+            else member_items.last_purchase_date_day_before
+        end as last_purchase_date,
+        case
+            when evaluation_days.is_as_of_date then item_cycles.median_repurchase_days
+            else item_cycles.median_repurchase_days_day_before
+        end as cycle_days,
+        case
+            when evaluation_days.is_as_of_date then item_cycles.repeat_members
+            else item_cycles.repeat_members_day_before
+        end as repeat_members
     from member_items
     inner join item_cycles
         on
@@ -67,25 +87,6 @@ evaluated as (
             and member_items.cycle_level = item_cycles.cycle_level
             and member_items.item_id = item_cycles.item_id
     cross join evaluation_days
-    union all
-    select
-        member_items.shop_id,
-        member_items.member_id,
-        member_items.cycle_level,
-        member_items.item_id,
-        evaluation_days.day_before as evaluation_date,
-        false as is_as_of_date,
-        member_items.last_purchase_date_day_before as last_purchase_date,
-        item_cycles.median_repurchase_days_day_before as cycle_days,
-        item_cycles.repeat_members_day_before as repeat_members
-    from member_items
-    inner join item_cycles
-        on
-            member_items.shop_id = item_cycles.shop_id
-            and member_items.cycle_level = item_cycles.cycle_level
-            and member_items.item_id = item_cycles.item_id
-    cross join evaluation_days
-    where member_items.last_purchase_date_day_before is not null
 ),
 
 due as (
