@@ -32,6 +32,14 @@
             'required': ['member_id', 'occurred_at', 'points', 'reason'],
             'optional': ['request_id'],
         },
+        'campaign_sends': {
+            'required': ['send_id', 'member_id', 'audience', 'sent_at'],
+            'optional': ['offer', 'channel'],
+        },
+        'campaign_assignments': {
+            'required': ['member_id', 'audience', 'assigned_date', 'arm'],
+            'optional': [],
+        },
     }) }}
 {% endmacro %}
 
@@ -41,14 +49,15 @@
 {% macro raw_column_kinds() %}
     {{ return({
         'shop_id': 'key', 'order_id': 'key', 'member_id': 'key', 'product_id': 'key',
-        'event_id': 'key', 'session_id': 'key', 'request_id': 'key',
-        'status': 'code', 'event_type': 'code',
+        'event_id': 'key', 'session_id': 'key', 'request_id': 'key', 'send_id': 'key',
+        'status': 'code', 'event_type': 'code', 'audience': 'code', 'arm': 'code',
         'channel': 'text', 'gender': 'text', 'province': 'text', 'city': 'text', 'phone': 'text',
         'nickname': 'text', 'product_name': 'text', 'category': 'text', 'brand': 'text', 'reason': 'text',
+        'offer': 'text',
         'ordered_at': 'timestamp', 'refunded_at': 'timestamp', 'updated_at': 'timestamp',
         'registered_at': 'timestamp', 'launched_at': 'timestamp', 'occurred_at': 'timestamp',
-        'resolved_at': 'timestamp',
-        'birth_date': 'date',
+        'resolved_at': 'timestamp', 'sent_at': 'timestamp',
+        'birth_date': 'date', 'assigned_date': 'date',
         'paid_amount': 'amount', 'refunded_amount': 'amount', 'discount_amount': 'amount',
         'unit_price': 'amount', 'line_amount': 'amount', 'list_price': 'amount',
         'quantity': 'integer', 'rating': 'integer', 'points': 'integer',

@@ -17,6 +17,8 @@
                            ('member_id', 'member_id', 'event_id'), ('occurred_at', 'occurred_at_text', 'event_id')],
         'behavior_events': [('shop_id', 'shop_id', false), ('member_id', 'member_id', false),
                             ('occurred_at', 'occurred_at_text', false)],
+        'campaign_sends': [('shop_id', 'shop_id', false), ('send_id', 'send_id', false)],
+        'campaign_assignments': [('shop_id', 'shop_id', false), ('member_id', 'member_id', false)],
     }.get(table_name) -%}
     {%- if parts is none -%}
     {{ exceptions.raise_compiler_error("member_analytics: no staging key for table " ~ table_name) }}
@@ -279,6 +281,8 @@
         'behavior_events': ['member_id', 'null', 'product_id', 'cast(occurred_at as date)'],
         'service_events': ['member_id', 'order_id', 'product_id', 'cast(occurred_at as date)'],
         'points_events': ['member_id', 'null', 'null', 'cast(occurred_at as date)'],
+        'campaign_sends': ['member_id', 'null', 'null', 'cast(sent_at as date)'],
+        'campaign_assignments': ['member_id', 'null', 'null', 'assigned_date'],
     }[table_name] -%}
     shop_id,
     cast({{ columns[0] }} as {{ dbt.type_string() }}) as member_id,

@@ -126,6 +126,26 @@ s1,0010,2025-02-01,
         "behavior_events.csv": "shop_id,member_id,event_type,occurred_at\ns1,0001,view,2026-01-02 10:00:00\ns1,0001,teleport,2026-01-02 10:00:00\ns1,0001,view,\n",
         "service_events.csv": "shop_id,member_id,event_type,occurred_at,event_id,rating\ns1,0001,review,2026-01-08 10:00:00,e1,5\ns1,0001,review,2026-01-08 10:00:00,e2,6\ns1,0001,review,2026-01-09 10:00:00,e3,4\ns1,0002,complaint,2026-01-09 10:00:00,e3,\n",
         "points_events.csv": "shop_id,member_id,occurred_at,points,reason,request_id\ns1,0001,2026-01-02 10:00:00,5,check_in,q1\ns1,0001,2026-01-02 10:00:00,0,check_in,q2\ns1,0001,2026-01-02 10:00:00,1.5,game,q3\n",
+        # the send log: a good send and its exact copy, no send_id, no audience, a bad time,
+        # a send_id shared by two different sends
+        "campaign_sends.csv": """shop_id,send_id,member_id,audience,sent_at,offer,channel
+s1,x1,0001,sleeping_winback,2026-01-10 10:00:00,coupon_10,sms
+s1,x1,0001,sleeping_winback,2026-01-10 10:00:00,coupon_10,sms
+s1,,0001,sleeping_winback,2026-01-10 10:00:00,coupon_10,sms
+s1,x2,0001,,2026-01-10 10:00:00,coupon_10,sms
+s1,x3,0001,sleeping_winback,yesterday,coupon_10,sms
+s1,x4,0001,sleeping_winback,2026-01-11 10:00:00,coupon_10,sms
+s1,x4,0002,sleeping_winback,2026-01-11 10:00:00,coupon_10,sms
+""",
+        # imported assignments: a good one, an unknown arm, a bad day, one member's day in
+        # both arms
+        "campaign_assignments.csv": """shop_id,member_id,audience,assigned_date,arm
+s1,0001,sleeping_winback,2026-01-09,treatment
+s1,0001,sleeping_winback,2026-01-10,control
+s1,0001,sleeping_winback,2026-13-01,holdout
+s1,0002,sleeping_winback,2026-01-09,treatment
+s1,0002,sleeping_winback,2026-01-09,holdout
+""",
     }
     project = make_project(files)
     # cautious: only tests whose every parent is built (a singular test joining staging
@@ -165,6 +185,15 @@ s1,0010,2025-02-01,
     assert set(project.query("select request_id, rejection_reason from staging.stg_shop__points_events")) == {
         ("q1", None), ("q2", "out_of_range"), ("q3", "bad_type"),
     }
+    assert sorted(project.query("select send_id, row_status, rejection_reason from staging.stg_shop__campaign_sends"),
+                  key=str) == sorted([
+        ("x1", "kept", None), ("x1", "duplicate", None), (None, "rejected", "missing_key"),
+        ("x2", "rejected", "missing_value"), ("x3", "rejected", "bad_type"),
+        ("x4", "rejected", "duplicate_key"), ("x4", "rejected", "duplicate_key")], key=str)
+    assert sorted(project.query(
+        "select member_id, arm, rejection_reason from staging.stg_shop__campaign_assignments"), key=str) == sorted([
+        ("0001", "treatment", None), ("0001", "control", "unknown_code"), ("0001", "holdout", "bad_type"),
+        ("0002", "treatment", "duplicate_key"), ("0002", "holdout", "duplicate_key")], key=str)
     reconciliation = {
         table: (raw, kept, rejected, duplicate, superseded)
         for table, raw, kept, rejected, duplicate, superseded in project.query(
@@ -179,9 +208,14 @@ s1,0010,2025-02-01,
         "behavior_events": (3, 1, 2, 0, 0),
         "service_events": (4, 1, 3, 0, 0),
         "points_events": (3, 1, 2, 0, 0),
+        "campaign_sends": (7, 1, 5, 1, 0),
+        "campaign_assignments": (5, 1, 4, 0, 0),
     }
     # every rejection is in the quarantine model with its original values
-    assert project.query("select count(*) from audit.fct_rejected_rows") == [(26,)]
+    assert project.query("select count(*) from audit.fct_rejected_rows") == [(35,)]
+    assert project.query(
+        "select count(*) from audit.fct_rejected_rows where table_name = 'campaign_sends' and source_record like '%sent_at=yesterday%'"
+    ) == [(1,)]
     assert project.query(
         "select count(*) from audit.fct_rejected_rows where table_name = 'orders' and source_record like '%paid_amount=ten%'"
     ) == [(1,)]

@@ -255,3 +255,24 @@ def test_forecast_metrics_per_churn_band_match_the_mart(semantic):
             sum(expected_purchases_365d) as expected_purchases_365d, sum(predicted_clv_365d) as predicted_clv_365d,
             sum(predicted_clv_365d_discounted) as predicted_clv_365d_discounted
         from marts.fct_member_forecasts group by all"""), ["shop", "member__churn_risk_band"])
+
+
+def test_campaign_lift_metrics_per_audience_match_the_mart(semantic):
+    project, _ = semantic
+    got = _mf_query(project, ["campaign_treatment_members", "campaign_holdout_members", "campaign_conversion_lift",
+                              "campaign_conversion_lift_lower_95", "campaign_conversion_lift_upper_95",
+                              "campaign_incremental_net_revenue"], ["shop", "campaign_month__audience"])
+    frame = project.frame("""
+        select shop_id as shop, audience as campaign_month__audience,
+            sum(treatment_members) as n_t, sum(holdout_members) as n_h,
+            sum(treatment_conversions) as x_t, sum(holdout_conversions) as x_h,
+            sum(incremental_net_revenue) as campaign_incremental_net_revenue
+        from marts.rpt_campaign_lift group by all""")
+    assert len(frame) >= 10
+    p_t, p_h = frame["x_t"] / frame["n_t"], frame["x_h"] / frame["n_h"]
+    error = 1.959963984540054 * ((p_t * (1 - p_t) / frame["n_t"] + p_h * (1 - p_h) / frame["n_h"]) ** 0.5)
+    expected = frame.assign(
+        campaign_treatment_members=frame["n_t"], campaign_holdout_members=frame["n_h"],
+        campaign_conversion_lift=p_t - p_h, campaign_conversion_lift_lower_95=p_t - p_h - error,
+        campaign_conversion_lift_upper_95=p_t - p_h + error).drop(columns=["n_t", "n_h", "x_t", "x_h"])
+    _assert_frames_equal(got, expected, ["shop", "campaign_month__audience"])

@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from .conftest import ROOT, DbtProject, build_vars
-from .reference import expected_fct_orders
+from .reference import expected_fct_orders, read_raw
+from .reference_campaigns import NEVER_HELD_OUT, SendLog, holdout_arm
 
 pytestmark = pytest.mark.dbt
 
@@ -72,8 +74,9 @@ def test_recency_offers_recomputed_from_raw_orders(audiences, tiny_raw):
     assert got("sleeping_winback") == sleeping
 
 
-def test_contact_rules_recomputed_with_pandas(audiences):
+def test_contact_rules_recomputed_with_pandas(audiences, tiny_raw):
     project, truth, frame = audiences
+    raw_path, _ = tiny_raw
     members = project.frame(
         "select shop_id, member_id, has_phone, is_marketing_opt_out, is_buyer, registered_date from marts.dim_members")
     complaints = project.frame(
@@ -82,6 +85,7 @@ def test_contact_rules_recomputed_with_pandas(audiences):
     seeds = _seed("campaign_audiences").set_index("audience")
     channels = _seed("contact_channels").set_index("channel")["requirement"]
     as_of = pd.Timestamp(truth["as_of_date"])
+    contacts = SendLog(read_raw(raw_path, "campaign_sends"), as_of)
     rows = frame.merge(members, on=["shop_id", "member_id"], how="left").merge(
         complaints, on=["shop_id", "member_id"], how="left")
     # any valid purchase by as_of_date makes a buyer; dim_members.is_buyer counts any order, so recompute
@@ -108,6 +112,10 @@ def test_contact_rules_recomputed_with_pandas(audiences):
             reasons[(row.shop_id, row.member_id, row.audience)] = "recent_complaint"
         elif not usable(row):
             reasons[(row.shop_id, row.member_id, row.audience)] = "no_usable_channel"
+        elif marketing and contacts.recent(row.shop_id, row.member_id):
+            reasons[(row.shop_id, row.member_id, row.audience)] = "recently_contacted"
+        elif marketing and contacts.at_weekly_cap(row.shop_id, row.member_id):
+            reasons[(row.shop_id, row.member_id, row.audience)] = "weekly_contact_cap"
         else:
             reasons[(row.shop_id, row.member_id, row.audience)] = None
     eligible = [(key, int(seeds.loc[key[2], "priority"])) for key, reason in reasons.items() if reason is None]
@@ -117,11 +125,19 @@ def test_contact_rules_recomputed_with_pandas(audiences):
         seen[key[:2]] = seen.get(key[:2], 0) + 1
         if seen[key[:2]] > 1:  # the default daily cap
             reasons[key] = "daily_cap"
+        elif holdout_arm(*key) == "holdout":  # the holdout takes the slot
+            reasons[key] = "holdout"
     got = {(r.shop_id, r.member_id, r.audience): (None if pd.isna(r.suppression_reason) else r.suppression_reason)
            for r in frame.itertuples()}
     assert got == reasons
-    assert set(got.values()) >= {None, "marketing_opt_out", "no_usable_channel", "daily_cap"}
+    assert set(got.values()) >= {None, "marketing_opt_out", "no_usable_channel", "daily_cap", "holdout",
+                                 "recently_contacted", "weekly_contact_cap"}
     assert (frame["is_suppressed"] == frame["suppression_reason"].notna()).all()
+    arms = {(r.shop_id, r.member_id, r.audience): r.arm for r in frame.itertuples()}
+    assert arms == {key: holdout_arm(*key) for key in arms}
+    held = frame[frame["arm"] == "holdout"]
+    assert 0.05 < len(held) / len(frame[~frame["audience"].isin(list(NEVER_HELD_OUT))]) < 0.15
+    assert not held["audience"].isin(list(NEVER_HELD_OUT)).any()
 
 
 def test_day_before_equals_a_build_at_that_day(tiny_build, tiny_raw, tmp_path):
@@ -156,10 +172,12 @@ def test_day_before_equals_a_build_at_that_day(tiny_build, tiny_raw, tmp_path):
                        | (joined["is_suppressed_recomputed"] != joined["is_suppressed_separate"])]
     # the audiences switched off in the separate build stay on in the recomputation, where they take
     # the daily cap from the member's lower-priority audiences (repurchase_due, priority 16, is the
-    # only one below them): such a row may be capped in the recomputation only
+    # only one below them): such a row may be capped in the recomputation only. A held-out row
+    # takes the slot as a sent one does (decision 0123).
     capping = project.frame(
         "select shop_id, member_id, min(priority) as priority from audience_rules.fct_campaign_audience_days "
-        "where not is_as_of_date and not is_suppressed and (audience = 'holiday_greeting' "
+        "where not is_as_of_date and (not is_suppressed or suppression_reason = 'holdout') "
+        "and (audience = 'holiday_greeting' "
         f"or (shop_id = '{shop}' and audience = 'high_loyalty_reward')) group by all")
     capped_below = {(row.shop_id, row.member_id): row.priority for row in capping.itertuples()}
     recomputed_rows = project.frame(
@@ -260,6 +278,46 @@ def test_analysis_members_we_cannot_reach(campaign_analyses):
         assert row.members == summary.loc[(row.shop_id, row.audience), "members"]
         assert row.unreachable_share == pytest.approx(row.unreachable_members / row.members, abs=1e-12)
     assert list(answer["unreachable_members"]) == sorted(answer["unreachable_members"], reverse=True)
+
+
+def test_analysis_audiences_that_paid_off(campaign_analyses):
+    project, truth = campaign_analyses
+    answer = _answer(project, "audiences_that_paid_off")
+    lift = project.frame("select * from marts.rpt_campaign_lift")
+    start = (pd.Timestamp(truth["as_of_date"]).to_period("M") - 3).to_timestamp()
+    recent = lift[pd.to_datetime(lift["assignment_month"]) >= start]
+    pooled = recent.groupby(["shop_id", "audience"]).agg(
+        n_t=("treatment_members", "sum"), n_h=("holdout_members", "sum"), x_t=("treatment_conversions", "sum"),
+        x_h=("holdout_conversions", "sum")).reset_index()
+    assert len(answer) == len(pooled) > 0
+    got = answer.set_index(["shop_id", "audience"])
+    for row in pooled.itertuples():
+        p_t, p_h = row.x_t / row.n_t, row.x_h / row.n_h
+        error = 1.959963984540054 * np.sqrt(p_t * (1 - p_t) / row.n_t + p_h * (1 - p_h) / row.n_h)
+        mine = got.loc[(row.shop_id, row.audience)]
+        assert mine["conversion_lift"] == pytest.approx(p_t - p_h, abs=1e-12)
+        assert (mine["conversion_lift_lower_95"], mine["conversion_lift_upper_95"]) == pytest.approx(
+            (p_t - p_h - error, p_t - p_h + error), abs=1e-12)
+    assert list(answer["conversion_lift"]) == sorted(answer["conversion_lift"], reverse=True)
+
+
+def test_analysis_members_contacted_too_often(campaign_analyses):
+    project, _ = campaign_analyses
+    answer = _answer(project, "members_contacted_too_often").set_index(["shop_id", "audience"])
+    rows = project.frame("select shop_id, audience, suppression_reason, arm from audience_rules.fct_campaign_audience_days "
+                         "where is_as_of_date")
+    counted = 0
+    for (shop, audience), group in rows.groupby(["shop_id", "audience"]):
+        recent = int((group["suppression_reason"] == "recently_contacted").sum())
+        capped = int((group["suppression_reason"] == "weekly_contact_cap").sum())
+        held = int((group["arm"] == "holdout").sum())
+        if recent + capped + held == 0:
+            assert (shop, audience) not in answer.index
+            continue
+        assert tuple(answer.loc[(shop, audience), ["recently_contacted", "weekly_cap_reached", "in_holdout"]]) == (
+            recent, capped, held)
+        counted += recent + capped
+    assert counted > 0
 
 
 def test_export_contacts_writes_each_shop_without_personal_data(tiny_build, tmp_path):

@@ -22,6 +22,7 @@ from member_analytics.bi import dashboard
 from member_analytics.bi.dashboard import ALL_SHOPS, DashboardError, build_dashboard
 
 from .conftest import ROOT
+from .reference_campaigns import newcombe
 
 pytestmark = pytest.mark.dbt
 
@@ -305,6 +306,24 @@ def _check_forecast_holdout(marts: Marts, chart: dict):
     return len(rows)
 
 
+def _check_campaign_lift(marts: Marts, chart: dict):
+    rows = marts.rows("select audience, sum(treatment_members), sum(treatment_conversions), sum(holdout_members), "
+                      "sum(holdout_conversions) from marts.rpt_campaign_lift where {shops} group by 1 "
+                      "having sum(treatment_members) > 0 and sum(holdout_members) > 0")
+    points = _trace(chart["figure"], "conversion_lift")
+    expected = {r[0]: 100 * (r[2] / r[1] - r[4] / r[3]) for r in rows}
+    _assert_near_maps(_pairs(points["y"], points["x"]), expected, "conversion lift")
+    # the interval: Newcombe's, from the pooled counts (statsmodels' confint_proportions_2indep
+    # method 'newcomb' gives the same; written out in pytests/dbt/reference_campaigns.py)
+    for audience, n_t, x_t, n_h, x_h in rows:
+        low, high = newcombe(int(x_t), int(n_t), int(x_h), int(n_h))
+        index = list(points["y"]).index(audience)
+        lift = points["x"][index]
+        assert abs(lift + points["error_x"]["array"][index] - 100 * high) < 1e-6
+        assert abs(lift - points["error_x"]["arrayminus"][index] - 100 * low) < 1e-6
+    return len(rows)
+
+
 CHECKS = {
     "rfm_segments": _check_rfm_segments,
     "segment_transitions": _check_segment_transitions,
@@ -321,6 +340,7 @@ CHECKS = {
     "promotion_periods": _check_promotion_periods,
     "churn_risk_bands": _check_churn_risk_bands,
     "forecast_holdout": _check_forecast_holdout,
+    "campaign_lift": _check_campaign_lift,
 }
 
 

@@ -16,6 +16,8 @@
     'behavior_events': {'relation': ref('stg_shop__behavior_events'), 'date_column': 'occurred_at'},
     'service_events': {'relation': ref('stg_shop__service_events'), 'date_column': 'occurred_at'},
     'points_events': {'relation': ref('stg_shop__points_events'), 'date_column': 'occurred_at'},
+    'campaign_sends': {'relation': ref('stg_shop__campaign_sends'), 'date_column': 'sent_at'},
+    'campaign_assignments': {'relation': ref('stg_shop__campaign_assignments'), 'date_column': 'assigned_date'},
 } %}
 {%- set dated_tables = [] %}
 {%- for table_name, spec in tables.items() if spec.date_column %}

@@ -1,7 +1,9 @@
 -- One row per shop, member and audience as of as_of_date: who to contact
 -- today, why (the facts, in words), with which action, channel and product
 -- or category, and whether the contact rules suppress the row (and why)
--- (docs/decisions/0060). Unsuppressed rows are today's contact list.
+-- (docs/decisions/0060), and the member's arm: the audience's holdout arm is
+-- never contacted (docs/decisions/0123). Unsuppressed rows are today's
+-- contact list.
 with
 
 audiences as (
@@ -29,6 +31,10 @@ final as (
         suppression_reason,
         contact_rank,
         has_usable_channel,
+        arm,
+        is_holdout,
+        last_contact_date,
+        contacts_in_last_7_days,
         as_of_date
     from audiences
 )

@@ -59,6 +59,10 @@ today_counts as (
         sum(case when suppression_reason = 'recent_complaint' then 1 else 0 end) as recent_complaint_members,
         sum(case when suppression_reason = 'no_usable_channel' then 1 else 0 end) as no_channel_members,
         sum(case when suppression_reason = 'daily_cap' then 1 else 0 end) as daily_cap_members,
+        sum(case when suppression_reason = 'recently_contacted' then 1 else 0 end) as recently_contacted_members,
+        sum(case when suppression_reason = 'weekly_contact_cap' then 1 else 0 end) as weekly_contact_cap_members,
+        sum(case when suppression_reason = 'holdout' then 1 else 0 end) as holdout_members,
+        sum(case when is_holdout then 1 else 0 end) as holdout_arm_members,
         sum(recent_net_revenue) as recent_net_revenue,
         sum(case when not is_suppressed then recent_net_revenue else 0 end) as reachable_recent_net_revenue
     from today
@@ -108,6 +112,10 @@ final as (
         cast(coalesce(today_counts.recent_complaint_members, 0) as int) as recent_complaint_members,
         cast(coalesce(today_counts.no_channel_members, 0) as int) as no_channel_members,
         cast(coalesce(today_counts.daily_cap_members, 0) as int) as daily_cap_members,
+        cast(coalesce(today_counts.recently_contacted_members, 0) as int) as recently_contacted_members,
+        cast(coalesce(today_counts.weekly_contact_cap_members, 0) as int) as weekly_contact_cap_members,
+        cast(coalesce(today_counts.holdout_members, 0) as int) as holdout_members,
+        cast(coalesce(today_counts.holdout_arm_members, 0) as int) as holdout_arm_members,
         cast(coalesce(today_counts.recent_net_revenue, 0) as decimal(38, 2)) as recent_net_revenue,
         cast(coalesce(today_counts.reachable_recent_net_revenue, 0) as decimal(38, 2)) as reachable_recent_net_revenue,
         cast(coalesce(day_before_counts.members, 0) as int) as members_day_before,

@@ -12,6 +12,8 @@ with
     'behavior_events': ref('stg_shop__behavior_events'),
     'service_events': ref('stg_shop__service_events'),
     'points_events': ref('stg_shop__points_events'),
+    'campaign_sends': ref('stg_shop__campaign_sends'),
+    'campaign_assignments': ref('stg_shop__campaign_assignments'),
 } %}
 
 raw_counts as (

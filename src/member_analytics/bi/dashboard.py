@@ -31,11 +31,13 @@ from plotly.offline import get_plotlyjs
 
 from member_analytics.bi import charts, queries
 from member_analytics.bi.charts import ALL_SHOPS, ViewContext, _rows_of_view
+from member_analytics.bi.campaign_charts import CAMPAIGN_CHARTS
 from member_analytics.bi.forecast_charts import FORECAST_CHARTS
 from member_analytics.bi.queries import MARTS_READ, TOP_BUNDLES, TOP_PAIRS
 
-# Every chart, in page order: the member, product and service charts, then the forecasts'.
-CHARTS = charts.CHARTS + FORECAST_CHARTS
+# Every chart, in page order: the member, product and service charts, the forecasts', then
+# the campaign loop's.
+CHARTS = charts.CHARTS + FORECAST_CHARTS + CAMPAIGN_CHARTS
 
 __all__ = ["ALL_SHOPS", "MARTS_READ", "TOP_BUNDLES", "TOP_PAIRS", "DashboardError", "build_dashboard", "chart_data"]
 

@@ -101,6 +101,14 @@ _QUERIES: tuple[Query, ...] = (
         from marts.rpt_forecast_holdout_deciles
         where list_contains($shops, shop_id)
         group by all"""),
+    Query("campaign_lift", ("rpt_campaign_lift",), """
+        select
+            shop_id, audience, sum(treatment_members) as treatment_members, sum(holdout_members) as holdout_members,
+            sum(treatment_conversions) as treatment_conversions, sum(holdout_conversions) as holdout_conversions,
+            sum(incremental_net_revenue) as incremental_net_revenue
+        from marts.rpt_campaign_lift
+        where list_contains($shops, shop_id)
+        group by all"""),
     Query("cohort_retention", ("rpt_cohort_retention",), """
         select
             shop_id, cast(first_purchase_month as string) as first_purchase_month, months_since_first_purchase,

@@ -38,7 +38,7 @@ class Check:
 # behaviour and service event types): their unknown_code share is bounded.
 CODED_TABLES = ("orders", "behavior_events", "service_events")
 CONTRACT_TABLES = ("orders", "order_items", "members", "products", "behavior_events", "service_events",
-                   "points_events")
+                   "points_events", "campaign_sends", "campaign_assignments")
 # Tables a shop sends every day: how old their latest row is, is bounded.
 DAILY_TABLES = ("orders", "behavior_events")
 
