@@ -21,6 +21,7 @@ def test_generate_days_is_repeatable_and_day_2_extends_day_1(tmp_path):
     first = generate_days(tmp_path / "a", scale="tiny", seed=3)
     second = generate_days(tmp_path / "b", scale="tiny", seed=3)
     assert first == second
+    assert set(first["day_2"]["rows"]) == set(COLUMNS) >= {"campaign_sends", "campaign_assignments"}
     assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
     assert not (tmp_path / "a" / "sample").exists()
 
@@ -40,6 +41,11 @@ def test_generate_days_is_repeatable_and_day_2_extends_day_1(tmp_path):
             assert all(row["ordered_at"].startswith(last_day) for row in remaining if row not in refunds)
         elif table != "order_items" and table in ("behavior_events", "service_events", "points_events"):
             assert remaining and all(row["occurred_at"].startswith(last_day) for row in remaining)
+        elif table == "campaign_sends":   # the fatigue sends of the last day
+            assert remaining and all(row["sent_at"].startswith(last_day) for row in remaining)
+            assert day_1 and not any(row["sent_at"].startswith(last_day) for row in day_1)
+        elif table == "campaign_assignments":   # every campaign's window is complete: none on the last day
+            assert day_1 and not remaining
 
     orders = pq.read_table(tmp_path / "a" / "day_2" / "orders.parquet")
     lookback_start = dt.date.fromisoformat(last_day) - dt.timedelta(days=first["lookback_days"])

@@ -31,6 +31,14 @@ COLUMNS = {
                        "order_id", "product_id", "rating", "resolved_at"],
     "points_events": ["shop_id", "member_id", "occurred_at", "points", "reason", "request_id"],
 }
+# the optional tables of the campaign history (written clean; generate(campaigns=False) omits them)
+CAMPAIGN_COLUMNS = {
+    "campaign_sends": ["shop_id", "send_id", "member_id", "audience", "sent_at", "offer", "channel"],
+    "campaign_assignments": ["shop_id", "member_id", "audience", "assigned_date", "arm"],
+}
+CAMPAIGN_KEYS = ("campaigns", "recent_contacts", "campaign_settings")   # their ground truth
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+WINDOW_DAYS = {"sms": 7, "app_message": 5, "chat": 3}     # the spec's attribution windows
 
 # ----------------------------------------------------------- the contract, re-implemented
 KEYS = {"orders": ["order_id", "member_id"], "order_items": ["order_id", "product_id"],
@@ -207,7 +215,8 @@ def valid_purchases(orders: pd.DataFrame) -> pd.DataFrame:
     paid_status = status.isin(["paid", "shipped", "completed"])
     valid = (day <= as_of) & (((paid_status | (status == "refunded")) & (refunded < paid))
                               | ((paid == 0) & paid_status))
-    out = orders[valid].assign(day=day[valid])
+    out = orders[valid].assign(day=day[valid], ordered=timestamp(orders["ordered_at"])[valid],
+                               net_cents=((paid - refunded) * 100).round()[valid].astype(int))
     out["member_id"] = out["member_id"].str.strip()
     return out
 
@@ -222,7 +231,7 @@ def test_same_seed_gives_identical_bytes(tmp_path, file_format):
     generate(tmp_path / "a", scale="tiny", seed=7, file_format=file_format)
     generate(tmp_path / "b", scale="tiny", seed=7, file_format=file_format)
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
-    assert len(digest(tmp_path / "a")) == len(COLUMNS) + 1
+    assert len(digest(tmp_path / "a")) == len(COLUMNS) + len(CAMPAIGN_COLUMNS) + 1
 
 
 def test_different_seed_gives_different_data(tmp_path):
@@ -235,7 +244,7 @@ def test_different_seed_gives_different_data(tmp_path):
 
 def test_every_table_and_column_with_shop_id(tiny):
     folder, truth, _, _ = tiny
-    for table, columns in COLUMNS.items():
+    for table, columns in {**COLUMNS, **CAMPAIGN_COLUMNS}.items():
         df = read(folder, table)
         assert list(df.columns) == columns
         assert (df["shop_id"].str.strip() != "").all()
@@ -247,6 +256,8 @@ def test_only_one_format_remains(tmp_path):
     generate(tmp_path, scale="tiny", file_format="csv")
     generate(tmp_path, scale="tiny", file_format="parquet")
     assert not list(tmp_path.glob("*.csv"))
+    assert len(list(tmp_path.glob("*.parquet"))) == len(COLUMNS) + len(CAMPAIGN_COLUMNS)
+    generate(tmp_path, scale="tiny", file_format="parquet", campaigns=False)
     assert len(list(tmp_path.glob("*.parquet"))) == len(COLUMNS)
 
 
@@ -294,7 +305,8 @@ def test_every_reason_is_planted_at_least_twice_where_it_applies(tiny):
             assert counts_["rejected_by_reason"].get(reason, 0) >= 2, (table, reason)
     assert truth["row_counts"]["orders"]["superseded"] >= 2
     listed = pd.DataFrame(truth["dirty_rows"]).groupby("table").size().to_dict()
-    assert listed == {t: c["raw"] - c["kept"] for t, c in truth["row_counts"].items()}
+    assert listed == {t: c["raw"] - c["kept"] for t, c in truth["row_counts"].items() if t in COLUMNS}
+    assert all(truth["row_counts"][t]["raw"] == truth["row_counts"][t]["kept"] for t in CAMPAIGN_COLUMNS)
 
 
 def test_one_time_buyers_are_55_to_75_percent(tiny):
@@ -409,3 +421,152 @@ def test_ground_truth_lists_are_sorted_and_cover_planted_cases(tiny):
     assert all(r["points"] < -r["lifetime_points_earned"] for r in truth["overdrawn_redemptions"])
     assert all(r["rows"] == 2 for r in truth["duplicate_request_ids"])
     assert truth["rows_after_as_of_date"]["orders"] > 0
+
+
+# ------------------------------------------------------------------ the campaign history
+def holdout_unit(shop_id: str, audience: str, member_id: str) -> float:
+    """The spec's holdout hash (salt 'member_analytics'), written out here."""
+    key = "member_analytics" + "|" + shop_id + "|" + audience + "|" + member_id
+    return int(hashlib.md5(key.encode("utf-8")).hexdigest()[:8], 16) / 2**32
+
+
+def campaign_tables(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    sends = read(folder, "campaign_sends")
+    assignments = read(folder, "campaign_assignments")
+    assignments["assigned"] = pd.to_datetime(assignments["assigned_date"], format="%Y-%m-%d")
+    sends["sent"] = pd.to_datetime(sends["sent_at"], format="%Y-%m-%d %H:%M:%S")
+    return sends, assignments
+
+
+def test_campaign_arms_follow_the_holdout_hash_and_are_stable(tiny):
+    folder, truth, _, kept = tiny
+    _, assignments = campaign_tables(folder)
+    unit = [holdout_unit(*row) for row in assignments[["shop_id", "audience", "member_id"]].itertuples(index=False)]
+    assert list(assignments["arm"]) == ["holdout" if u < 0.10 else "treatment" for u in unit]
+    from member_analytics.generator.campaigns import holdout_unit as generator_unit
+    assert all(generator_unit(*row) == u for row, u in
+               zip(assignments[["shop_id", "audience", "member_id"]].head(50).itertuples(index=False), unit))
+    # one row per shop, member, audience and day; a member's arm never changes within an audience
+    assert not assignments.duplicated(["shop_id", "member_id", "audience", "assigned_date"]).any()
+    key = ["shop_id", "member_id", "audience"]
+    assert (assignments.groupby(key)["arm"].nunique() == 1).all()
+    repeated = assignments.groupby(key)["assigned_date"].nunique()
+    assert (repeated >= 3).sum() > 100                    # many members are assigned again and again
+    # every assigned member is a kept, registered member by the assigned date
+    members = kept["members"].assign(day=timestamp(kept["members"]["registered_at"]).dt.normalize())
+    joined = assignments.merge(members[["shop_id", "member_id", "day"]], on=["shop_id", "member_id"], how="left")
+    assert joined["day"].notna().all() and (joined["day"] <= joined["assigned"]).all()
+    assert set(assignments["arm"]) == {"treatment", "holdout"}
+
+
+def test_campaigns_are_many_complete_and_one_per_audience_and_month(tiny):
+    folder, truth, _, _ = tiny
+    _, assignments = campaign_tables(folder)
+    campaigns = pd.DataFrame(truth["campaigns"])
+    as_of = pd.Timestamp(AS_OF)
+    audiences = pd.read_csv(SEEDS / "campaign_audiences.csv").set_index("audience")
+    assert len(campaigns) >= 60 and set(campaigns["shop_id"]) == set(truth["shops"])
+    assert campaigns["audience"].nunique() == 4
+    assert (audiences.loc[campaigns["audience"], "message_kind"] == "marketing").all()
+    assert list(campaigns["channel"]) == list(audiences.loc[campaigns["audience"], "channel"])
+    assert list(campaigns["window_days"]) == [WINDOW_DAYS[c] for c in campaigns["channel"]]
+    day = pd.to_datetime(campaigns["assigned_date"])
+    assert (day + pd.to_timedelta(campaigns["window_days"], unit="D") <= as_of).all()
+    assert (day >= as_of - pd.DateOffset(months=7)).all()
+    assert not campaigns.duplicated(["shop_id", "audience", "month"]).any()
+    assert not campaigns.duplicated(["shop_id", "assigned_date"]).any()
+    assert (campaigns["holdout_members"] >= 25).all() and (campaigns["treatment_members"] >= 10).all()
+    assert (campaigns["true_conversion_uplift"] > 0).all()
+    assert (campaigns["base_conversion"] > 0).all()
+    sizes = assignments.groupby(["shop_id", "audience", "assigned_date", "arm"]).size().unstack()
+    listed = campaigns.set_index(["shop_id", "audience", "assigned_date"])
+    assert sizes.index.sort_values().equals(listed.index.sort_values())
+    assert (sizes["treatment"] == listed["treatment_members"].reindex(sizes.index)).all()
+    assert (sizes["holdout"] == listed["holdout_members"].reindex(sizes.index)).all()
+
+
+def test_sends_go_to_the_treatment_arm_only(tiny):
+    folder, truth, _, _ = tiny
+    sends, assignments = campaign_tables(folder)
+    audiences = pd.read_csv(SEEDS / "campaign_audiences.csv").set_index("audience")
+    assert not sends.duplicated(["shop_id", "send_id"]).any()
+    assert list(sends["channel"]) == list(audiences.loc[sends["audience"], "channel"])
+    assert sends["sent"].dt.hour.between(8, 21).all()
+    lift = sends[sends["audience"].isin(set(assignments["audience"]))]
+    matched = lift.assign(assigned=lift["sent"].dt.normalize() - pd.Timedelta(days=1)).merge(
+        assignments, on=["shop_id", "member_id", "audience", "assigned"], how="left")
+    assert len(matched) == len(lift) and (matched["arm"] == "treatment").all()
+    per_campaign = matched.groupby(["shop_id", "audience", "assigned_date"]).size()
+    listed = pd.DataFrame(truth["campaigns"]).set_index(["shop_id", "audience", "assigned_date"])
+    assert (per_campaign == listed["treatment_sent"].reindex(per_campaign.index)).all()
+    unsent = 1 - listed["treatment_sent"].sum() / listed["treatment_members"].sum()
+    assert 0.01 <= unsent <= 0.06
+    assert (lift["sent"] < pd.Timestamp(AS_OF) - pd.Timedelta(days=7)).all()   # before the fatigue window
+    other = sends[~sends.index.isin(lift.index)]       # fatigue sends: marketing, without an assignment
+    assert len(other) and (audiences.loc[other["audience"], "message_kind"] == "marketing").all()
+
+
+def test_realized_conversions_per_arm_match_the_orders_file(tiny):
+    folder, truth, _, kept = tiny
+    _, assignments = campaign_tables(folder)
+    valid = valid_purchases(kept["orders"]).sort_values(["ordered", "order_id"])
+    campaigns = pd.DataFrame(truth["campaigns"])
+    window = campaigns.set_index(["shop_id", "audience", "assigned_date"])["window_days"]
+    rows = assignments.assign(window=window.reindex(
+        pd.MultiIndex.from_frame(assignments[["shop_id", "audience", "assigned_date"]])).to_numpy())
+    joined = rows.merge(valid[["shop_id", "member_id", "day", "ordered", "order_id", "net_cents"]],
+                        on=["shop_id", "member_id"])
+    inside = joined[(joined["day"] > joined["assigned"])
+                    & (joined["day"] <= joined["assigned"] + pd.to_timedelta(joined["window"], unit="D"))]
+    first = inside.sort_values(["ordered", "order_id"]).drop_duplicates(
+        ["shop_id", "member_id", "audience", "assigned_date"])
+    found = first.groupby(["shop_id", "audience", "assigned_date", "arm"])["net_cents"].agg(["size", "sum"])
+    listed = campaigns.set_index(["shop_id", "audience", "assigned_date"])
+    for arm in ("treatment", "holdout"):
+        got = found.xs(arm, level="arm").reindex(listed.index, fill_value=0)
+        assert (got["size"] == listed[f"{arm}_conversions"]).all(), arm
+        assert list(got["sum"]) == [round(float(v) * 100) for v in listed[f"{arm}_net_revenue"]], arm
+    # the planted uplift shows in the pooled rates (seed 42; tiny samples are noisy)
+    rate = {arm: listed[f"{arm}_conversions"].sum() / listed[f"{arm}_members"].sum()
+            for arm in ("treatment", "holdout")}
+    planted = (listed["true_conversion_uplift"] * listed["treatment_members"]).sum() / \
+        listed["treatment_members"].sum()
+    assert abs(rate["treatment"] - rate["holdout"] - planted) < 0.02
+    assert (listed["true_revenue_uplift_per_member"] - listed["true_conversion_uplift"]
+            * listed["mean_first_purchase_net_amount"]).abs().max() < 1e-3
+
+
+def test_recent_contacts_match_the_sends_file(tiny):
+    folder, truth, _, _ = tiny
+    sends, _ = campaign_tables(folder)
+    as_of = pd.Timestamp(AS_OF)
+    day = sends["sent"].dt.normalize()
+    recent = sends[(day >= as_of - pd.Timedelta(days=7)) & (day <= as_of)]
+    in_7 = recent[recent["sent"] >= as_of - pd.Timedelta(days=6)].groupby(["shop_id", "member_id"]).size()
+    on_day = recent[recent["sent"] >= as_of].groupby(["shop_id", "member_id"]).size()
+    listed = pd.DataFrame(truth["recent_contacts"]).set_index(["shop_id", "member_id"])
+    assert set(recent.groupby(["shop_id", "member_id"]).size().index) == set(listed.index)
+    assert (in_7.reindex(listed.index, fill_value=0) == listed["sends_in_7_days"]).all()
+    assert (on_day.reindex(listed.index, fill_value=0) == listed["sends_on_as_of_date"]).all()
+    assert (listed["sent_at"].map(len) >= listed["sends_in_7_days"]).all()
+    for shop in truth["shops"]:
+        mine = listed.loc[shop]
+        assert (mine["sends_in_7_days"] == 1).sum() >= 3 and (mine["sends_in_7_days"] >= 3).sum() >= 3
+        assert (mine["sends_on_as_of_date"] > 0).sum() >= 3
+        edge = mine[mine["planted_case"] == "edge_of_window"]     # 3 sends in 8 days, 2 in 7
+        assert len(edge) >= 2 and (edge["sent_at"].map(len) == 3).all() and (edge["sends_in_7_days"] == 2).all()
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
+def test_the_campaign_history_leaves_every_other_file_and_fact_unchanged(tmp_path, file_format):
+    with_campaigns = generate(tmp_path / "with", scale="tiny", seed=42, file_format=file_format)
+    without = generate(tmp_path / "without", scale="tiny", seed=42, file_format=file_format, campaigns=False)
+    files, fewer = digest(tmp_path / "with"), digest(tmp_path / "without")
+    assert set(files) - set(fewer) == {f"{table}.{file_format}" for table in CAMPAIGN_COLUMNS}
+    assert all(files[name] == value for name, value in fewer.items() if name != "ground_truth.json")
+    assert set(with_campaigns) - set(without) == set(CAMPAIGN_KEYS)
+    assert {k: v for k, v in with_campaigns.items() if k not in CAMPAIGN_KEYS and k != "row_counts"} == \
+        {k: v for k, v in without.items() if k != "row_counts"}
+    assert {t: c for t, c in with_campaigns["row_counts"].items() if t in COLUMNS} == without["row_counts"]
+    for table in CAMPAIGN_COLUMNS:
+        assert with_campaigns["row_counts"][table]["raw"] == with_campaigns["row_counts"][table]["kept"] > 0

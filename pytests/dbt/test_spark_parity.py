@@ -64,7 +64,10 @@ def spark_build(tmp_path_factory, tiny_days) -> DbtProject:
 def _spark_mart(project: DbtProject, schema: str, name: str) -> pd.DataFrame:
     folder = project.home / "warehouse" / "spark-warehouse" / f"{schema}.db" / name
     files = sorted(folder.glob("*.parquet"))
+    partitioned = sorted(folder.glob("*=*/*.parquet"))  # a table partitioned by a column (its value in the path)
     with duckdb.connect() as connection:
+        if partitioned:
+            return _exact_frame(connection, f"select * from read_parquet('{folder}/*=*/*.parquet', hive_partitioning = true)")
         if not files:  # an empty table has no data file
             return pd.DataFrame()
         return _exact_frame(connection, f"select * from read_parquet('{folder}/*.parquet')")

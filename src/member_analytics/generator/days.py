@@ -5,7 +5,8 @@ two complete raw folders, as a shop's nightly export would deliver them:
 
 - `day_1/`: the data as of D = A - 1: every row of the sample except the rows dated A
   (orders placed on A and their items, behaviour, service and points events on A,
-  members registered and products launched on A);
+  members registered and products launched on A, campaign messages sent and campaign
+  assignments made on A);
 - `day_2/`: the data as of A: every row of the sample, plus a new version of a few
   old orders refunded on A (status `refunded`, `refunded_at` and `updated_at` on A):
   the late changes an incremental run must pick up. One of them is older than
@@ -33,7 +34,8 @@ from .writer import COLUMNS, TableWriters, schema
 
 # The column that dates a row of each table (order_items: its order's).
 DAY_COLUMN = {"orders": "ordered_at", "behavior_events": "occurred_at", "service_events": "occurred_at",
-              "points_events": "occurred_at", "members": "registered_at", "products": "launched_at"}
+              "points_events": "occurred_at", "members": "registered_at", "products": "launched_at",
+              "campaign_sends": "sent_at", "campaign_assignments": "assigned_date"}
 REFUND_TIME = "10:30:00"
 
 

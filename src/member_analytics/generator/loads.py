@@ -4,7 +4,8 @@
 `<table>.parquet`) as a folder `<table>/` of load files, one per period of the
 row's own date (orders by `ordered_at`, order items by their order's earliest
 `ordered_at`, members by `registered_at`, products by `launched_at`, events by
-`occurred_at`): `orders/2026-11.parquet`, ... A row whose date is missing or not
+`occurred_at`, campaign sends by `sent_at`, campaign assignments by `assigned_date`):
+`orders/2026-11.parquet`, ... A row whose date is missing or not
 `YYYY-MM-DD...` goes to the load `undated`. Every row is written exactly once, as
 text, so a build of the loads must give the same marts as a build of the snapshot.
 """
@@ -24,6 +25,8 @@ DATE_COLUMN = {
     "behavior_events": "occurred_at",
     "service_events": "occurred_at",
     "points_events": "occurred_at",
+    "campaign_sends": "sent_at",
+    "campaign_assignments": "assigned_date",
 }
 PERIOD_LENGTH = {"month": 7, "day": 10, "year": 4}
 

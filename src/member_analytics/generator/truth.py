@@ -35,6 +35,8 @@ SORT_KEYS.update({
     "duplicate_request_ids": ("shop_id", "request_id"),
     "overdrawn_redemptions": ("shop_id", "request_id"),
     "shop_stats": ("shop_id",),
+    "campaigns": ("shop_id", "assigned_date", "audience"),
+    "recent_contacts": ("shop_id", "member_id"),
 })
 DEFINITIONS = {
     "valid_purchase": "kept order placed on or before as_of_date with status paid, shipped, "
@@ -81,6 +83,7 @@ class Truth:
         self.dirty: list[dict] = []
         self.shops: list[str] = []
         self.after_as_of = {table: 0 for table in KEY_COLUMN}
+        self.campaign_settings: dict | None = None
 
     def _extend(self, name: str, rows: list[dict]) -> None:
         self.lists.setdefault(name, []).extend(rows)
@@ -106,6 +109,14 @@ class Truth:
         for table, count in _rows_after_as_of(data).items():
             self.after_as_of[table] += count
 
+    def add_campaigns(self, campaigns: list[dict], recent_contacts: list[dict],
+                      settings: dict) -> None:
+        """A shop's campaign history (campaigns.py): its campaigns, its members with
+        recent sends and the plan of every shop (key campaign_settings)."""
+        self.campaign_settings = settings
+        self._extend("campaigns", campaigns)
+        self._extend("recent_contacts", recent_contacts)
+
     def finish(self, rows_written: dict[str, int]) -> dict:
         limit = self.params["list_limit"]
         truth = {
@@ -129,6 +140,8 @@ class Truth:
             if name in MEMBER_LISTS:
                 truth["list_sizes"][name] = {"total": len(rows), "truncated": truncated}
         truth["truncated"] = any(v["truncated"] for v in truth["list_sizes"].values())
+        if self.campaign_settings is not None:
+            truth["campaign_settings"] = self.campaign_settings
         return truth
 
 

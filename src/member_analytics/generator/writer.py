@@ -27,7 +27,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "service_events": ("shop_id", "event_id", "member_id", "event_type", "occurred_at",
                        "order_id", "product_id", "rating", "resolved_at"),
     "points_events": ("shop_id", "member_id", "occurred_at", "points", "reason", "request_id"),
+    # optional tables (generate(..., campaigns=False) leaves them out)
+    "campaign_sends": ("shop_id", "send_id", "member_id", "audience", "sent_at", "offer",
+                       "channel"),
+    "campaign_assignments": ("shop_id", "member_id", "audience", "assigned_date", "arm"),
 }
+OPTIONAL_TABLES = ("campaign_sends", "campaign_assignments")
 FORMATS = ("parquet", "csv")
 ROW_GROUP = 1_000_000
 
@@ -37,18 +42,20 @@ def schema(table: str) -> pa.Schema:
 
 
 class TableWriters:
-    """One open writer per contract table; `write` appends rows (any row count)."""
+    """One open writer per contract table (or per table of `tables`); `write` appends rows
+    (any row count). Files of every contract table, in either format, are removed first."""
 
-    def __init__(self, out_dir: Path, file_format: str):
+    def __init__(self, out_dir: Path, file_format: str, tables: tuple[str, ...] | None = None):
         if file_format not in FORMATS:
             raise ValueError(f"file_format must be one of {FORMATS}, got {file_format!r}")
         out_dir.mkdir(parents=True, exist_ok=True)
         for table in COLUMNS:
             for suffix in FORMATS:
                 (out_dir / f"{table}.{suffix}").unlink(missing_ok=True)
+        tables = tuple(COLUMNS) if tables is None else tables
         self._writers = {table: self._open(out_dir / f"{table}.{file_format}", table,
-                                           file_format) for table in COLUMNS}
-        self.rows = dict.fromkeys(COLUMNS, 0)
+                                           file_format) for table in tables}
+        self.rows = dict.fromkeys(tables, 0)
 
     @staticmethod
     def _open(path: Path, table: str, file_format: str):
