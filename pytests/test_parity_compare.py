@@ -130,3 +130,24 @@ def test_compare_builds_names_the_table_that_differs_and_the_one_missing(tmp_pat
     with duckdb.connect(str(paths["new"])) as connection:
         connection.execute("drop table marts.fct_other")
     assert differing(compare_builds(paths["old"], paths["new"], [MART, other], also))["fct_other"] == {"missing": 1}
+
+
+def test_the_assignment_log_is_compared_on_the_days_a_build_makes_from_its_data():
+    # a warehouse built day after day keeps earlier days' assignments (docs/decisions/0123);
+    # a new one holds only its own day: equal on the latest day, different when it differs
+    log = {mart.name: mart for mart in public_marts()}["fct_campaign_assignments"]
+    rows = ("('s1', 'm1', 'a', date '2026-11-17', 'treatment', 'build'), "
+            "('s1', 'm1', 'a', date '2026-11-18', 'treatment', 'build'), "
+            "('s1', 'm2', 'a', date '2026-06-01', 'holdout', 'import')")
+    with duckdb.connect() as connection:
+        connection.execute("create table daily (shop_id varchar, member_id varchar, audience varchar, "
+                           "assignment_date date, arm varchar, assignment_source varchar)")
+        connection.execute(f"insert into daily values {rows}")
+        connection.execute("create table fresh as select * from daily where assignment_date <> date '2026-11-17'")
+        narrow = Mart(log.name, "marts", log.key, ("shop_id", "member_id", "audience", "assignment_date", "arm",
+                                                   "assignment_source"), (), log.rows_compared)
+        assert set(sql_differences(connection, narrow, "daily", "fresh").values()) == {0}
+        connection.execute("update fresh set arm = 'holdout' where assignment_date = date '2026-11-18'")
+        assert sql_differences(connection, narrow, "daily", "fresh")["different"] == 1
+        connection.execute("delete from fresh where assignment_source = 'import'")
+        assert sql_differences(connection, narrow, "daily", "fresh")["only_left"] == 1
