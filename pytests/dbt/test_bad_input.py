@@ -71,6 +71,9 @@ def test_two_files_for_one_table_is_a_contract_error(make_project, tmp_path):
         ({"raw_schema": "raw; drop"}, "must be a plain identifier"),
         ({"member_analytics__bi_reader_roles": ["bi_reader", "x; drop table y"]}, "must list plain role names"),
         ({"member_analytics__quality__max_rejected_share": "0.2; drop"}, "must be a number"),
+        ({"member_analytics__campaigns__holdout_share": 1.5}, "must hold shares from 0 to 1"),
+        ({"member_analytics__campaigns__holdout_share_by_audience": {"x'; drop table y; --": 0.5}}, "which is not a code"),
+        ({"member_analytics__campaigns__attribution_window_days": {"sms": "7) or (1"}}, "must map channels to whole days"),
     ],
 )
 def test_hostile_or_malformed_vars_are_refused_before_any_sql_runs(make_project, vars, message):
