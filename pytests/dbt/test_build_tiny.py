@@ -13,7 +13,8 @@ from .reference import expected_fct_orders, read_raw
 
 pytestmark = pytest.mark.dbt
 
-TABLES = ["orders", "order_items", "members", "products", "behavior_events", "service_events", "points_events"]
+TABLES = ["orders", "order_items", "members", "products", "behavior_events", "service_events", "points_events",
+          "campaign_sends", "campaign_assignments"]
 
 
 def test_every_raw_row_is_accounted_for_as_the_generator_planted_it(tiny_build, record_property):

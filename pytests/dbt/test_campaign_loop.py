@@ -175,7 +175,7 @@ def test_the_assignment_log_appends_days_and_survives_a_full_refresh(tiny_build,
     # the next day's build of the log alone (its upstream stays at as_of_date: the rows are
     # today's audiences under the next day's date, which is all the append needs)
     copy.dbt("run", "--select", "fct_campaign_assignment_log", vars=next_day)
-    copy.dbt("run", "--select", "fct_campaign_assignment_log", vars=next_day)  # a rerun replaces its day
+    # a rerun of the day replaces its rows; a full refresh keeps the earlier day's
     copy.dbt("run", "--select", "fct_campaign_assignment_log", "--full-refresh", vars=next_day)
     days = dict(copy.query(
         "select assignment_date, count(*) from marts.fct_campaign_assignment_log group by 1"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
@@ -168,6 +169,24 @@ def test_text_padded_with_unicode_spaces_is_cleaned_alike_on_spark_and_duckdb(ti
     assert [row["cleaned"] for row in on_spark] == expected
     assert [row["code"] for row in on_spark] == [row["code"] for row in on_duckdb]
     assert on_duckdb[1]["code"] == "b" and on_duckdb[6]["code"] == "\td"
+
+
+def test_the_assignment_log_appends_a_day_by_partition_on_spark(spark_build, tiny_days):
+    """The log's Spark route (insert_overwrite of the day's partition, full_refresh false;
+    docs/decisions/0123): the next day's build of the log alone, even with --full-refresh,
+    adds that day's partition and keeps the earlier day's. Runs last: it changes the Spark
+    build."""
+    _, days = tiny_days
+    day_2 = date.fromisoformat(days["day_2"]["as_of_date"])
+    first = _spark_mart(spark_build, "marts", "fct_campaign_assignment_log")
+    assert len(first) > 0 and set(first["assignment_date"].astype(str)) == {day_2.isoformat()}
+    next_day = {**day_vars(days, "day_2"), "as_of_date": (day_2 + timedelta(days=1)).isoformat()}
+    # with a staging model, as a production build registers the raw tables
+    spark_build.dbt("run", "--target", "spark", "--select", "stg_shop__campaign_sends", "fct_campaign_assignment_log",
+                    "--full-refresh", vars=next_day)
+    log = _spark_mart(spark_build, "marts", "fct_campaign_assignment_log")
+    assert log.groupby(log["assignment_date"].astype(str)).size().to_dict() == {
+        day_2.isoformat(): len(first), (day_2 + timedelta(days=1)).isoformat(): len(first)}
 
 
 def test_a_blank_line_in_one_csv_load_is_a_contract_error_naming_it_on_spark(tmp_path):

@@ -43,18 +43,25 @@ arms as (
         sum(case when arm = 'holdout' and converted then 1 else 0 end) as x_h,
         sum(case when arm = 'treatment' and was_sent then 1 else 0 end) as sent_t,
         sum(case when arm = 'holdout' and was_sent then 1 else 0 end) as sent_h,
-        avg(case when arm = 'treatment' then cast(outcome_net_amount as double) end) as mean_t,
-        avg(case when arm = 'holdout' then cast(outcome_net_amount as double) end) as mean_h,
-        var_samp(case when arm = 'treatment' then cast(outcome_net_amount as double) end) as var_t,
-        var_samp(case when arm = 'holdout' then cast(outcome_net_amount as double) end) as var_h,
+        -- revenue sums and sums of squares in decimals: exact, so the same whatever order
+        -- the engine adds in (a double's avg or var_samp may differ in the last bits)
         sum(case when arm = 'treatment' then outcome_net_amount else 0 end) as revenue_t,
-        sum(case when arm = 'holdout' then outcome_net_amount else 0 end) as revenue_h
+        sum(case when arm = 'holdout' then outcome_net_amount else 0 end) as revenue_h,
+        sum(case when arm = 'treatment' then outcome_net_amount * outcome_net_amount else 0 end) as squares_t,
+        sum(case when arm = 'holdout' then outcome_net_amount * outcome_net_amount else 0 end) as squares_h
     from first_assignments
     group by shop_id, audience, assignment_month
 ),
 
 both_arms as (
-    select * from arms
+    select
+        *,
+        cast(revenue_t as double) / n_t as mean_t,
+        cast(revenue_h as double) / n_h as mean_h,
+        -- the sample variance, (n Σx² - (Σx)²) / (n (n - 1)), the numerator exact
+        cast(n_t * squares_t - revenue_t * revenue_t as double) / nullif(n_t * (n_t - 1), 0) as var_t,
+        cast(n_h * squares_h - revenue_h * revenue_h as double) / nullif(n_h * (n_h - 1), 0) as var_h
+    from arms
     where n_t > 0 and n_h > 0
 ),
 
