@@ -69,6 +69,26 @@
 {% endmacro %}
 
 
+{#- A share in a var (the var's value or a value of its mapping): a number from 0 to 1. -#}
+{% macro validated_share(name, value) %}
+    {% if not modules.re.match('^[0-9]+(\\.[0-9]+)?$', value | string) or (value | float) > 1 %}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: var '" ~ name ~ "' must hold shares from 0 to 1, got '" ~ value ~ "'") }}
+    {% endif %}
+    {{ return(value) }}
+{% endmacro %}
+
+
+{#- A number of days in a var's mapping: a whole number. -#}
+{% macro validated_days(name, value) %}
+    {% if not modules.re.match('^[0-9]+$', value | string) %}
+        {{ exceptions.raise_compiler_error(
+            "member_analytics: var '" ~ name ~ "' must map channels to whole days, got '" ~ value ~ "'") }}
+    {% endif %}
+    {{ return(value) }}
+{% endmacro %}
+
+
 {#- The BI reader roles: a list of plain role names. -#}
 {% macro validated_roles(roles) %}
     {% if roles is string %}

@@ -17,37 +17,36 @@
 {%- endmacro %}
 
 
-{#- The holdout share of an audience (SQL, a double): the per-audience var, else the share
-    var; every value checked to be a number in [0, 1] before it reaches SQL. -#}
-{% macro holdout_share(audience) -%}
-    {%- set default_share = member_analytics.validated_share('member_analytics__campaigns__holdout_share', var('member_analytics__campaigns__holdout_share')) -%}
-    {%- set by_audience = var('member_analytics__campaigns__holdout_share_by_audience') or {} -%}
-    {%- if by_audience is not mapping -%}
+{#- `case <expression> when '<code>' then <value> ... else <default_sql> end` from a mapping
+    var code -> value: every code checked by validated_code, every value by check(var_name,
+    value), before they reach SQL; just default_sql when the mapping is empty. -#}
+{% macro case_by_code(expression, var_name, check, default_sql) -%}
+    {%- set values = var(var_name) or {} -%}
+    {%- if values is not mapping -%}
         {{ exceptions.raise_compiler_error(
-            "member_analytics: var 'member_analytics__campaigns__holdout_share_by_audience' must be a mapping audience -> share") }}
+            "member_analytics: var '" ~ var_name ~ "' must be a mapping of codes to values") }}
     {%- endif -%}
-    {%- if by_audience | length == 0 -%}
-        cast({{ default_share }} as double)
+    {%- if values | length == 0 -%}
+        {{ default_sql }}
     {%- else -%}
-        case {{ audience }}
-        {%- for code, share in by_audience.items() | sort %}
-            when '{{ member_analytics.validated_code(code, 'member_analytics__campaigns__holdout_share_by_audience') }}'
-                then cast({{ member_analytics.validated_share('member_analytics__campaigns__holdout_share_by_audience', share) }} as double)
+        case {{ expression }}
+        {%- for code, value in values.items() | sort %}
+            when '{{ member_analytics.validated_code(code, var_name) }}' then {{ check(var_name, value) }}
         {%- endfor %}
-            else cast({{ default_share }} as double)
+            else {{ default_sql }}
         end
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- A share var's value, checked: a number from 0 to 1. -#}
-{% macro validated_share(name, value) %}
-    {% if not modules.re.match('^[0-9]+(\\.[0-9]+)?$', value | string) or (value | float) > 1 %}
-        {{ exceptions.raise_compiler_error(
-            "member_analytics: var '" ~ name ~ "' must hold shares from 0 to 1, got '" ~ value ~ "'") }}
-    {% endif %}
-    {{ return(value) }}
-{% endmacro %}
+{#- The holdout share of an audience (SQL, a double): the per-audience var, else the share
+    var; every value checked to be a number in [0, 1] before it reaches SQL. -#}
+{% macro holdout_share(audience) -%}
+    {%- set default_share = member_analytics.validated_share(
+        'member_analytics__campaigns__holdout_share', var('member_analytics__campaigns__holdout_share')) -%}
+    cast({{ member_analytics.case_by_code(audience, 'member_analytics__campaigns__holdout_share_by_audience',
+                                         member_analytics.validated_share, default_share) }} as double)
+{%- endmacro %}
 
 
 {#- The arm of a member in an audience (SQL): 'holdout' when the member's hash of the salt,
@@ -68,22 +67,9 @@
 {#- The attribution window of a channel in days (SQL, an int): the var's mapping, else the
     default var. -#}
 {% macro attribution_window_days(channel) -%}
-    {%- set windows = var('member_analytics__campaigns__attribution_window_days') or {} -%}
-    {%- set default_days = member_analytics.validated_number('member_analytics__campaigns__default_attribution_window_days') -%}
-    {%- if windows is not mapping -%}
-        {{ exceptions.raise_compiler_error(
-            "member_analytics: var 'member_analytics__campaigns__attribution_window_days' must be a mapping channel -> days") }}
-    {%- endif -%}
-    case {{ channel }}
-    {%- for code, days in windows.items() | sort %}
-        {%- if not modules.re.match('^[0-9]+$', days | string) %}
-            {{ exceptions.raise_compiler_error(
-                "member_analytics: var 'member_analytics__campaigns__attribution_window_days' must map channels to whole days, got '" ~ days ~ "'") }}
-        {%- endif %}
-        when '{{ member_analytics.validated_code(code, 'member_analytics__campaigns__attribution_window_days') }}' then {{ days }}
-    {%- endfor %}
-        else {{ default_days | int }}
-    end
+    {{ member_analytics.case_by_code(
+        channel, 'member_analytics__campaigns__attribution_window_days', member_analytics.validated_days,
+        member_analytics.validated_number('member_analytics__campaigns__default_attribution_window_days') | int) }}
 {%- endmacro %}
 
 
