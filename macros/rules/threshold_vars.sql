@@ -81,6 +81,7 @@
         'member_analytics__campaigns__holdout_salt',
         'member_analytics__campaigns__attribution_window_days',
         'member_analytics__campaigns__default_attribution_window_days',
+        'member_analytics__member_360__tier_scheme',
         'member_analytics__agency__link_members_across_shops',
         'member_analytics__agency__overlap_min_members',
         'member_analytics__audiences__disabled',

@@ -151,3 +151,24 @@
 
 {% macro spark__materialized_cte() -%}
 {%- endmacro %}
+
+
+{#- The values of a group joined into one string by a separator, in the order of
+    `order_by` (an aggregate; order_by must make the order total). -#}
+{% macro ordered_string_agg(value, order_by, separator) %}
+    {{ return(adapter.dispatch('ordered_string_agg', 'member_analytics')(value, order_by, separator)) }}
+{% endmacro %}
+
+{% macro default__ordered_string_agg(value, order_by, separator) -%}
+    string_agg({{ value }}, '{{ separator }}' order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__ordered_string_agg(value, order_by, separator) -%}
+    array_join(
+        transform(
+            array_sort(collect_list(named_struct('sort_key', {{ order_by }}, 'item', {{ value }}))),
+            entry -> entry.item
+        ),
+        '{{ separator }}'
+    )
+{%- endmacro %}
