@@ -29,11 +29,12 @@
 
 
 {#- The declared traits, in trait_order, each checked (a compile error naming the trait
-    and the column otherwise): [{name, aggregation, kind}]. Empty while dbt parses and
-    before the seed is loaded. -#}
+    and the column otherwise): [{name, aggregation, kind}]. Empty while dbt parses, in unit
+    tests and before the seed is loaded. -#}
 {% macro declared_traits() %}
-    {#- (no seed table: compiled outside a run, e.g. by sqlfluff's templater) -#}
-    {% if not execute or load_relation(ref('member_traits')) is none %}
+    {#- (no seed table: compiled outside a run, e.g. by sqlfluff's templater; or a unit
+        test, whose given seed rows are not a table) -#}
+    {% if not execute or model.resource_type == 'unit_test' or load_relation(ref('member_traits')) is none %}
         {{ return([]) }}
     {% endif %}
     {% set rows = run_query(
