@@ -17,6 +17,17 @@
 {% endmacro %}
 
 
+{#- The event types (or movement types) a trait of a source may name. -#}
+{% macro trait_event_types() %}
+    {{ return({
+        'behaviour_events': ['view', 'favorite', 'cart', 'favorite_shop', 'check_in', 'game', 'survey', 'vote',
+                             'share'],
+        'service_events': ['cancel', 'reject', 'return', 'exchange', 'complaint', 'review', 'suggestion', 'referral'],
+        'points': ['purchase_earned', 'purchase_reversed', 'event_earned', 'event_spent', 'lapse_expired'],
+    }) }}
+{% endmacro %}
+
+
 {#- The kind of value an aggregation gives: number, date or text. -#}
 {% macro trait_value_kind(aggregation) %}
     {% if aggregation in ('first', 'last') %}
@@ -66,10 +77,21 @@
                 "member_analytics: " ~ where ~ ": column aggregation is '" ~ row[5] ~ "', which source_table "
                 ~ row[2] ~ " does not support (supported: " ~ (sources[row[2]] | join(', ')) ~ ")") }}
         {% endif %}
-        {% if row[3] is not none and row[2] not in ('behaviour_events', 'service_events', 'points') %}
+        {% set event_types = member_analytics.trait_event_types() %}
+        {% if row[3] is not none and row[2] not in event_types %}
             {{ exceptions.raise_compiler_error(
                 "member_analytics: " ~ where ~ ": column event_type applies to behaviour_events, service_events"
                 ~ " and points only") }}
+        {% endif %}
+        {% for code in (row[3] or '').split() if code not in event_types.get(row[2], []) %}
+            {{ exceptions.raise_compiler_error(
+                "member_analytics: " ~ where ~ ": column event_type names '" ~ code ~ "', not a type of "
+                ~ row[2] ~ " (" ~ (event_types[row[2]] | join(', ')) ~ ")") }}
+        {% endfor %}
+        {% if row[4] is not none and 'most_frequent_product' not in sources[row[2]] %}
+            {{ exceptions.raise_compiler_error(
+                "member_analytics: " ~ where ~ ": column category applies to sources with a product"
+                ~ " (order_items, favourites, carts, behaviour_events, service_events), not " ~ row[2]) }}
         {% endif %}
         {% if row[6] is not none and (row[6] | int) < 1 %}
             {{ exceptions.raise_compiler_error(

@@ -28,7 +28,7 @@ final as (
         members.shop_id,
         members.member_id,
         {%- for trait in traits %}
-        {{ member_analytics.trait_pivot(trait) }} as {{ trait.name }},
+        {{ member_analytics.trait_pivot(trait) }} as {{ adapter.quote(trait.name) }},
         {%- endfor %}
         as_of.as_of_date
     from members
