@@ -324,6 +324,25 @@ def _check_campaign_lift(marts: Marts, chart: dict):
     return len(rows)
 
 
+def _check_lifecycle_flow(marts: Marts, chart: dict):
+    (latest,) = marts.rows("select max(snapshot_date) from marts.rpt_lifecycle_flow where {shops}")[0]
+    rows = marts.rows("select from_stage, to_stage, sum(members) from marts.rpt_lifecycle_flow "
+                      "where snapshot_date = $latest and {shops} group by all", latest=latest)
+    sankey = _trace(chart["figure"], "flows")
+    stages = [label.split(" ")[0] for label in sankey["node"]["label"]]
+    links = {(stages[s], stages[t]): v for s, t, v in zip(sankey["link"]["source"], sankey["link"]["target"],
+                                                          sankey["link"]["value"])}
+    _assert_near_maps(links, {(r[0], r[1]): r[2] for r in rows}, "lifecycle flows")
+    # the latest snapshot is as_of_date: the flow's arrivals are today's lifecycle stages
+    arrivals = {}
+    for (_, to_stage), members in links.items():
+        arrivals[to_stage] = arrivals.get(to_stage, 0) + members
+    stages_today = marts.rows("select lifecycle_stage, count(*) from marts.fct_member_lifecycle "
+                              "where {shops} group by 1")
+    _assert_near_maps(arrivals, dict(stages_today), "lifecycle stages today")
+    return len(rows)
+
+
 CHECKS = {
     "rfm_segments": _check_rfm_segments,
     "segment_transitions": _check_segment_transitions,
@@ -341,6 +360,7 @@ CHECKS = {
     "churn_risk_bands": _check_churn_risk_bands,
     "forecast_holdout": _check_forecast_holdout,
     "campaign_lift": _check_campaign_lift,
+    "lifecycle_flow": _check_lifecycle_flow,
 }
 
 
@@ -477,6 +497,7 @@ return data.charts.map(function (chartId) {
   (gd.data || []).forEach(function (trace) {
     if (trace.type === "heatmap") { heatmaps += 1; }
     else if (trace.type === "table") { tables += 1; }
+    else if (trace.type === "sankey") { expected += trace.link.value.length; }  // one band per link
     else {
       var values = trace.type === "funnel" || trace.orientation === "h" ? trace.y : trace.x;
       expected += Array.isArray(values[0]) ? values[0].length : values.length;  // multi-category axis
@@ -485,7 +506,7 @@ return data.charts.map(function (chartId) {
   var images = Array.prototype.filter.call(gd.querySelectorAll("g.hm image"), function (image) {
     return image.getBoundingClientRect().width > 0 && image.getAttribute("href"); });
   return {chart: chartId, svg: gd.querySelectorAll("svg.main-svg").length, traces: (gd._fullData || []).length,
-          expected_points: expected, points: gd.querySelectorAll("g.point, path.point").length,
+          expected_points: expected, points: gd.querySelectorAll("g.point, path.point, path.sankey-link").length,
           heatmaps: heatmaps, heatmap_images: images.length, tables: tables,
           table_cells: gd.querySelectorAll("rect.cell-rect").length,
           width: gd.getBoundingClientRect().width, height: gd.getBoundingClientRect().height};
@@ -501,7 +522,12 @@ def _wait_rendered(driver, view: str):
 
 
 def _assert_every_chart_drawn(driver, view: str, data: dict):
-    for chart in driver.execute_script(_RENDERED):
+    rendered, deadline = driver.execute_script(_RENDERED), time.monotonic() + 5
+    # A Sankey's old links fade out (about half a second) after Plotly.react has resolved.
+    while any(chart["points"] != chart["expected_points"] for chart in rendered) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        rendered = driver.execute_script(_RENDERED)
+    for chart in rendered:
         spec = data["views"][view]["charts"][chart["chart"]]
         where = f"{chart['chart']} in view {view}: {chart}"
         assert chart["svg"] > 0 and chart["traces"] > 0 and chart["width"] > 100 and chart["height"] > 100, where

@@ -33,11 +33,12 @@ from member_analytics.bi import charts, queries
 from member_analytics.bi.charts import ALL_SHOPS, ViewContext, _rows_of_view
 from member_analytics.bi.campaign_charts import CAMPAIGN_CHARTS
 from member_analytics.bi.forecast_charts import FORECAST_CHARTS
+from member_analytics.bi.lifecycle_charts import LIFECYCLE_CHARTS
 from member_analytics.bi.queries import MARTS_READ, TOP_BUNDLES, TOP_PAIRS
 
-# Every chart, in page order: the member, product and service charts, the forecasts', then
-# the campaign loop's.
-CHARTS = charts.CHARTS + FORECAST_CHARTS + CAMPAIGN_CHARTS
+# Every chart, in page order: the member, product and service charts, the forecasts', the
+# campaign loop's, then the lifecycle flow.
+CHARTS = charts.CHARTS + FORECAST_CHARTS + CAMPAIGN_CHARTS + LIFECYCLE_CHARTS
 
 __all__ = ["ALL_SHOPS", "MARTS_READ", "TOP_BUNDLES", "TOP_PAIRS", "DashboardError", "build_dashboard", "chart_data"]
 

@@ -87,6 +87,14 @@ _QUERIES: tuple[Query, ...] = (
         from marts.fct_member_lifecycle
         where list_contains($shops, shop_id)
         group by all"""),
+    Query("lifecycle_flow", ("rpt_lifecycle_flow",), """
+        select
+            shop_id, cast(snapshot_date as string) as snapshot_date,
+            cast(previous_snapshot_date as string) as previous_snapshot_date,
+            from_stage, to_stage, from_stage_order, to_stage_order, sum(members) as members
+        from marts.rpt_lifecycle_flow
+        where list_contains($shops, shop_id)
+        group by all"""),
     Query("churn_risk_bands", ("fct_member_forecasts",), """
         select
             shop_id, churn_risk_band, count(*) as members,
