@@ -10,8 +10,13 @@ A bundle is a folder with
 
 Left out: staging, intermediate and audit schemas (so no rejected rows), marts
 tagged personal_data and every column tagged personal_data (hashed phone and
-nickname, birthday). Rows are those of the bundle's shops only; shop ids are
-passed to the queries as parameters, never written into SQL. The bundle is
+nickname, birthday). Marts whose contract says head_office_only (rows about
+several shops at once, e.g. rpt_shop_overlap: docs/decisions/0126) go only into
+the head-office bundle (no shops given), never into a bundle of selected shops,
+even one listing every shop; a mart that names several shops (a column such as
+shop_id_a) without a shop_id and without that flag stops the export. Rows are
+those of the bundle's shops only; shop ids are passed to the queries as
+parameters, never written into SQL. The bundle is
 written to a temporary folder and renamed into place, so a reader never sees a
 half-written bundle.
 """
@@ -26,7 +31,7 @@ from pathlib import Path
 import duckdb
 
 from member_analytics.exports.contacts import SAFE_SHOP
-from member_analytics.publish.contracts import committed_contracts
+from member_analytics.publish.contracts import HEAD_OFFICE_ONLY, committed_contracts
 
 
 class BundleError(ValueError):
@@ -71,7 +76,7 @@ def export_bundle(warehouse: Path, out: Path, shops: list[str] | None = None, na
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "parquet").mkdir(parents=True)
     try:
-        _write(warehouse, staging, wanted, contracts, dashboard)
+        _write(warehouse, staging, wanted, contracts, dashboard, head_office=not shops)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -86,9 +91,24 @@ def export_bundle(warehouse: Path, out: Path, shops: list[str] | None = None, na
     return final
 
 
-def _write(warehouse: Path, staging: Path, wanted: list[str], contracts: dict, dashboard: bool) -> None:
+def _names_other_shops(contract: dict) -> bool:
+    """A mart without a single shop_id whose columns name shops (shop_id_a, other_shop_id):
+    its rows are about several shops, so a bundle of selected shops cannot filter it."""
+    return "shop_id" not in contract["columns"] and any(
+        column.startswith("shop_id") or column.endswith("shop_id") for column in contract["columns"])
+
+
+def _write(warehouse: Path, staging: Path, wanted: list[str], contracts: dict, dashboard: bool,
+           head_office: bool = False) -> None:
     bundle_db = staging / "member_analytics.duckdb"
-    contents = {"shops": wanted, "marts": {}, "left_out": {}}
+    contents = {"shops": wanted, "head_office": head_office, "marts": {}, "left_out": {}}
+    if not head_office:
+        unflagged = [mart for mart, contract in contracts.items()
+                     if _names_other_shops(contract) and not contract.get(HEAD_OFFICE_ONLY)
+                     and not contract["personal_data"]]
+        if unflagged:
+            raise BundleError(f"mart(s) {', '.join(unflagged)} hold rows about several shops but their contract is "
+                              "not head_office_only: a bundle of selected shops cannot filter them")
     with duckdb.connect(str(bundle_db)) as connection:
         connection.execute("attach ? as published (read_only)", [str(warehouse)])
         connection.execute("create temp table bundle_shops (shop_id varchar)")
@@ -97,6 +117,9 @@ def _write(warehouse: Path, staging: Path, wanted: list[str], contracts: dict, d
         for mart, contract in contracts.items():
             if contract["personal_data"]:
                 contents["left_out"][mart] = "the whole mart (tagged personal_data)"
+                continue
+            if contract.get(HEAD_OFFICE_ONLY) and not head_office:
+                contents["left_out"][mart] = "the whole mart (head office only: rows about several shops)"
                 continue
             columns = [column for column in contract["columns"] if column not in contract["personal_data_columns"]]
             if contract["personal_data_columns"]:

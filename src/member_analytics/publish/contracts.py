@@ -5,7 +5,9 @@ enforced contracts keep each build true to the YAML; this file keeps the YAML
 true to what was published before: a test compares the two, so a change to a
 public column is a deliberate, reviewed change (run `member-analytics contracts
 --write` and commit the file). Personal-data tags ride along: the per-shop
-bundles leave tagged columns (and tagged marts) out (docs/decisions/0063).
+bundles leave tagged columns (and tagged marts) out (docs/decisions/0063). So does
+`meta: head_office_only`: a mart of several shops' rows at once (no single shop_id,
+e.g. rpt_shop_overlap) goes only into the head-office bundle (docs/decisions/0126).
 """
 
 from __future__ import annotations
@@ -21,10 +23,15 @@ from member_analytics.env import project_root
 ROOT = project_root()
 CONTRACTS_FILE = Path("contracts") / "public_marts.json"
 PERSONAL_DATA_TAG = "personal_data"
+HEAD_OFFICE_ONLY = "head_office_only"
 
 
 def _tags(node: dict) -> list[str]:
     return list(node.get("tags", [])) + list(node.get("config", {}).get("tags", []))
+
+
+def _meta(node: dict) -> dict:
+    return {**node.get("meta", {}), **node.get("config", {}).get("meta", {})}
 
 
 def _grain(description: str) -> str:
@@ -51,6 +58,7 @@ def current_contracts(root: Path = ROOT) -> dict:
                 "grain": _grain(model.get("description", "")),
                 "key": key,
                 "personal_data": PERSONAL_DATA_TAG in _tags(model),
+                HEAD_OFFICE_ONLY: bool(_meta(model).get(HEAD_OFFICE_ONLY, False)),
                 "columns": {column["name"]: column.get("data_type") for column in model["columns"]},
                 "personal_data_columns": [column["name"] for column in model["columns"]
                                           if PERSONAL_DATA_TAG in _tags(column)],
@@ -83,9 +91,9 @@ def differences(root: Path = ROOT) -> list[str]:
         found += [f"{name}: column {column} was removed" for column in before if column not in after]
         found += [f"{name}.{column}: data type {before[column]} -> {after[column]}"
                   for column in after if column in before and before[column] != after[column]]
-        for field in ("key", "grain", "personal_data", "personal_data_columns"):
-            if committed[name][field] != now[name][field]:
-                found.append(f"{name}: {field} {committed[name][field]!r} -> {now[name][field]!r}")
+        for field in ("key", "grain", "personal_data", HEAD_OFFICE_ONLY, "personal_data_columns"):
+            if committed[name].get(field, False) != now[name].get(field, False):
+                found.append(f"{name}: {field} {committed[name].get(field)!r} -> {now[name].get(field)!r}")
         if [c for c in before if c in after] != [c for c in after if c in before]:
             found.append(f"{name}: the column order changed")
     return found
