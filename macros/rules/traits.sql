@@ -40,7 +40,7 @@
 
 
 {#- The declared traits, in trait_order, each checked (a compile error naming the trait
-    and the column otherwise): [{name, aggregation, kind}]. Empty while dbt parses, in unit
+    and the column otherwise): [{name, aggregation, source_table, kind}]. Empty while dbt parses, in unit
     tests and before the seed is loaded. -#}
 {% macro declared_traits() %}
     {#- (no seed table: compiled outside a run, e.g. by sqlfluff's templater; or a unit
@@ -98,7 +98,7 @@
                 "member_analytics: " ~ where ~ ": column window_days must be a positive number of days,"
                 ~ " or empty for all history") }}
         {% endif %}
-        {% do traits.append({'name': name, 'aggregation': row[5],
+        {% do traits.append({'name': name, 'aggregation': row[5], 'source_table': row[2],
                              'kind': member_analytics.trait_value_kind(row[5])}) %}
     {% endfor %}
     {{ return(traits) }}

@@ -5,8 +5,10 @@
 -- product and category), matched to the traits of their source, filtered by event
 -- type, category and window, then aggregated by the trait's aggregation. A trait
 -- is added by a row of the seed, no SQL.
-{#- checks the seed at compile time: a clear error naming the trait and the column -#}
-{%- do member_analytics.declared_traits() %}
+{#- checks the seed at compile time (a clear error naming the trait and the column), and
+    reads only the sources some trait counts (all of them when compiled without the seed) -#}
+{%- set declared = member_analytics.declared_traits() %}
+{%- set used_sources = declared | map(attribute='source_table') | list %}
 
 with
 
@@ -46,21 +48,29 @@ behaviour_events as (
 
 -- every source in one shape; amount is the net amount (orders, order lines) or the
 -- signed points (points); nothing after as_of_date
-{#- (source_table, relation, event type, product, date, amount, condition) -#}
+{#- (the sources it serves, source_table, relation, event type, product, date, amount, condition) -#}
 {%- set null_string = 'cast(null as ' ~ dbt.type_string() ~ ')' %}
 {%- set sources = [
-    ("'orders'", ref('fct_orders'), null_string, null_string, 'ordered_date', 'net_amount', 'is_valid_purchase'),
-    ("'order_items'", ref('fct_order_items'), null_string, 'product_id', 'ordered_date', 'net_amount',
+    (['orders'], "'orders'", ref('fct_orders'), null_string, null_string, 'ordered_date', 'net_amount',
      'is_valid_purchase'),
-    ("'visits'", ref('int_member_visit_days'), null_string, null_string, 'visit_date', 'null', 'true'),
-    ("case event_type when 'favorite' then 'favourites' else 'carts' end", 'behaviour_events', 'event_type',
-     'product_id', 'event_date', 'null', "event_type in ('favorite', 'cart')"),
-    ("'behaviour_events'", 'behaviour_events', 'event_type', 'product_id', 'event_date', 'null', 'true'),
-    ("'service_events'", ref('fct_service_events'), 'event_type', 'product_id', 'occurred_date', 'null', 'true'),
-    ("'points'", ref('fct_member_points_ledger'), 'movement_type', null_string, 'movement_date', 'points', 'true'),
+    (['order_items'], "'order_items'", ref('fct_order_items'), null_string, 'product_id', 'ordered_date',
+     'net_amount', 'is_valid_purchase'),
+    (['visits'], "'visits'", ref('int_member_visit_days'), null_string, null_string, 'visit_date', 'null', 'true'),
+    (['favourites', 'carts'], "case event_type when 'favorite' then 'favourites' else 'carts' end",
+     'behaviour_events', 'event_type', 'product_id', 'event_date', 'null', "event_type in ('favorite', 'cart')"),
+    (['behaviour_events'], "'behaviour_events'", 'behaviour_events', 'event_type', 'product_id', 'event_date',
+     'null', 'true'),
+    (['service_events'], "'service_events'", ref('fct_service_events'), 'event_type', 'product_id',
+     'occurred_date', 'null', 'true'),
+    (['points'], "'points'", ref('fct_member_points_ledger'), 'movement_type', null_string, 'movement_date',
+     'points', 'true'),
 ] %}
+{%- set read_sources = [] %}
+{%- for source in sources if not used_sources or source[0] | select('in', used_sources) | list %}
+    {%- do read_sources.append(source) %}
+{%- endfor %}
 events as (
-    {% for source_table, relation, event_type, product_id, event_date, amount, condition in sources %}
+    {% for serves, source_table, relation, event_type, product_id, event_date, amount, condition in read_sources %}
         select
             {{ source_table }} as source_table,
             shop_id,
