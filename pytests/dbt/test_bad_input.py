@@ -19,6 +19,10 @@ s1,o1,p1,1,100.00
 s1,o2,p2,2,25.00
 """
 AS_OF = {"as_of_date": "2026-01-31"}
+# The builds here run models, seeds and data tests, not the unit tests: those test the
+# models' code on fixed inputs, whatever the raw folder holds, and tiny_build runs every
+# one of them (the suite tier) once.
+NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 
 
 def test_missing_required_table_names_the_files_looked_for(make_project):
@@ -28,7 +32,7 @@ def test_missing_required_table_names_the_files_looked_for(make_project):
 
 def test_missing_required_column_names_file_and_column_and_leaves_marts_untouched(make_project):
     project = make_project({"orders.csv": ORDERS, "order_items.csv": ITEMS})
-    project.dbt("build", vars=AS_OF)
+    project.dbt("build", *NO_UNIT_TESTS, vars=AS_OF)
     before = project.query("select count(*), sum(net_amount) from marts.fct_orders")
     assert before == [(2, 150)]
 
@@ -83,7 +87,7 @@ def test_hostile_or_malformed_vars_are_refused_before_any_sql_runs(make_project,
 
 def test_absent_optional_tables_and_shop_id_give_empty_marts_and_a_warning(make_project):
     project = make_project({"orders.csv": "order_id,member_id,ordered_at,status,paid_amount\no1,0001,2026-01-05,paid,10\n"})
-    result = project.dbt("build", vars=AS_OF)
+    result = project.dbt("build", *NO_UNIT_TESTS, vars=AS_OF)
     assert "optional table 'products' is absent" in result.stdout
     assert project.query("select shop_id, member_id, member_source, is_registered_member from marts.dim_members") == [
         ("default", "0001", "buyer_only", None)
@@ -155,7 +159,8 @@ s1,0002,sleeping_winback,2026-01-09,holdout
     # to a mart that is not selected would otherwise run against a missing table)
     # every table here is mostly bad rows on purpose: allow any rejected share
     project.dbt("build", "--select", "+fct_rejected_rows", "+rpt_row_reconciliation",
-                "--indirect-selection", "cautious", vars={**AS_OF, "member_analytics__quality__max_rejected_share": 1})
+                "--indirect-selection", "cautious", *NO_UNIT_TESTS,
+                vars={**AS_OF, "member_analytics__quality__max_rejected_share": 1})
 
     verdicts = set(project.query("select order_id, row_status, rejection_reason from staging.stg_shop__orders"))
     assert verdicts == {

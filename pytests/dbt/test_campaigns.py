@@ -147,7 +147,8 @@ def test_day_before_equals_a_build_at_that_day(tiny_build, tiny_raw, tmp_path):
     before = (as_of - timedelta(days=1)).isoformat()
     shop = sorted(truth["shops"])[0]
     other = DbtProject(tmp_path / "day_before", raw_path)
-    other.dbt("build", "--select", "+fct_campaign_audiences", "--exclude", "test_type:data",
+    # the models only: tiny_build runs their data and unit tests
+    other.dbt("build", "--select", "+fct_campaign_audiences", "--exclude", "test_type:data", "test_type:unit",
               vars={"as_of_date": before, "member_analytics__validation__latest_valid_date": LATEST,
                     "member_analytics__audiences__disabled": ["holiday_greeting"],
                     "member_analytics__audiences__disabled_by_shop": {shop: ["high_loyalty_reward"]}})
