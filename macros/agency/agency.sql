@@ -29,15 +29,18 @@
 
 {#- The path of the person-key secret, a file separate from the phone-hash key. -#}
 {% macro person_key_file() %}
-    {% set path = env_var('MEMBER_ANALYTICS_PERSON_KEY_FILE', '') %}
+    {#- var member_analytics__person_key_file when set, else the environment variable (docs/decisions/0127) -#}
+    {% set from_var = var('member_analytics__person_key_file', '') or '' %}
+    {% set name = 'member_analytics__person_key_file' if from_var else 'MEMBER_ANALYTICS_PERSON_KEY_FILE' %}
+    {% set path = from_var or env_var('MEMBER_ANALYTICS_PERSON_KEY_FILE', '') %}
     {% if path == '' %}
         {{ exceptions.raise_compiler_error(
             "member_analytics: linking members across shops is on, but MEMBER_ANALYTICS_PERSON_KEY_FILE is not"
-            ~ " set. It names the file holding the secret that makes person keys (32 random bytes as 64 hex"
-            ~ " digits), separate from the phone-hash key; see docs/decisions/0126 for what a shop group needs"
-            ~ " before turning linking on.") }}
+            ~ " set (nor var member_analytics__person_key_file). It names the file holding the secret that"
+            ~ " makes person keys (32 random bytes as 64 hex digits), separate from the phone-hash key; see"
+            ~ " docs/decisions/0126 for what a shop group needs before turning linking on.") }}
     {% endif %}
-    {% set path = member_analytics.validated_path(path, 'MEMBER_ANALYTICS_PERSON_KEY_FILE') %}
+    {% set path = member_analytics.validated_path(path, name) %}
     {% if path == member_analytics.pii_key_file() %}
         {{ exceptions.raise_compiler_error(
             "member_analytics: MEMBER_ANALYTICS_PERSON_KEY_FILE must name a different file from"

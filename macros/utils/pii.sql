@@ -1,14 +1,20 @@
 {#- Keyed sha256 of personal data (docs/decisions/0062); described in _utils__macros.yml. -#}
 
+{#- The key file's path: var member_analytics__pii_key_file when set (a project that installs
+    this one as a package sets it in its own dbt_project.yml), else the environment variable
+    MEMBER_ANALYTICS_PII_KEY_FILE (docs/decisions/0127). Only the path reaches SQL. -#}
 {% macro pii_key_file() %}
-    {% set path = env_var('MEMBER_ANALYTICS_PII_KEY_FILE', '') %}
+    {% set from_var = var('member_analytics__pii_key_file', '') or '' %}
+    {% set name = 'member_analytics__pii_key_file' if from_var else 'MEMBER_ANALYTICS_PII_KEY_FILE' %}
+    {% set path = from_var or env_var('MEMBER_ANALYTICS_PII_KEY_FILE', '') %}
     {% if path == '' %}
         {{ exceptions.raise_compiler_error(
-            "member_analytics: MEMBER_ANALYTICS_PII_KEY_FILE is not set. It names the file holding the key"
-            ~ " that pseudonymises phone numbers and nicknames; bin/_env.sh creates secrets/pii_key"
-            ~ " on first use (docs/decisions/0062).") }}
+            "member_analytics: no key file for personal data. Set var member_analytics__pii_key_file or the"
+            ~ " environment variable MEMBER_ANALYTICS_PII_KEY_FILE to the absolute path of the file holding the"
+            ~ " key that pseudonymises phone numbers and nicknames (bin/_env.sh creates secrets/pii_key on first"
+            ~ " use; docs/decisions/0062, 0127).") }}
     {% endif %}
-    {{ return(member_analytics.validated_path(path, 'MEMBER_ANALYTICS_PII_KEY_FILE')) }}
+    {{ return(member_analytics.validated_path(path, name)) }}
 {% endmacro %}
 
 
