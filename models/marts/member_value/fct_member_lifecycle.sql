@@ -12,7 +12,6 @@
 -- entered the current stage on the first day of its last unbroken run.
 {%- set new_window_days = member_analytics.validated_number('member_analytics__lifecycle__new_buyer_window_days') %}
 {%- set loyal_window_days = member_analytics.validated_number('member_analytics__lifecycle__loyal_window_days') %}
-{%- set loyal_min_purchase_days = member_analytics.validated_number('member_analytics__lifecycle__loyal_min_purchase_days') %}
 
 with
 
@@ -136,12 +135,9 @@ counted as (
 staged as (
     select
         *,
-        case
-            when purchase_days_in_loyal_window >= {{ loyal_min_purchase_days }} then 'loyal'
-            when purchase_days_to_date >= 2 then 'repeat'
-            when {{ dbt.datediff('first_purchase_date', 'stage_date', 'day') }} <= {{ new_window_days }} then 'new'
-            else 'sleeping'
-        end as lifecycle_stage
+        {{ member_analytics.lifecycle_buyer_stage(
+            'purchase_days_to_date', 'purchase_days_in_loyal_window', 'first_purchase_date', 'stage_date') }}
+            as lifecycle_stage
     from counted
 ),
 
@@ -234,14 +230,7 @@ final as (
         joined.shop_id,
         joined.member_id,
         joined.lifecycle_stage,
-        case joined.lifecycle_stage
-            when 'loyal' then 'purchase_days_in_loyal_window_at_least_minimum'
-            when 'repeat' then 'two_or_more_purchase_days'
-            when 'new' then 'one_purchase_day_within_new_buyer_window'
-            when 'sleeping' then 'one_purchase_day_before_new_buyer_window'
-            when 'potential' then 'favorite_or_cart_without_purchase'
-            else 'no_purchase_no_favorite_or_cart'
-        end as stage_rule,
+        {{ member_analytics.lifecycle_stage_rule('joined.lifecycle_stage') }} as stage_rule,
         stage_actions.description as stage_description,
         stage_actions.suggested_action,
         cast(stage_actions.stage_order as int) as stage_order,

@@ -18,9 +18,7 @@
 -- on its day and leaves the loyal window loyal_window_days later; running sums
 -- over each member's count changes and snapshot dates give the counts at every
 -- snapshot, without pairing snapshots with earlier purchase days.
-{%- set new_window_days = member_analytics.validated_number('member_analytics__lifecycle__new_buyer_window_days') %}
 {%- set loyal_window_days = member_analytics.validated_number('member_analytics__lifecycle__loyal_window_days') %}
-{%- set loyal_min_purchase_days = member_analytics.validated_number('member_analytics__lifecycle__loyal_min_purchase_days') %}
 
 with
 
@@ -169,14 +167,9 @@ staged as (
     select
         *,
         case
-            when purchase_days_to_date > 0 and purchase_days_in_loyal_window >= {{ loyal_min_purchase_days }}
-                then 'loyal'
-            when purchase_days_to_date >= 2 then 'repeat'
-            when
-                purchase_days_to_date = 1
-                and {{ dbt.datediff('first_purchase_date', 'snapshot_date', 'day') }} <= {{ new_window_days }}
-                then 'new'
-            when purchase_days_to_date = 1 then 'sleeping'
+            when purchase_days_to_date > 0
+                then {{ member_analytics.lifecycle_buyer_stage(
+                    'purchase_days_to_date', 'purchase_days_in_loyal_window', 'first_purchase_date', 'snapshot_date') }}
             when first_favorite_or_cart_date is not null then 'potential'
             else 'registered'
         end as lifecycle_stage
@@ -188,14 +181,7 @@ final as (
         staged.shop_id,
         staged.member_id,
         staged.lifecycle_stage,
-        case staged.lifecycle_stage
-            when 'loyal' then 'purchase_days_in_loyal_window_at_least_minimum'
-            when 'repeat' then 'two_or_more_purchase_days'
-            when 'new' then 'one_purchase_day_within_new_buyer_window'
-            when 'sleeping' then 'one_purchase_day_before_new_buyer_window'
-            when 'potential' then 'favorite_or_cart_without_purchase'
-            else 'no_purchase_no_favorite_or_cart'
-        end as stage_rule,
+        {{ member_analytics.lifecycle_stage_rule('staged.lifecycle_stage') }} as stage_rule,
         cast(stage_actions.stage_order as int) as stage_order,
         cast(staged.purchase_days_to_date as bigint) as number_of_purchase_days,
         cast(staged.purchase_days_in_loyal_window as bigint) as purchase_days_in_loyal_window,
