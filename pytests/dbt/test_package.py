@@ -309,6 +309,7 @@ def test_schemas_follow_the_root_project_unless_the_package_layout_is_asked_for(
 
         project_yml.write_text(default_text)
         macro = consumer.project / "macros" / "generate_schema_name.sql"
+        macro.parent.mkdir(exist_ok=True)  # git keeps no empty folder: a fresh clone has none
         macro.write_text("{% macro generate_schema_name(custom_schema_name, node) -%}\n"
                          "    analytics_{{ custom_schema_name or 'default' }}\n{%- endmacro %}\n")
         schemas = consumer.parse_schemas("root_macro")
