@@ -19,11 +19,6 @@ members as (
     select * from {{ ref('dim_members') }}
 ),
 
-orders as (
-    select * from {{ ref('fct_orders') }}
-    where is_valid_purchase
-),
-
 interest as (
     select * from {{ ref('int_interest_events_aggregated_to_members') }}
 ),
@@ -33,11 +28,7 @@ stage_actions as (
 ),
 
 purchase_days as (
-    select distinct
-        shop_id,
-        member_id,
-        ordered_date as purchase_date
-    from orders
+    select * from {{ ref('int_member_purchase_days') }}
 ),
 
 buyer_totals as (

@@ -6,7 +6,7 @@
 --
 -- The stage at a date is fct_member_lifecycle's rule evaluated at that date
 -- (docs/decisions/0012), with what is known at as_of_date: valid purchases
--- (fct_orders, refunds dated up to as_of_date applied, as for
+-- (int_member_purchase_days: refunds dated up to as_of_date applied, as for
 -- fct_member_lifecycle's entry dates) and interest events on or before the
 -- date. Buyers by purchase days: loyal (at least loyal_min_purchase_days in
 -- the loyal window ending on the date), repeat (two or more), new (one,
@@ -31,11 +31,6 @@ evaluation_dates as (
     where is_history_snapshot_date or is_as_of_date
 ),
 
-orders as (
-    select * from {{ ref('fct_orders') }}
-    where is_valid_purchase
-),
-
 interest as (
     select * from {{ ref('int_interest_events_aggregated_to_members') }}
 ),
@@ -45,11 +40,7 @@ stage_actions as (
 ),
 
 purchase_days as (
-    select distinct
-        shop_id,
-        member_id,
-        ordered_date as purchase_date
-    from orders
+    select * from {{ ref('int_member_purchase_days') }}
 ),
 
 first_purchases as (
