@@ -23,19 +23,13 @@ sequenced as (
         shop_id,
         member_id,
         lifecycle_stage,
-        lag(lifecycle_stage) over (
-            partition by shop_id, member_id order by snapshot_date
-        ) as previous_stage,
+        previous_lifecycle_stage as previous_stage,
         stage_order,
-        lag(stage_order) over (
-            partition by shop_id, member_id order by snapshot_date
-        ) as previous_stage_order,
+        previous_stage_order,
         number_of_purchase_days,
         purchase_days_in_loyal_window,
         snapshot_date,
-        lag(snapshot_date) over (
-            partition by shop_id, member_id order by snapshot_date
-        ) as previous_snapshot_date
+        previous_snapshot_date
     from history
 ),
 

@@ -182,7 +182,18 @@ final as (
         staged.snapshot_date,
         staged.as_of_date,
         staged.first_purchase_date,
-        staged.first_favorite_or_cart_date
+        staged.first_favorite_or_cart_date,
+        -- the member's previous snapshot (null at their first): read by
+        -- fct_member_lifecycle_changes and rpt_lifecycle_flow
+        lag(staged.lifecycle_stage) over (
+            partition by staged.shop_id, staged.member_id order by staged.snapshot_date
+        ) as previous_lifecycle_stage,
+        cast(lag(stage_actions.stage_order) over (
+            partition by staged.shop_id, staged.member_id order by staged.snapshot_date
+        ) as int) as previous_stage_order,
+        lag(staged.snapshot_date) over (
+            partition by staged.shop_id, staged.member_id order by staged.snapshot_date
+        ) as previous_snapshot_date
     from staged
     left join stage_actions
         on staged.lifecycle_stage = stage_actions.lifecycle_stage

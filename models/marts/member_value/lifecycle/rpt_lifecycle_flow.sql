@@ -31,13 +31,9 @@ sequenced as (
         shop_id,
         member_id,
         lifecycle_stage,
-        lag(lifecycle_stage) over (
-            partition by shop_id, member_id order by snapshot_date
-        ) as previous_stage,
+        previous_lifecycle_stage as previous_stage,
         stage_order,
-        lag(stage_order) over (
-            partition by shop_id, member_id order by snapshot_date
-        ) as previous_stage_order,
+        previous_stage_order,
         is_partial_month,
         snapshot_date
     from history
