@@ -9,6 +9,8 @@
 -- longest wait in cycles, then the item id (docs/decisions/0122). Refund status
 -- as of as_of_date on both days, as for every audience fact (decision 0060).
 -- The facts of the audience repurchase_due (fct_audience_candidates).
+{%- set day_before = member_analytics.add_days(member_analytics.as_of_date(), -1) %}
+
 with
 
 order_items as (
@@ -18,22 +20,6 @@ order_items as (
 
 products as (
     select * from {{ ref('dim_products') }}
-),
-
-as_of as (
-    select {{ member_analytics.add_days(member_analytics.as_of_date(), -1) }} as day_before
-),
-
--- the two days evaluated
-evaluation_days as (
-    select
-        {{ member_analytics.as_of_date() }} as evaluation_date,
-        true as is_as_of_date
-    union all
-    select
-        day_before as evaluation_date,
-        false as is_as_of_date
-    from as_of
 ),
 
 item_days as (
@@ -48,10 +34,9 @@ member_items as (
         item_days.item_id,
         item_days.member_id,
         max(item_days.ordered_date) as last_purchase_date,
-        max(case when item_days.ordered_date <= as_of.day_before then item_days.ordered_date end)
+        max(case when item_days.ordered_date <= {{ day_before }} then item_days.ordered_date end)
             as last_purchase_date_day_before
     from item_days
-    cross join as_of
     group by item_days.shop_id, item_days.cycle_level, item_days.item_id, item_days.member_id
 ),
 
@@ -59,34 +44,56 @@ item_cycles as (
     select * from {{ ref('fct_audience_item_cycles') }}
 ),
 
--- each member's items on each day: the last purchase and the cycle as they stood that day
-evaluated as (
+-- each member's items with their cycles, joined once
+member_item_cycles as (
     select
         member_items.shop_id,
         member_items.member_id,
         member_items.cycle_level,
         member_items.item_id,
-        evaluation_days.evaluation_date,
-        evaluation_days.is_as_of_date,
-        case
-            when evaluation_days.is_as_of_date then member_items.last_purchase_date
-            else member_items.last_purchase_date_day_before
-        end as last_purchase_date,
-        case
-            when evaluation_days.is_as_of_date then item_cycles.median_repurchase_days
-            else item_cycles.median_repurchase_days_day_before
-        end as cycle_days,
-        case
-            when evaluation_days.is_as_of_date then item_cycles.repeat_members
-            else item_cycles.repeat_members_day_before
-        end as repeat_members
+        member_items.last_purchase_date,
+        member_items.last_purchase_date_day_before,
+        item_cycles.median_repurchase_days,
+        item_cycles.median_repurchase_days_day_before,
+        item_cycles.repeat_members,
+        item_cycles.repeat_members_day_before
     from member_items
     inner join item_cycles
         on
             member_items.shop_id = item_cycles.shop_id
             and member_items.cycle_level = item_cycles.cycle_level
             and member_items.item_id = item_cycles.item_id
-    cross join evaluation_days
+),
+
+-- each member's items on each day: the last purchase and the cycle as they
+-- stood that day. Two branches, not a cross join with the two days: DuckDB
+-- 2.0.0 fails that cross product at the large scale with an internal error
+-- ("dict-surviving cache: global dictionary column 7 changed identity";
+-- docs/decisions/0128)
+evaluated as (
+    select
+        shop_id,
+        member_id,
+        cycle_level,
+        item_id,
+        {{ member_analytics.as_of_date() }} as evaluation_date,
+        true as is_as_of_date,
+        last_purchase_date,
+        median_repurchase_days as cycle_days,
+        repeat_members
+    from member_item_cycles
+    union all
+    select
+        shop_id,
+        member_id,
+        cycle_level,
+        item_id,
+        {{ day_before }} as evaluation_date,
+        false as is_as_of_date,
+        last_purchase_date_day_before as last_purchase_date,
+        median_repurchase_days_day_before as cycle_days,
+        repeat_members_day_before as repeat_members
+    from member_item_cycles
 ),
 
 due as (
