@@ -9,7 +9,8 @@
 -- The entry date is exact: a buyer's stage can only change on a purchase
 -- day, the day a purchase leaves the loyal window, or the day the new-buyer
 -- window ends. The stage is evaluated on each of those days and the member
--- entered the current stage on the first day of its last unbroken run.
+-- entered the current stage on the first day of its last unbroken run (the
+-- last day whose stage differs from the candidate day before it).
 {%- set new_window_days = member_analytics.validated_number('member_analytics__lifecycle__new_buyer_window_days') %}
 {%- set loyal_window_days = member_analytics.validated_number('member_analytics__lifecycle__loyal_window_days') %}
 
@@ -132,48 +133,36 @@ staged as (
     from counted
 ),
 
+-- a run of one stage starts on a candidate day whose stage differs from the
+-- day before it (or on the member's first candidate day)
+sequenced as (
+    select
+        shop_id,
+        member_id,
+        stage_date,
+        lifecycle_stage,
+        purchase_days_in_loyal_window,
+        lag(lifecycle_stage) over (
+            partition by shop_id, member_id
+            order by stage_date
+        ) as previous_stage
+    from staged
+),
+
+-- the stage at as_of_date (every buyer's last candidate day), and the start of
+-- its run: the last run start of the member
 current_stages as (
     select
-        staged.shop_id,
-        staged.member_id,
-        staged.lifecycle_stage,
-        staged.purchase_days_in_loyal_window
-    from staged
-    inner join buyers
-        on
-            staged.shop_id = buyers.shop_id
-            and staged.member_id = buyers.member_id
-            and staged.stage_date = buyers.as_of_date
-),
-
-last_other_stage as (
-    select
-        staged.shop_id,
-        staged.member_id,
-        max(staged.stage_date) as last_other_stage_date
-    from staged
-    inner join current_stages
-        on
-            staged.shop_id = current_stages.shop_id
-            and staged.member_id = current_stages.member_id
-    where staged.lifecycle_stage <> current_stages.lifecycle_stage
-    group by staged.shop_id, staged.member_id
-),
-
-entered as (
-    select
-        staged.shop_id,
-        staged.member_id,
-        min(staged.stage_date) as stage_entered_date
-    from staged
-    left join last_other_stage
-        on
-            staged.shop_id = last_other_stage.shop_id
-            and staged.member_id = last_other_stage.member_id
-    where
-        last_other_stage.last_other_stage_date is null
-        or staged.stage_date > last_other_stage.last_other_stage_date
-    group by staged.shop_id, staged.member_id
+        shop_id,
+        member_id,
+        max(case when stage_date = {{ member_analytics.as_of_date() }} then lifecycle_stage end) as lifecycle_stage,
+        max(case when stage_date = {{ member_analytics.as_of_date() }} then purchase_days_in_loyal_window end)
+            as purchase_days_in_loyal_window,
+        max(
+            case when previous_stage is null or previous_stage <> lifecycle_stage then stage_date end
+        ) as stage_entered_date
+    from sequenced
+    group by shop_id, member_id
 ),
 
 joined as (
@@ -190,7 +179,7 @@ joined as (
         interest.member_id is not null as has_favorite_or_cart,
         {{ member_analytics.as_of_date() }} as as_of_date,
         case
-            when current_stages.lifecycle_stage is not null then entered.stage_entered_date
+            when current_stages.lifecycle_stage is not null then current_stages.stage_entered_date
             when interest.member_id is not null then interest.first_interest_date
             when members.first_seen_date <= {{ member_analytics.as_of_date() }} then members.first_seen_date
         end as stage_entered_date,
@@ -206,10 +195,6 @@ joined as (
         on
             members.shop_id = current_stages.shop_id
             and members.member_id = current_stages.member_id
-    left join entered
-        on
-            members.shop_id = entered.shop_id
-            and members.member_id = entered.member_id
     left join interest
         on
             members.shop_id = interest.shop_id

@@ -16,8 +16,9 @@
 --
 -- Set-based, like fct_member_lifecycle: a purchase day adds one to both counts
 -- on its day and leaves the loyal window loyal_window_days later; running sums
--- over each member's count changes and snapshot dates give the counts at every
--- snapshot, without pairing snapshots with earlier purchase days.
+-- over each member's count changes and snapshot dates (one pass, the snapshots
+-- carried through it) give the counts at every snapshot, without pairing
+-- snapshots with earlier purchase days.
 {%- set loyal_window_days = member_analytics.validated_number('member_analytics__lifecycle__loyal_window_days') %}
 
 with
@@ -56,8 +57,7 @@ member_snapshots as (
     select
         members.shop_id,
         members.member_id,
-        evaluation_dates.evaluation_date as snapshot_date,
-        evaluation_dates.as_of_date
+        evaluation_dates.evaluation_date as snapshot_date
     from members
     cross join evaluation_dates
     where
@@ -95,18 +95,9 @@ count_changes as (
     from member_snapshots
 ),
 
-change_days as (
-    select
-        shop_id,
-        member_id,
-        change_date,
-        sum(purchase_days_change) as purchase_days_change,
-        sum(loyal_window_change) as loyal_window_change,
-        max(is_snapshot) as is_snapshot
-    from count_changes
-    group by shop_id, member_id, change_date
-),
-
+-- running sums over each member's changes in date order; a range frame takes
+-- every change of the same day with it (a snapshot on a purchase day counts
+-- that purchase), so no grouping by day is needed
 counted as (
     select
         shop_id,
@@ -116,42 +107,38 @@ counted as (
         sum(purchase_days_change) over (
             partition by shop_id, member_id
             order by change_date
-            rows between unbounded preceding and current row
+            range between unbounded preceding and current row
         ) as purchase_days_to_date,
         sum(loyal_window_change) over (
             partition by shop_id, member_id
             order by change_date
-            rows between unbounded preceding and current row
+            range between unbounded preceding and current row
         ) as purchase_days_in_loyal_window
-    from change_days
+    from count_changes
 ),
 
 measured as (
     select
-        member_snapshots.shop_id,
-        member_snapshots.member_id,
+        counted.shop_id,
+        counted.member_id,
         counted.purchase_days_to_date,
         counted.purchase_days_in_loyal_window,
-        member_snapshots.snapshot_date,
-        member_snapshots.as_of_date,
+        counted.change_date as snapshot_date,
+        {{ member_analytics.as_of_date() }} as as_of_date,
         case when counted.purchase_days_to_date > 0 then first_purchases.first_purchase_date end
             as first_purchase_date,
-        case when interest.first_interest_date <= member_snapshots.snapshot_date then interest.first_interest_date end
+        case when interest.first_interest_date <= counted.change_date then interest.first_interest_date end
             as first_favorite_or_cart_date
-    from member_snapshots
-    inner join counted
-        on
-            member_snapshots.shop_id = counted.shop_id
-            and member_snapshots.member_id = counted.member_id
-            and member_snapshots.snapshot_date = counted.change_date
+    from counted
     left join first_purchases
         on
-            member_snapshots.shop_id = first_purchases.shop_id
-            and member_snapshots.member_id = first_purchases.member_id
+            counted.shop_id = first_purchases.shop_id
+            and counted.member_id = first_purchases.member_id
     left join interest
         on
-            member_snapshots.shop_id = interest.shop_id
-            and member_snapshots.member_id = interest.member_id
+            counted.shop_id = interest.shop_id
+            and counted.member_id = interest.member_id
+    where counted.is_snapshot = 1
 ),
 
 staged as (
