@@ -13,17 +13,12 @@
 
 with
 
-order_items as (
-    select * from {{ ref('fct_order_items') }}
-    where is_valid_purchase
-),
-
 products as (
     select * from {{ ref('dim_products') }}
 ),
 
 item_days as (
-    {{ member_analytics.item_purchase_days('order_items', 'products') }}
+    select * from {{ ref('int_member_item_purchase_days') }}
 ),
 
 -- each member's last purchase day of each item, by as_of_date and by the day before
