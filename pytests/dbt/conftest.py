@@ -7,8 +7,11 @@ developer's warehouse and can run in any order.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pickle
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,45 +63,86 @@ class DbtProject:
             return connection.execute(sql).df()
 
 
+def _once_per_run(tmp_path_factory, name: str, make):
+    """Make a session fixture's folder once per test run, not once per pytest-xdist worker:
+    `make(folder)` runs in the first worker that asks, behind a file lock in the folder
+    the workers' temp folders share (the run's basetemp); a worker asking later waits for
+    it and gets the same folder and value (pickled). Without xdist it simply runs. If
+    `make` raises, the worker that ran it fails, and the next worker to ask starts over
+    (and fails alike). Returns (folder, value)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = tmp_path_factory.mktemp(name)
+        return folder, make(folder)
+    shared = tmp_path_factory.getbasetemp().parent / "once_per_run"
+    shared.mkdir(exist_ok=True)
+    folder, value_file = shared / name, shared / f"{name}.pickle"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not value_file.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed attempt left
+            folder.mkdir()
+            value_file.write_bytes(pickle.dumps(make(folder)))
+    return folder, pickle.loads(value_file.read_bytes())
+
+
+def _own_copy(tmp_path_factory, built: Path, name: str) -> Path:
+    """A worker's own copy of a project built once per run (warehouse, target, logs): tests
+    run dbt on it (compile, show) and open its warehouse, as they did when every worker
+    built its own, so no two workers ever touch the same DuckDB file or target folder."""
+    home = tmp_path_factory.mktemp(name)
+    shutil.copytree(built, home, dirs_exist_ok=True)
+    return home
+
+
 @pytest.fixture(scope="session")
 def tiny_raw(tmp_path_factory) -> tuple[Path, dict]:
-    """The generator's tiny dataset (parquet) and its ground truth."""
+    """The generator's tiny dataset (parquet) and its ground truth. Generated once per run
+    and only read (tests that change raw files write their own)."""
     from member_analytics.generator import generate
 
-    out = tmp_path_factory.mktemp("tiny_raw")
-    truth = generate(out, scale="tiny", seed=7, file_format="parquet")
-    return out, truth
+    return _once_per_run(tmp_path_factory, "tiny_raw",
+                         lambda out: generate(out, scale="tiny", seed=7, file_format="parquet"))
 
 
 @pytest.fixture(scope="session")
 def tiny_build(tmp_path_factory, tiny_raw) -> tuple[DbtProject, dict]:
     """A full `dbt build` (models, seeds, unit and data tests: selector suite, which a
-    plain `dbt build` selects too) of the tiny dataset."""
+    plain `dbt build` selects too) of the tiny dataset. Built once per run (the first
+    worker to need it; the other waits for it rather than building it again), and each
+    worker gets its own copy of the built project."""
     raw_path, truth = tiny_raw
-    project = DbtProject(tmp_path_factory.mktemp("tiny_build"), raw_path)
-    project.dbt("build", vars=build_vars(truth))
-    return project, truth
+
+    def build(home: Path) -> None:
+        DbtProject(home, raw_path).dbt("build", vars=build_vars(truth))
+
+    built, _ = _once_per_run(tmp_path_factory, "tiny_build", build)
+    return DbtProject(_own_copy(tmp_path_factory, built, "tiny_build"), raw_path), truth
 
 
 @pytest.fixture(scope="session")
 def tiny_days(tmp_path_factory) -> tuple[Path, dict]:
     """The tiny dataset (seed 7) as two daily loads, day_1/ and day_2/ (with late refunds):
-    member_analytics.generator.days.generate_days."""
+    member_analytics.generator.days.generate_days. Generated once per run and only read."""
     from member_analytics.generator.days import generate_days
 
-    out = tmp_path_factory.mktemp("tiny_days")
-    return out, generate_days(out, scale="tiny", seed=7, file_format="parquet")
+    return _once_per_run(tmp_path_factory, "tiny_days",
+                         lambda out: generate_days(out, scale="tiny", seed=7, file_format="parquet"))
 
 
 @pytest.fixture(scope="session")
 def tiny_day2_full_build(tmp_path_factory, tiny_days) -> DbtProject:
     """A full `dbt build` of day_2 of the daily loads: what every daily run must equal.
     The production tier (selectors.yml): every model, and the tests a production build
-    runs; the suite tier runs once, in tiny_build."""
+    runs; the suite tier runs once, in tiny_build. Built once per run (test_incremental
+    and test_spark_parity, on two workers, both compare with it); each worker gets its
+    own copy."""
     out, days = tiny_days
-    project = DbtProject(tmp_path_factory.mktemp("tiny_day2_full"), out / "day_2")
-    project.dbt("build", "--selector", "production", vars=day_vars(days, "day_2"))
-    return project
+
+    def build(home: Path) -> None:
+        DbtProject(home, out / "day_2").dbt("build", "--selector", "production", vars=day_vars(days, "day_2"))
+
+    built, _ = _once_per_run(tmp_path_factory, "tiny_day2_full", build)
+    return DbtProject(_own_copy(tmp_path_factory, built, "tiny_day2_full"), out / "day_2")
 
 
 def day_vars(days: dict, day: str) -> dict:

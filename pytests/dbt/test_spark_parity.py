@@ -77,8 +77,10 @@ def _spark_mart(project: DbtProject, schema: str, name: str) -> pd.DataFrame:
         return _exact_frame(connection, f"select * from read_parquet('{folder}/*.parquet')")
 
 
+# spark_build first: the Spark session's build takes minutes, and meanwhile the other worker
+# (test_incremental) builds tiny_day2_full_build, which is then only copied here (conftest).
 @pytest.mark.parametrize("mart", public_marts(), ids=lambda mart: mart.name)
-def test_public_mart_is_the_same_on_spark_and_duckdb(mart, tiny_day2_full_build, spark_build):
+def test_public_mart_is_the_same_on_spark_and_duckdb(mart, spark_build, tiny_day2_full_build):
     duckdb_project = tiny_day2_full_build
     with duckdb.connect(str(duckdb_project.warehouse), read_only=True) as connection:
         on_duckdb = _exact_frame(connection, f"select * from {mart.schema}.{mart.name}")
