@@ -190,3 +190,45 @@ def fails_with(project: DbtProject, *fragments: str, vars: dict = CONTRACT_AS_OF
     for fragment in fragments:
         assert fragment in output, f"{fragment!r} not in:\n{output[-3000:]}"
     return output
+
+
+def occurring(values, text: str) -> list[str]:
+    """The values that occur in `text` as substrings: exactly [v for v in values if v in text]
+    (in the order of `values`; every value not empty), in one pass over the text rather than
+    one per value (a table's text is megabytes, the personal values are thousands).
+
+    Each value's first k bytes (UTF-8; k = the shortest value's length, at most 8) are a
+    number; so is the text's every run of k bytes. A value occurs at a place only if its
+    number equals that place's number, so numpy finds those places (a few), and bytes.
+    startswith checks each candidate value there. UTF-8 keeps substrings: v in text exactly
+    when v's bytes are in text's bytes. pytests/dbt/test_trust.py checks it against `in`."""
+    import numpy as np
+
+    values = list(values)
+    encoded = [value.encode() for value in values]
+    assert all(encoded), "an empty value occurs everywhere"
+    data = text.encode()
+    k = min([8, *map(len, encoded)])
+    if not values or len(data) < k:
+        return []
+
+    def number(window: bytes) -> int:
+        return int.from_bytes(window, "little")
+
+    by_start: dict[int, list[int]] = {}
+    for index, value in enumerate(encoded):
+        by_start.setdefault(number(value[:k]), []).append(index)
+    starts = np.array(sorted(by_start), dtype=np.uint64)
+    array = np.frombuffer(data, dtype=np.uint8)
+    places = len(data) - k + 1
+    windows = np.zeros(places, dtype=np.uint64)
+    for offset in range(k):
+        windows |= array[offset:offset + places].astype(np.uint64) << np.uint64(8 * offset)
+    found = np.searchsorted(starts, windows)
+    hits = np.flatnonzero(starts[np.minimum(found, len(starts) - 1)] == windows)
+    present = set()
+    for place in hits.tolist():
+        for index in by_start[int(windows[place])]:
+            if index not in present and data.startswith(encoded[index], place):
+                present.add(index)
+    return [value for index, value in enumerate(values) if index in present]

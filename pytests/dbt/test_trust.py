@@ -17,6 +17,7 @@ import pytest
 from member_analytics.bi.bundle import BundleError, export_bundle
 from member_analytics.publish import contracts
 
+from .conftest import occurring
 from .reference import read_raw
 
 pytestmark = pytest.mark.dbt
@@ -94,8 +95,30 @@ def test_clear_personal_data_is_in_no_table_of_the_warehouse(tiny_build, persona
     assert len(tables) > 60
     for schema, table in tables:
         text = "\n".join(" ".join(map(str, row)) for row in project.query(f'select * from {schema}."{table}"'))
-        leaked = [value for values in personal_values.values() for value in values if value in text]
+        leaked = occurring([value for values in personal_values.values() for value in values], text)
         assert not leaked, f"{schema}.{table} holds personal data in clear text: {leaked[:3]}"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_occurring_finds_exactly_what_in_finds(personal_values, seed):
+    """conftest.occurring, which the personal-data checks use on megabytes of text, gives
+    [v for v in values if v in text]: values planted at the start, the end, across a cell
+    boundary, halves of values (which must not be found), other scripts, near misses."""
+    import random
+
+    chance = random.Random(seed)
+    values = sorted(set().union(*personal_values.values()))
+    picked = chance.sample(values, 6)
+    pieces = [picked[0], " 2026-01-31 12.50 True None \n", picked[1][:-1], "|", picked[2][1:], " "]
+    pieces += [chance.choice(["甜布丁", "lucky", "1", "****", "\n", " "]) for _ in range(200)]
+    pieces += [picked[3], " ", picked[4][: len(picked[4]) // 2], "\n", picked[4][len(picked[4]) // 2:], picked[5]]
+    text = "".join(pieces)
+    expected = [value for value in values if value in text]
+    assert occurring(values, text) == expected
+    assert {picked[0], picked[3], picked[5]} <= set(expected)
+    # the short values decide the window: add a four-letter one, and text without any value
+    assert occurring(["abcd", *values], "xx abcd " + text) == ["abcd", *expected]
+    assert occurring(values, "no personal data here") == []
 
 
 def untagged_personal_data(connection, public: dict, personal: dict[str, set[str]]) -> list[str]:
@@ -228,7 +251,7 @@ def test_a_one_shop_bundle_holds_only_that_shop_and_no_personal_data(bundles, ti
             assert not set(columns) & set(public[table]["personal_data_columns"]), table
             text = "\n".join(" ".join(map(str, row)) for row in connection.execute(f'select * from marts."{table}"').fetchall())
             assert not [other for other in others if other in text], f"{table} holds a row of another shop"
-            assert not [value for value in set().union(*personal_values.values(), hashes) if value in text], table
+            assert not occurring(set().union(*personal_values.values(), hashes), text), table
             if "shop_id" in columns:
                 assert connection.execute(f'select distinct shop_id from marts."{table}"').fetchall() in ([], [(shop,)])
                 expected = project.query(f"select count(*) from marts.\"{table}\" where shop_id = '{shop}'")[0][0]
