@@ -39,6 +39,10 @@ pytestmark = pytest.mark.dbt
 
 EARLIEST, LATEST = "1990-01-01", "2030-12-31"  # build_vars pins the latest valid date
 LINK = "member_analytics__agency__link_members_across_shops"
+# The builds here run models and data tests, not the unit tests: those test the models'
+# code on fixed inputs with the vars they set themselves (link on or off, thresholds 2 and
+# 10: models/marts/agency/_agency__unit_tests.yml), and tiny_build runs every one of them once.
+NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 MIN_MEMBERS = "member_analytics__agency__overlap_min_members"
 AGENCY_MARTS = ("dim_member_identities", "rpt_shop_overlap")
 
@@ -78,7 +82,7 @@ def linked(tiny_build, tmp_path_factory, person_secret) -> tuple[LinkedProject, 
     metadata (which records the vars) built again, linking on, overlap threshold 1."""
     project, truth = tiny_build
     copy = _copy_of(project, tmp_path_factory.mktemp("agency_linked"), person_secret)
-    copy.dbt("build", "--select", *AGENCY_MARTS, "rpt_build_metadata",
+    copy.dbt("build", "--select", *AGENCY_MARTS, "rpt_build_metadata", *NO_UNIT_TESTS,
              vars={**build_vars(truth), LINK: True, MIN_MEMBERS: 1})
     return copy, truth
 
@@ -227,7 +231,7 @@ def test_pairs_below_the_threshold_are_suppressed(linked, tmp_path, person_secre
     raw_path, _ = tiny_raw
     smallest = project.query("select min(number_of_shared_persons) from marts.rpt_shop_overlap")[0][0]
     copy = _copy_of(project, tmp_path / "threshold", person_secret)
-    copy.dbt("build", "--select", "rpt_shop_overlap",
+    copy.dbt("build", "--select", "rpt_shop_overlap", *NO_UNIT_TESTS,
              vars={**build_vars(truth), LINK: True, MIN_MEMBERS: smallest + 1})
     got = _overlap(copy)
     assert got["is_suppressed"].sum() >= 1

@@ -21,6 +21,11 @@ from member_analytics.quality.profiles import with_previous
 from member_analytics.quality.suites import MART_CHECKS, PREVIOUS_CHECKS, RAW_CHECKS
 from .conftest import ROOT, DbtProject, build_vars
 
+# The builds here run models, seeds and data tests, not the unit tests: those test the
+# models' code on fixed inputs, whatever the raw data, and tiny_build runs every one of
+# them (the suite tier) once.
+NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+
 
 def _copy_of(project: DbtProject, home: Path) -> DbtProject:
     """A DbtProject on a copy of the project's warehouse (same raw folder)."""
@@ -119,7 +124,8 @@ def test_raw_suite_fails_on_unknown_status_codes_and_an_order_drop(tiny_build, t
         ) to '{broken / "orders.parquet"}' (format parquet)
     """)
     working = DbtProject(working.home, broken)
-    working.dbt("build", "-s", "+tag:quality_raw", "--indirect-selection", "cautious", vars=build_vars(truth))
+    working.dbt("build", "-s", "+tag:quality_raw", "--indirect-selection", "cautious", *NO_UNIT_TESTS,
+                vars=build_vars(truth))
 
     result = run_raw_checks(working.warehouse, previous, tmp_path / "docs")
     assert not result.success
@@ -160,7 +166,7 @@ def test_raw_suite_fails_when_member_ids_lost_their_leading_zeros(tiny_build, tm
         ) to '{broken / "orders.parquet"}' (format parquet)
     """)
     working = DbtProject(working.home, broken)
-    output = working.dbt("build", "-s", "+tag:quality_raw", "--indirect-selection", "cautious",
+    output = working.dbt("build", "-s", "+tag:quality_raw", "--indirect-selection", "cautious", *NO_UNIT_TESTS,
                          vars=build_vars(truth)).stdout
     assert "match no member" in output and "leading zeros" in output, output[-3000:]
 
@@ -203,7 +209,7 @@ def test_mart_suite_fails_on_a_bad_score_a_negative_balance_and_a_missing_tier(t
                 and member_id = (select min(member_id) from marts.fct_member_tiers_current
                                  where shop_id = '{tier_shop}')
         """)
-    working.dbt("build", "-s", "rpt_quality_marts_profile", "--indirect-selection", "cautious",
+    working.dbt("build", "-s", "rpt_quality_marts_profile", "--indirect-selection", "cautious", *NO_UNIT_TESTS,
                 vars=build_vars(truth))
 
     result = run_mart_checks(working.warehouse, tmp_path / "docs")
