@@ -1,9 +1,9 @@
 -- One row per shop, cycle level, item and member and day with a valid purchase
 -- holding the item (macro item_purchase_days): cycle_level 'product' (item_id a
 -- product_id) and 'category' (item_id a category; products without one left
--- out). Written once for the repurchase cycles (fct_audience_item_cycles) and
--- the repurchase_due audience (fct_audience_repurchase_due), which each had
--- its own copy (docs/decisions/0122); a view, each reader computes it.
+-- out). Computed once for the repurchase cycles (fct_audience_item_cycles) and
+-- the repurchase_due audience (fct_audience_repurchase_due), which each
+-- computed it (docs/decisions/0122).
 with
 
 order_items as (
