@@ -143,16 +143,19 @@
 {%- endmacro %}
 
 
-{#- The CTEs of the items' repurchase cycles, from a relation of item purchase days (rows:
-    shop_id, cycle_level, item_id, member_id, ordered_date; int_member_item_purchase_days):
-    item_gaps (the days since the member's previous purchase day
+{#- The CTEs of the items' repurchase cycles, from relations of valid order lines and products:
+    item_days (item_purchase_days), item_gaps (the days since the member's previous purchase day
     of the item, and which purchase day of the member's it is), gap_histogram and gap_cumulative
     (per item: how many gaps of each length, and their running count) and item_cycles (per item:
     repeat members, gaps, the median and mean gap). The median comes from the histogram (the
     first length whose running count reaches the middle ranks), not from a grouped quantile, which
     spills tens of gigabytes at the large scale. With day_before (a date expression), every figure
     also as it stood on that day (purchase days up to it): the columns *_day_before. -#}
-{% macro item_repurchase_cycle_ctes(item_days, day_before=none) -%}
+{% macro item_repurchase_cycle_ctes(order_items, products, day_before=none) -%}
+item_days as (
+    {{ member_analytics.item_purchase_days(order_items, products) }}
+),
+
 item_gaps as (
     select
         shop_id,
@@ -165,7 +168,7 @@ item_gaps as (
         row_number() over (
             partition by shop_id, cycle_level, item_id, member_id order by ordered_date
         ) as purchase_day_number
-    from {{ item_days }}
+    from item_days
 ),
 
 gap_histogram as (

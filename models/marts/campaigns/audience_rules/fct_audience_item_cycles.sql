@@ -7,8 +7,17 @@
 -- repurchase_due audience (both days).
 with
 
+order_items as (
+    select * from {{ ref('fct_order_items') }}
+    where is_valid_purchase
+),
+
+products as (
+    select * from {{ ref('dim_products') }}
+),
+
 {{ member_analytics.item_repurchase_cycle_ctes(
-    ref('int_member_item_purchase_days'), day_before=member_analytics.add_days(member_analytics.as_of_date(), -1)
+    'order_items', 'products', day_before=member_analytics.add_days(member_analytics.as_of_date(), -1)
 ) }},
 
 final as (

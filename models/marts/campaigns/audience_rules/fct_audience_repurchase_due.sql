@@ -13,12 +13,17 @@
 
 with
 
+order_items as (
+    select * from {{ ref('fct_order_items') }}
+    where is_valid_purchase
+),
+
 products as (
     select * from {{ ref('dim_products') }}
 ),
 
 item_days as (
-    select * from {{ ref('int_member_item_purchase_days') }}
+    {{ member_analytics.item_purchase_days('order_items', 'products') }}
 ),
 
 -- each member's last purchase day of each item, by as_of_date and by the day before
