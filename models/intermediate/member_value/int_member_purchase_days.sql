@@ -1,11 +1,12 @@
 -- One row per shop, member and day with at least one valid purchase
--- (fct_orders.is_valid_purchase: refunds dated up to as_of_date applied): the
--- purchase days the lifecycle rule counts (docs/decisions/0012), computed once
--- for fct_member_lifecycle and fct_member_lifecycle_history.
+-- (int_orders_valued.is_valid_purchase, as fct_orders publishes it: refunds
+-- dated up to as_of_date applied): the purchase days the lifecycle rule counts
+-- (docs/decisions/0012), computed once for fct_member_lifecycle and
+-- fct_member_lifecycle_history.
 with
 
 orders as (
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_orders_valued') }}
     where is_valid_purchase
 ),
 
