@@ -29,3 +29,27 @@
         else 'no_purchase_no_favorite_or_cart'
     end
 {%- endmacro %}
+
+
+{#- The purchase-day counts' changes (docs/decisions/0012): a purchase day adds one to both
+    counts on its day and leaves the loyal window loyal_window_days later. Two union-all
+    branches over a relation of purchase days (shop_id, member_id, purchase_date); running
+    sums over them give the counts at any date. -#}
+{% macro lifecycle_count_changes(purchase_days, date_alias, extra_columns='') -%}
+    {%- set loyal_window_days = member_analytics.validated_number('member_analytics__lifecycle__loyal_window_days') -%}
+    select
+        shop_id,
+        member_id,
+        purchase_date as {{ date_alias }},
+        1 as purchase_days_change,
+        1 as loyal_window_change{{ extra_columns }}
+    from {{ purchase_days }}
+    union all
+    select
+        shop_id,
+        member_id,
+        cast({{ dbt.dateadd('day', loyal_window_days, 'purchase_date') }} as date) as {{ date_alias }},
+        0 as purchase_days_change,
+        -1 as loyal_window_change{{ extra_columns }}
+    from {{ purchase_days }}
+{%- endmacro %}

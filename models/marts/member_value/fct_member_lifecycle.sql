@@ -12,7 +12,6 @@
 -- entered the current stage on the first day of its last unbroken run (the
 -- last day whose stage differs from the candidate day before it).
 {%- set new_window_days = member_analytics.validated_number('member_analytics__lifecycle__new_buyer_window_days') %}
-{%- set loyal_window_days = member_analytics.validated_number('member_analytics__lifecycle__loyal_window_days') %}
 
 with
 
@@ -56,21 +55,7 @@ buyers as (
 -- candidate days give the purchase days to date and in the loyal window,
 -- without pairing every candidate day with every earlier purchase day.
 candidate_changes as (
-    select
-        shop_id,
-        member_id,
-        purchase_date as stage_date,
-        1 as purchase_days_change,
-        1 as loyal_window_change
-    from purchase_days
-    union all
-    select
-        shop_id,
-        member_id,
-        cast({{ dbt.dateadd('day', loyal_window_days, 'purchase_date') }} as date) as stage_date,
-        0 as purchase_days_change,
-        -1 as loyal_window_change
-    from purchase_days
+    {{ member_analytics.lifecycle_count_changes('purchase_days', 'stage_date') }}
     union all
     select
         shop_id,

@@ -19,7 +19,6 @@
 -- over each member's count changes and snapshot dates (one pass, the snapshots
 -- carried through it) give the counts at every snapshot, without pairing
 -- snapshots with earlier purchase days.
-{%- set loyal_window_days = member_analytics.validated_number('member_analytics__lifecycle__loyal_window_days') %}
 
 with
 
@@ -67,23 +66,7 @@ member_snapshots as (
 
 -- the count changes on their days, and each snapshot as a day without change
 count_changes as (
-    select
-        shop_id,
-        member_id,
-        purchase_date as change_date,
-        1 as purchase_days_change,
-        1 as loyal_window_change,
-        0 as is_snapshot
-    from purchase_days
-    union all
-    select
-        shop_id,
-        member_id,
-        cast({{ dbt.dateadd('day', loyal_window_days, 'purchase_date') }} as date) as change_date,
-        0 as purchase_days_change,
-        -1 as loyal_window_change,
-        0 as is_snapshot
-    from purchase_days
+    {{ member_analytics.lifecycle_count_changes('purchase_days', 'change_date', ', 0 as is_snapshot') }}
     union all
     select
         shop_id,
