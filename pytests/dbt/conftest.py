@@ -20,6 +20,10 @@ import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# Builds that check answers under other vars or data run models, seeds and data tests, not
+# the unit tests: those test the models' code on fixed inputs, whatever the raw folder holds,
+# and tiny_build runs every one of them (the suite tier) once.
+NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 
 
 @dataclass

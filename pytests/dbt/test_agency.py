@@ -32,17 +32,13 @@ from member_analytics.bi import bundle as bundle_module
 from member_analytics.bi.bundle import BundleError, export_bundle
 from member_analytics.publish import contracts
 
-from .conftest import DbtProject, build_vars
+from .conftest import NO_UNIT_TESTS, DbtProject, build_vars
 from .reference import expected_fct_orders, read_raw
 
 pytestmark = pytest.mark.dbt
 
 EARLIEST, LATEST = "1990-01-01", "2030-12-31"  # build_vars pins the latest valid date
 LINK = "member_analytics__agency__link_members_across_shops"
-# The builds here run models and data tests, not the unit tests: those test the models'
-# code on fixed inputs with the vars they set themselves (link on or off, thresholds 2 and
-# 10: models/marts/agency/_agency__unit_tests.yml), and tiny_build runs every one of them once.
-NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 MIN_MEMBERS = "member_analytics__agency__overlap_min_members"
 AGENCY_MARTS = ("dim_member_identities", "rpt_shop_overlap")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import DbtProject
+from .conftest import NO_UNIT_TESTS, DbtProject
 
 pytestmark = pytest.mark.dbt
 
@@ -61,7 +61,7 @@ def project(tmp_path_factory) -> DbtProject:
     # inputs, whatever the raw data, and tiny_build runs every one of them once
     project.dbt("build", "--indirect-selection", "cautious", "--select",
                 "+fct_member_rfm +fct_order_items +dim_products +fct_rejected_rows",
-                "--exclude-resource-type", "unit_test", vars=VARS)
+                *NO_UNIT_TESTS, vars=VARS)
     return project
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import fails_with
+from .conftest import NO_UNIT_TESTS, fails_with
 
 pytestmark = pytest.mark.dbt
 
@@ -19,10 +19,6 @@ s1,o1,p1,1,100.00
 s1,o2,p2,2,25.00
 """
 AS_OF = {"as_of_date": "2026-01-31"}
-# The builds here run models, seeds and data tests, not the unit tests: those test the
-# models' code on fixed inputs, whatever the raw folder holds, and tiny_build runs every
-# one of them (the suite tier) once.
-NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 
 
 def test_missing_required_table_names_the_files_looked_for(make_project):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .conftest import DbtProject, build_vars
+from .conftest import NO_UNIT_TESTS, DbtProject, build_vars
 
 pytestmark = pytest.mark.dbt
 
@@ -52,7 +52,7 @@ def peer_build(tmp_path_factory, tiny_raw) -> DbtProject:
     # models, seeds and data tests, not the unit tests: those test the models' code on fixed
     # inputs, whatever the raw data or these vars, and tiny_build runs every one of them once
     project.dbt("build", "--select", "+fct_product_pairs", "rpt_co_purchase_baskets", "+fct_order_items",
-                "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test",
+                "--indirect-selection", "cautious", *NO_UNIT_TESTS,
                 vars={**build_vars(truth), **PEER_VARS})
     return project
 

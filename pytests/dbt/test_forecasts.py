@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .conftest import DbtProject, build_vars
+from .conftest import NO_UNIT_TESTS, DbtProject, build_vars
 from .reference import expected_fct_orders
 
 lifetimes = pytest.importorskip("lifetimes")
@@ -204,7 +204,7 @@ def _rebuilt_forecasts(tiny_build, tmp_path, min_buyers: int) -> DbtProject:
     shutil.copy2(project.warehouse, copy.warehouse)
     # models and data tests, not the unit tests: those test the models' code on fixed inputs,
     # whatever the warehouse or these vars, and tiny_build runs every one of them once
-    copy.dbt("build", "-s", "int_member_purchase_summaries+", "--exclude-resource-type", "unit_test",
+    copy.dbt("build", "-s", "int_member_purchase_summaries+", *NO_UNIT_TESTS,
              vars={**build_vars(truth), "member_analytics__forecasts__min_buyers": min_buyers})
     return copy
 

@@ -24,7 +24,7 @@ from member_analytics.generator.loads import days_as_loads
 from member_analytics.publish.parity import public_marts, sql_differences
 from member_analytics.publish.wap import file_sha256
 
-from .conftest import ROOT, DbtProject, day_vars
+from .conftest import NO_UNIT_TESTS, ROOT, DbtProject, day_vars
 
 pytestmark = pytest.mark.dbt
 
@@ -240,7 +240,7 @@ def test_a_daily_run_on_folders_of_loads_equals_a_full_build(tmp_path, tiny_days
 # give the same answer some twenty times.
 
 ORDER_MODELS = ["--select", "+rpt_incremental_runs", "+assert_orders_match_kept_raw_orders",
-                "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]
+                "--indirect-selection", "cautious", *NO_UNIT_TESTS]
 
 
 def _raw_variant(source: Path, target: Path, orders_sql: str) -> Path:

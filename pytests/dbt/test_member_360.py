@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from .conftest import ROOT, DbtProject, build_vars
+from .conftest import NO_UNIT_TESTS, ROOT, DbtProject, build_vars
 from .reference_activity import read_diagnoses, recompute
 from .reference_rfm import expected_fct_member_rfm
 from .reference_tiers import replay
@@ -421,7 +421,7 @@ def test_a_trait_added_by_a_seed_row_appears_in_the_long_and_the_wide_tables(scr
                             + f"18,bought_top_category_last_90_days,order_items,,{category},count,90,"
                               "Order lines of one category in the last 90 days\n", encoding="utf-8")
     scratch.dbt("build", "--select", "member_traits", "fct_member_traits", "rpt_member_traits_wide",
-                "--exclude-resource-type", "unit_test", vars=build_vars(truth))
+                *NO_UNIT_TESTS, vars=build_vars(truth))
 
     traits = read_traits(scratch.seed)
     names = list(traits["trait_name"])

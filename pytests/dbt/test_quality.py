@@ -19,12 +19,8 @@ import yaml
 from member_analytics.quality import QualityError, capture_previous, run_mart_checks, run_raw_checks
 from member_analytics.quality.profiles import with_previous
 from member_analytics.quality.suites import MART_CHECKS, PREVIOUS_CHECKS, RAW_CHECKS
-from .conftest import ROOT, DbtProject, build_vars
+from .conftest import NO_UNIT_TESTS, ROOT, DbtProject, build_vars
 
-# The builds here run models, seeds and data tests, not the unit tests: those test the
-# models' code on fixed inputs, whatever the raw data, and tiny_build runs every one of
-# them (the suite tier) once.
-NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 
 
 def _copy_of(project: DbtProject, home: Path) -> DbtProject:

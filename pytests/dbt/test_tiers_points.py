@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from .conftest import build_vars
+from .conftest import NO_UNIT_TESTS, build_vars
 from .reference import expected_fct_orders
 from .reference_tiers import LAPSE_DAYS, replay
 
@@ -187,7 +187,7 @@ def test_other_rules_set_by_vars_equal_the_replay_with_the_same_rules(tmp_path_f
     # models, seeds and data tests, not the unit tests: those test the models' code on fixed
     # inputs, whatever the raw data or these vars, and tiny_build runs every one of them once
     project.dbt("build", "--select", "+fct_member_tier_history", "+fct_member_points_balance", "--indirect-selection", "cautious",
-                "--exclude-resource-type", "unit_test", vars={**build_vars(truth), **OTHER_RULES})
+                *NO_UNIT_TESTS, vars={**build_vars(truth), **OTHER_RULES})
     replayed = replay(raw_path, truth["as_of_date"], EARLIEST, _latest(truth), lapse_days=120,
                       counters_after_lapse="keep", yuan_per_point=7, birthday_multiplier=3)
     history = replayed.tier_history
