@@ -1,4 +1,4 @@
-{#- RFM scoring and the rules derived from it (docs/decisions/0010-0013), used by int_member_rfm_scored; described in _rules__macros.yml. -#}
+{#- RFM scoring and the rules derived from it (docs/decisions/0010-0013), used by int_member_rfm_current and int_member_rfm_scored; described in _rules__macros.yml. -#}
 
 {#- A 1–5 score: 1 + floor(5 × (rank − 1) / n); ties share a score. -#}
 {% macro rfm_score(partition_by, order_by) -%}
@@ -18,6 +18,63 @@
     {%- endif %}
     {{ member_analytics.rfm_score(partition_by, 'frequency asc') }} as f_score,
     {{ member_analytics.rfm_score(partition_by, 'monetary asc') }} as m_score
+{%- endmacro %}
+
+
+{#- The CTEs that score RFM measures (docs/decisions/0010, 0129), ending in
+    scored_members (the columns of int_member_rfm_scored): over the CTE `members` names
+    (one row per shop, member and snapshot: snapshot_date, is_partial_month,
+    is_as_of_date_snapshot, as_of_date, frequency, purchase_days, monetary, first and
+    last purchase date). Scores are computed within the shop at each snapshot, so a
+    snapshot scores the same alone or with others. -#}
+{% macro rfm_scored_ctes(members) -%}
+    -- the map's rows for the recency scoring mode of this build
+    segment_map as (
+        select * from {{ ref('rfm_segment_map') }}
+        where recency_scoring = '{{ member_analytics.rfm_recency_scoring() }}'
+    ),
+
+    measured as (
+        select
+            *,
+            cast({{ dbt.datediff('last_purchase_date', 'snapshot_date', 'day') }} as int) as recency_days
+        from {{ members }}
+    ),
+
+    scored as (
+        select
+            *,
+            {{ member_analytics.rfm_scores('shop_id, snapshot_date, is_as_of_date_snapshot') }}
+        from measured
+    ),
+
+    scored_members as (
+        select
+            scored.shop_id,
+            scored.member_id,
+            segment_map.rfm_segment,
+            {{ member_analytics.recency_band('scored.recency_days') }} as recency_band,
+            scored.recency_days,
+            cast(scored.frequency as bigint) as frequency,
+            cast(scored.purchase_days as bigint) as purchase_days,
+            cast(scored.monetary as decimal(38, 2)) as monetary,
+            {{ member_analytics.money_per('scored.monetary', 'scored.frequency') }} as average_order_value,
+            scored.r_score,
+            scored.f_score,
+            scored.m_score,
+            {{ member_analytics.loyalty_ladder_step('scored.frequency') }} as loyalty_ladder_step,
+            scored.is_partial_month,
+            scored.is_as_of_date_snapshot,
+            scored.snapshot_date,
+            scored.first_purchase_date,
+            scored.last_purchase_date
+        from scored
+        left join segment_map
+            on
+                scored.r_score = segment_map.r_score
+                and scored.f_score = segment_map.f_score
+                and scored.m_score = segment_map.m_score
+    )
 {%- endmacro %}
 
 

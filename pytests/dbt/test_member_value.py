@@ -304,7 +304,9 @@ def test_analysis_month_three_retention_by_cohort(member_value_analyses):
 
 def test_member_value_marts_build_from_one_history_query(tiny_build):
     """The history is one model (one statement), not one query per month: the scoring
-    model int_member_rfm_scored that the current and history marts select from."""
+    model int_member_rfm_scored that the history mart selects from. The as_of_date
+    snapshot is scored on its own (int_member_rfm_current, docs/decisions/0129), which
+    the current mart selects from and the history takes as its latest snapshot."""
     project, _ = tiny_build
     run = project.home / "target" / "run" / "member_analytics" / "models"
     for path in (run / "intermediate" / "member_value" / "int_member_rfm_scored.sql",
@@ -313,4 +315,8 @@ def test_member_value_marts_build_from_one_history_query(tiny_build):
         assert compiled.count("create") <= 2, path.name
         assert "2026-10-31" not in compiled, path.name  # no month end is written into the SQL
     scored = (run / "intermediate" / "member_value" / "int_member_rfm_scored.sql").read_text()
-    assert "rank() over" in scored  # the scoring happens there, once
+    current = (run / "intermediate" / "member_value" / "int_member_rfm_current.sql").read_text()
+    # the scoring happens in the two, each snapshot once: the month ends in one, as_of_date in the other
+    assert "rank() over" in scored and "rank() over" in current
+    assert "int_member_rfm_current" in scored
+    assert "rank() over" not in (run / "marts" / "member_value" / "fct_member_rfm.sql").read_text()

@@ -1,15 +1,14 @@
 -- One row per shop and member with at least one valid purchase by as_of_date:
 -- recency, frequency and monetary value, their 1–5 scores within the shop, the
--- segment, the recency band and the loyalty-ladder rung. The as_of_date snapshot
--- of int_member_rfm_scored, where RFM is scored (docs/decisions/0010): refunds
--- dated up to as_of_date are applied, orders after as_of_date are not purchases
--- (int_member_rfm_scored says why that is fct_orders' as-of state, month end or
--- not).
+-- segment, the recency band and the loyalty-ladder rung. int_member_rfm_current,
+-- where the as_of_date snapshot is scored (docs/decisions/0010, 0129), which is
+-- also the history's as_of_date snapshot: refunds dated up to as_of_date are
+-- applied, orders after as_of_date are not purchases (int_member_rfm_current says
+-- why that is fct_orders' as-of state, month end or not).
 with
 
 scored as (
-    select * from {{ ref('int_member_rfm_scored') }}
-    where is_as_of_date_snapshot
+    select * from {{ ref('int_member_rfm_current') }}
 ),
 
 final as (
