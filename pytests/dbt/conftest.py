@@ -8,6 +8,7 @@ developer's warehouse and can run in any order.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import pickle
@@ -24,6 +25,36 @@ ROOT = Path(__file__).resolve().parents[2]
 # the unit tests: those test the models' code on fixed inputs, whatever the raw folder holds,
 # and tiny_build runs every one of them (the suite tier) once.
 NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+
+# dbt parses the whole project on every call (about 8 of the 12 s a small run takes here)
+# unless the target folder holds a partial-parse file written under the same vars, the
+# same rendered connection (the DuckDB path and temp folder) and the same env vars of
+# dbt_project.yml (the raw folder). The suite's projects differ in those paths only. So
+# within a test worker, DbtProject.dbt runs dbt through one fixed folder (the stage: two
+# symlinks, home and raw, pointed at the project's folders for the call) and first puts
+# into the project's target folder the partial-parse file of the worker's last call with
+# the same vars. dbt still checks it (vars, connection, every file's checksum) and parses
+# again whatever differs. The output comes back with the real paths. Not for Spark calls
+# (the metastore keeps the tables' locations), nor outside pytest (no stage folder).
+_STAGE: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dbt_stage(tmp_path_factory) -> None:
+    stage = tmp_path_factory.getbasetemp() / "dbt_stage"
+    (stage / "parse").mkdir(parents=True, exist_ok=True)
+    _STAGE["folder"] = stage
+    yield
+    _STAGE.clear()
+
+
+def _point(link: Path, target: Path) -> None:
+    """Make `link` a symlink to `target`, replacing what it pointed at (atomically)."""
+    new = link.with_name(link.name + ".new")
+    if new.is_symlink() or new.exists():
+        new.unlink()
+    os.symlink(target, new)
+    os.replace(new, link)
 
 
 @dataclass
@@ -53,9 +84,40 @@ class DbtProject:
         command = [str(ROOT / "bin" / "dbt"), *args]
         if vars:
             command += ["--vars", json.dumps(vars)]
-        result = subprocess.run(command, env=self.env(), capture_output=True, text=True, cwd="/")
+        stage = _STAGE.get("folder")
+        if stage is None or "spark" in args:
+            result = subprocess.run(command, env=self.env(), capture_output=True, text=True, cwd="/")
+        else:
+            target = args[args.index("--target") + 1] if "--target" in args else ""
+            result = self._staged(command, stage, json.dumps([vars or {}, target], sort_keys=True))
         if check and result.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+        return result
+
+    def _staged(self, command: list[str], stage: Path, parse_key: str) -> subprocess.CompletedProcess:
+        """Run dbt through the stage (see _STAGE), reusing the worker's last parse under the
+        same vars and target."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        home, raw = stage / "home", stage / "raw"
+        _point(home, self.home)
+        _point(raw, self.raw_path)
+        saved = stage / "parse" / (hashlib.sha256(parse_key.encode()).hexdigest()[:20] + ".msgpack")
+        parse_file = self.home / "target" / "partial_parse.msgpack"
+        if saved.exists():
+            parse_file.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(saved, parse_file)
+        env = {}
+        for name, value in self.env().items():  # a subclass's env() included
+            for real, staged in ((str(self.home), str(home)), (str(self.raw_path), str(raw))):
+                if value == real or value.startswith(real + "/"):
+                    value = staged + value[len(real):]
+            env[name] = value
+        result = subprocess.run(command, env=env, capture_output=True, text=True, cwd="/")
+        if parse_file.exists():
+            shutil.copyfile(parse_file, saved.with_suffix(".new"))
+            os.replace(saved.with_suffix(".new"), saved)
+        for name in ("stdout", "stderr"):
+            setattr(result, name, getattr(result, name).replace(str(home), str(self.home)).replace(str(raw), str(self.raw_path)))
         return result
 
     def query(self, sql: str) -> list[tuple]:
