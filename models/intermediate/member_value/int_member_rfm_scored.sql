@@ -26,7 +26,7 @@
 -- month end.
 --
 -- A table, incremental by snapshot on DuckDB (docs/decisions/0120): a daily run
--- scores the as_of_date snapshot again and the month ends from the cutoff on
+-- takes the as_of_date snapshot again and scores the month ends from the cutoff on
 -- (rfm_history_scope: the earliest month end at which a changed member's
 -- measures differ from the stored ones, or a month end not stored yet), every
 -- member there, since scores are shop-relative; the month ends before it stand.
