@@ -76,7 +76,7 @@ def test_quantiles_mode_scores_recency_within_the_shop_as_before_issue_22(tiny_b
     copy.warehouse.parent.mkdir(parents=True)
     shutil.copy(project.warehouse, copy.warehouse)
     variables = build_vars(truth) | {"member_analytics__rfm__recency_scoring": "quantiles"}
-    copy.dbt("run", "-s", "int_member_rfm_scored", "fct_member_rfm", vars=variables)
+    copy.dbt("run", "-s", "int_member_rfm_current", "int_member_rfm_scored", "fct_member_rfm", vars=variables)
     expected = expected_fct_member_rfm(
         raw_path, truth["as_of_date"], "1990-01-01", variables["member_analytics__validation__latest_valid_date"],
         recency_scoring="quantiles",
