@@ -29,13 +29,16 @@ NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 # dbt parses the whole project on every call (about 8 of the 12 s a small run takes here)
 # unless the target folder holds a partial-parse file written under the same vars, the
 # same rendered connection (the DuckDB path and temp folder) and the same env vars of
-# dbt_project.yml (the raw folder). The suite's projects differ in those paths only. So
-# within a test worker, DbtProject.dbt runs dbt through one fixed folder (the stage: two
-# symlinks, home and raw, pointed at the project's folders for the call) and first puts
-# into the project's target folder the partial-parse file of the worker's last call with
-# the same vars. dbt still checks it (vars, connection, every file's checksum) and parses
-# again whatever differs. The output comes back with the real paths. Not for Spark calls
-# (the metastore keeps the tables' locations), nor outside pytest (no stage folder).
+# dbt_project.yml (the raw folder). The suite's projects differ in the first paths. So
+# within a test worker, DbtProject.dbt runs dbt through one fixed folder (the stage: a
+# symlink, home, pointed at the project's home for the call) and first puts into the
+# project's target folder the partial-parse file of the worker's last call with the same
+# vars; projects on the same raw folder then reuse it. The raw folder is not staged: the
+# hook's landing views keep the raw path they were made with, and later reads of the
+# warehouse (outside the stage) must find the files there. dbt still checks the parse it
+# is given (vars, connection, every file's checksum) and parses again whatever differs.
+# The output comes back with the real paths. Not for Spark calls (the metastore keeps
+# the tables' locations), nor outside pytest (no stage folder).
 _STAGE: dict[str, Path] = {}
 
 
@@ -89,18 +92,17 @@ class DbtProject:
             result = subprocess.run(command, env=self.env(), capture_output=True, text=True, cwd="/")
         else:
             target = args[args.index("--target") + 1] if "--target" in args else ""
-            result = self._staged(command, stage, json.dumps([vars or {}, target], sort_keys=True))
+            result = self._staged(command, stage, json.dumps([vars or {}, target, str(self.raw_path)], sort_keys=True))
         if check and result.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
         return result
 
     def _staged(self, command: list[str], stage: Path, parse_key: str) -> subprocess.CompletedProcess:
         """Run dbt through the stage (see _STAGE), reusing the worker's last parse under the
-        same vars and target."""
+        same vars, target and raw folder."""
         self.home.mkdir(parents=True, exist_ok=True)
-        home, raw = stage / "home", stage / "raw"
+        home = stage / "home"
         _point(home, self.home)
-        _point(raw, self.raw_path)
         saved = stage / "parse" / (hashlib.sha256(parse_key.encode()).hexdigest()[:20] + ".msgpack")
         parse_file = self.home / "target" / "partial_parse.msgpack"
         if saved.exists():
@@ -108,16 +110,16 @@ class DbtProject:
             shutil.copyfile(saved, parse_file)
         env = {}
         for name, value in self.env().items():  # a subclass's env() included
-            for real, staged in ((str(self.home), str(home)), (str(self.raw_path), str(raw))):
-                if value == real or value.startswith(real + "/"):
-                    value = staged + value[len(real):]
+            real = str(self.home)
+            if value == real or value.startswith(real + "/"):
+                value = str(home) + value[len(real):]
             env[name] = value
         result = subprocess.run(command, env=env, capture_output=True, text=True, cwd="/")
         if parse_file.exists():
             shutil.copyfile(parse_file, saved.with_suffix(".new"))
             os.replace(saved.with_suffix(".new"), saved)
         for name in ("stdout", "stderr"):
-            setattr(result, name, getattr(result, name).replace(str(home), str(self.home)).replace(str(raw), str(self.raw_path)))
+            setattr(result, name, getattr(result, name).replace(str(home), str(self.home)))
         return result
 
     def query(self, sql: str) -> list[tuple]:
