@@ -212,14 +212,39 @@
 {%- endmacro %}
 
 
-{#- A filter: true for the changed members. -#}
-{% macro is_changed_member(state, relation_alias) -%}
+{#- The members (shop_id, member_id) holding one of the orders of `changed_orders` (a
+    relation with shop_id and order_id): in the raw data (any version) and in the
+    previous build's fct_orders (an order moved to another member changes both). -#}
+{% macro changed_order_holders(changed_orders) -%}
+    {%- set built = member_analytics.built_relation('fct_orders') -%}
+    select
+        versions.shop_id,
+        versions.member_id
+    from {{ ref('stg_shop__orders') }} as versions
+    inner join {{ changed_orders }} as changed_orders
+        on versions.shop_id = changed_orders.shop_id and versions.order_id = changed_orders.order_id
+    where versions.member_id is not null
+    {%- if built is not none %}
+    union
+    select
+        built.shop_id,
+        built.member_id
+    from {{ built }} as built
+    inner join {{ changed_orders }} as changed_orders
+        on built.shop_id = changed_orders.shop_id and built.order_id = changed_orders.order_id
+    where built.member_id is not null
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- A filter: true for the changed members (of the model `changes`). -#}
+{% macro is_changed_member(state, relation_alias, changes='int_incremental_changed_members') -%}
     {%- if state is none -%}
     true
     {%- else -%}
     exists (
         select 1
-        from {{ ref('int_incremental_changed_members') }} as changed_members
+        from {{ ref(changes) }} as changed_members
         where
             changed_members.shop_id = {{ relation_alias }}.shop_id
             and changed_members.member_id = {{ relation_alias }}.member_id
@@ -232,6 +257,7 @@
 {% macro require_incremental_selection(state) %}
     {% if execute and state is not none %}
         {% set needed = ['model.member_analytics.int_incremental_changed_orders',
+                         'model.member_analytics.int_incremental_changed_order_members',
                          'model.member_analytics.int_incremental_changed_members',
                          'model.member_analytics.rpt_incremental_runs'] %}
         {% set missing = needed | reject('in', selected_resources) | list %}
@@ -266,12 +292,13 @@
 {% endmacro %}
 
 
-{#- pre-hook: delete every row of the changed members (the state of incremental_state, or
-    with `tables` of member_keyed_state). -#}
-{% macro delete_changed_members(tables=none) %}
+{#- pre-hook: delete every row of the changed members of the model `changes` (the state of
+    incremental_state, or with `tables` of member_keyed_state). -#}
+{% macro delete_changed_members(tables=none, changes='int_incremental_changed_members') %}
     {% set scope_macro, scope_args = (member_analytics.incremental_state, []) if tables is none
         else (member_analytics.member_keyed_state, [tables]) %}
-    {{ return(member_analytics.delete_recomputed_rows(scope_macro, scope_args, member_analytics.is_changed_member)) }}
+    {{ return(member_analytics.delete_recomputed_rows(scope_macro, scope_args, member_analytics.is_changed_member,
+                                                      {'changes': changes})) }}
 {% endmacro %}
 
 

@@ -6,11 +6,13 @@
 -- reads them from here, not from the mart (arrows point down the layers).
 -- A table, not a view: fct_orders and the intermediate models of visits, tiers,
 -- baskets, the month spine and the member state all read it. Incremental on
--- DuckDB (docs/decisions/0119): a daily run deletes the orders of the changed
--- members and appends all their orders valued again (the purchase sequence is
--- a member's whole history).
--- depends_on: {{ ref('int_incremental_changed_members') }}
-{{ config(**member_analytics.member_keyed_config('delete_changed_members()')) }}
+-- DuckDB (docs/decisions/0119, 0130): a daily run deletes the orders of the
+-- members whose orders changed (int_incremental_changed_order_members: the
+-- orders' staging alone is upstream) and appends all their orders valued again
+-- (the purchase sequence is a member's whole history).
+-- depends_on: {{ ref('int_incremental_changed_order_members') }}
+{{ config(**member_analytics.member_keyed_config(
+    'delete_changed_members(changes="int_incremental_changed_order_members")')) }}
 {%- set state = member_analytics.incremental_state() if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(state) %}
 
@@ -18,7 +20,9 @@ with
 
 orders as (
     select staged.* from {{ ref('stg_shop__orders') }} as staged
-    where staged.row_status = 'kept' and {{ member_analytics.is_changed_member(state, 'staged') }}
+    where
+        staged.row_status = 'kept'
+        and {{ member_analytics.is_changed_member(state, 'staged', 'int_incremental_changed_order_members') }}
 ),
 
 refunds as (
