@@ -14,7 +14,7 @@ import os
 import pickle
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -29,16 +29,19 @@ NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 # dbt parses the whole project on every call (about 8 of the 12 s a small run takes here)
 # unless the target folder holds a partial-parse file written under the same vars, the
 # same rendered connection (the DuckDB path and temp folder) and the same env vars of
-# dbt_project.yml (the raw folder). The suite's projects differ in the first paths. So
-# within a test worker, DbtProject.dbt runs dbt through one fixed folder (the stage: a
-# symlink, home, pointed at the project's home for the call) and first puts into the
-# project's target folder the partial-parse file of the worker's last call with the same
-# vars; projects on the same raw folder then reuse it. The raw folder is not staged: the
-# hook's landing views keep the raw path they were made with, and later reads of the
-# warehouse (outside the stage) must find the files there. dbt still checks the parse it
-# is given (vars, connection, every file's checksum) and parses again whatever differs.
-# The output comes back with the real paths. Not for Spark calls (the metastore keeps
-# the tables' locations), nor outside pytest (no stage folder).
+# dbt_project.yml (the raw folder). The suite's projects differ in those paths. So within
+# a test worker, DbtProject.dbt runs dbt through one fixed folder (the stage: a symlink,
+# home, pointed at the project's home for the call) and first puts into the project's
+# target folder the partial-parse file of the worker's last call with the same vars.
+# The raw folder is staged too (a symlink, raw) for the projects a test makes for itself
+# (make_project: the bad-input cases, each on its own raw folder), which then share one
+# parse. It is not staged for the projects shared across tests (tiny_build, ...), which
+# reuse the parse of their raw folder: the hook's landing views keep the raw path they
+# were made with, and later reads of a shared warehouse outside the stage (dbt docs
+# generate in test_bi) must find the files there, whatever the stage points at by then.
+# dbt still checks the parse it is given (vars, connection, every file's checksum) and
+# parses again whatever differs. The output comes back with the real paths. Not for
+# Spark calls (the metastore keeps the tables' locations), nor outside pytest.
 _STAGE: dict[str, Path] = {}
 
 
@@ -66,6 +69,9 @@ class DbtProject:
 
     home: Path
     raw_path: Path
+    # run dbt with the raw folder staged too (see _STAGE): for a project one test makes
+    # and reads, never for one shared across tests (keyword-only: subclasses add fields)
+    stage_raw: bool = field(default=False, kw_only=True)
 
     @property
     def warehouse(self) -> Path:
@@ -92,17 +98,21 @@ class DbtProject:
             result = subprocess.run(command, env=self.env(), capture_output=True, text=True, cwd="/")
         else:
             target = args[args.index("--target") + 1] if "--target" in args else ""
-            result = self._staged(command, stage, json.dumps([vars or {}, target, str(self.raw_path)], sort_keys=True))
+            raw = "staged" if self.stage_raw else str(self.raw_path)
+            result = self._staged(command, stage, json.dumps([vars or {}, target, raw], sort_keys=True))
         if check and result.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
         return result
 
     def _staged(self, command: list[str], stage: Path, parse_key: str) -> subprocess.CompletedProcess:
         """Run dbt through the stage (see _STAGE), reusing the worker's last parse under the
-        same vars, target and raw folder."""
+        same vars, target and (unless it is staged) raw folder."""
         self.home.mkdir(parents=True, exist_ok=True)
-        home = stage / "home"
-        _point(home, self.home)
+        staged = {str(self.home): stage / "home"}
+        if self.stage_raw:
+            staged[str(self.raw_path)] = stage / "raw"
+        for real, link in staged.items():
+            _point(link, Path(real))
         saved = stage / "parse" / (hashlib.sha256(parse_key.encode()).hexdigest()[:20] + ".msgpack")
         parse_file = self.home / "target" / "partial_parse.msgpack"
         if saved.exists():
@@ -110,16 +120,19 @@ class DbtProject:
             shutil.copyfile(saved, parse_file)
         env = {}
         for name, value in self.env().items():  # a subclass's env() included
-            real = str(self.home)
-            if value == real or value.startswith(real + "/"):
-                value = str(home) + value[len(real):]
+            for real, link in staged.items():
+                if value == real or value.startswith(real + "/"):
+                    value = str(link) + value[len(real):]
             env[name] = value
         result = subprocess.run(command, env=env, capture_output=True, text=True, cwd="/")
         if parse_file.exists():
             shutil.copyfile(parse_file, saved.with_suffix(".new"))
             os.replace(saved.with_suffix(".new"), saved)
         for name in ("stdout", "stderr"):
-            setattr(result, name, getattr(result, name).replace(str(home), str(self.home)))
+            text = getattr(result, name)
+            for real, link in staged.items():
+                text = text.replace(str(link), real)
+            setattr(result, name, text)
         return result
 
     def query(self, sql: str) -> list[tuple]:
@@ -239,7 +252,7 @@ def make_project(tmp_path):
                 target.write_bytes(content)
             else:
                 target.write_text(content, encoding="utf-8")
-        return DbtProject(tmp_path / f"{name}_home", raw)
+        return DbtProject(tmp_path / f"{name}_home", raw, stage_raw=True)
 
     return _make
 
