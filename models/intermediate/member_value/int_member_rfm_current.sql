@@ -21,7 +21,7 @@ with
 
 orders as (
     select * from {{ ref('int_orders_valued') }}
-    where not is_after_as_of_date
+    where not is_after_as_of_date and ordered_date <= {{ member_analytics.as_of_date() }}
 ),
 
 as_of_date_snapshot as (
@@ -32,7 +32,10 @@ as_of_date_snapshot as (
     where snapshot_date = as_of_date
 ),
 
--- every order on or before as_of_date, its refund applied when dated on or before it
+-- every order on or before as_of_date, its refund applied when dated on or before it:
+-- the orders beside the one snapshot row (a cross join, not a join on ordered_date <=
+-- snapshot_date, which DuckDB runs as a sort of every order; the orders are already
+-- those on or before as_of_date)
 orders_at_as_of_date as (
     select
         orders.shop_id,
@@ -49,8 +52,7 @@ orders_at_as_of_date as (
         as_of_date_snapshot.snapshot_date,
         as_of_date_snapshot.as_of_date
     from orders
-    inner join as_of_date_snapshot
-        on orders.ordered_date <= as_of_date_snapshot.snapshot_date
+    cross join as_of_date_snapshot
 ),
 
 purchases_at_as_of_date as (
