@@ -34,13 +34,13 @@
         the loads are hashed in one scan only when they are at least half of the folder's
         files (a first build), else one scan per load (a daily run's few). -#}
     {% do run_query("create or replace temporary view member_analytics_raw_load_files using binaryFile"
-        ~ " options (path '" ~ raw_path ~ "', recursiveFileLookup 'true')") %}
+        ~ " options (path " ~ member_analytics.string_literal(raw_path) ~ ", recursiveFileLookup 'true')") %}
     {% if with_hash %}
         {% set files = run_query("select count(*) from member_analytics_raw_load_files").columns[0].values()[0] %}
         {% if load_paths | length * 2 < files %}
             {% set selects = [] %}
             {% for load_path in load_paths %}
-                {% do selects.append("select '" ~ load_path | replace("'", "\\'") ~ "' as load_path,"
+                {% do selects.append("select " ~ member_analytics.string_literal(load_path) ~ " as load_path,"
                     ~ " cast(length as bigint) as size_bytes, unix_millis(modificationTime) as modified_epoch_ms,"
                     ~ " md5(content) as content_hash from binaryFile.`" ~ raw_path ~ "/" ~ load_path ~ "`") %}
             {% endfor %}
@@ -50,11 +50,11 @@
     {% set marker = raw_path.rstrip('/') ~ '/' %}
     {% set quoted = [] %}
     {% for load_path in load_paths %}
-        {% do quoted.append("'" ~ load_path | replace("\\", "\\\\") | replace("'", "\\'") ~ "'") %}
+        {% do quoted.append(member_analytics.string_literal(load_path)) %}
     {% endfor %}
     {{ return("select load_path, cast(length as bigint) as size_bytes, unix_millis(modificationTime) as modified_epoch_ms"
         ~ (", md5(content) as content_hash" if with_hash else "")
-        ~ " from (select substr(path, instr(path, '" ~ marker | replace("\\", "\\\\") | replace("'", "\\'") ~ "') + "
+        ~ " from (select substr(path, instr(path, " ~ member_analytics.string_literal(marker) ~ ") + "
         ~ marker | length ~ ") as load_path, length, modificationTime" ~ (", content" if with_hash else "")
         ~ " from member_analytics_raw_load_files) as files where load_path in (" ~ quoted | join(", ") ~ ")") }}
 {% endmacro %}
