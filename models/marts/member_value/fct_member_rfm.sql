@@ -4,7 +4,10 @@
 -- where the as_of_date snapshot is scored (docs/decisions/0010, 0129), which is
 -- also the history's as_of_date snapshot: refunds dated up to as_of_date are
 -- applied, orders after as_of_date are not purchases (int_member_rfm_current says
--- why that is fct_orders' as-of state, month end or not).
+-- why that is fct_orders' as-of state, month end or not). A view on DuckDB (a table
+-- on Spark), like the RFM history (docs/decisions/0120, 0131): the rows are stored
+-- once, in int_member_rfm_current, and this mart only names its columns.
+{{ config(materialized=member_analytics.history_view_materialization()) }}
 with
 
 scored as (
