@@ -188,8 +188,10 @@ def test_mart_suite_fails_on_a_bad_score_a_negative_balance_and_a_missing_tier(t
     score_shop, ledger_shop, tier_shop = _shops(project)
     working = _copy_of(project, tmp_path / "working")
     with duckdb.connect(str(working.warehouse)) as connection:
+        # fct_member_rfm is a view over int_member_rfm_current on DuckDB (decision 0131):
+        # the bad score is written into the stored row the mart shows
         connection.execute(f"""
-            update marts.fct_member_rfm set r_score = 0
+            update intermediate.int_member_rfm_current set r_score = 0
             where shop_id = '{score_shop}'
                 and member_id = (select min(member_id) from marts.fct_member_rfm where shop_id = '{score_shop}')
         """)
