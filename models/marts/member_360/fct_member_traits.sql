@@ -119,6 +119,9 @@ matched as (
         and (traits.category is null or products.category = traits.category)
 ),
 
+-- the distinct days are counted only for the traits that read them (distinct_days):
+-- a distinct count hashes every value it is given, and the other traits' rows are
+-- most of the matches (about a fifth of the model's time at 1 M orders)
 aggregated as (
     select
         shop_id,
@@ -126,7 +129,7 @@ aggregated as (
         trait_name,
         aggregation,
         count(*) as matching_events,
-        count(distinct event_date) as matching_days,
+        count(distinct case when aggregation = 'distinct_days' then event_date end) as matching_days,
         sum(amount) as amount,
         min(event_date) as first_date,
         max(event_date) as last_date
