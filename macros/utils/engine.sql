@@ -45,10 +45,15 @@
 
 {% macro default__trimmed(expression) -%}
     case
-        when {{ expression }} like ' %' or {{ expression }} like '% ' or strlen({{ expression }}) <> length({{ expression }})
+        when {{ member_analytics.may_need_trim(expression) }}
             then trim({{ expression }})
         else {{ expression }}
     end
+{%- endmacro %}
+
+{#- DuckDB: true for the strings trim() can change (see trimmed). -#}
+{% macro may_need_trim(expression) -%}
+    ({{ expression }} like ' %' or {{ expression }} like '% ' or strlen({{ expression }}) <> length({{ expression }}))
 {%- endmacro %}
 
 {% macro spark__trimmed(expression) -%}
