@@ -376,29 +376,19 @@
 {% macro member_keyed_models() %}
     {{ return(['int_orders_valued', 'fct_orders', 'fct_order_items', 'int_member_visit_days', 'int_member_states',
                'fct_member_activity_history', 'int_member_rfm_scored', 'int_member_tier_states',
-               'int_member_tier_periods', 'fct_order_tiers', 'fct_member_points_ledger']) }}
+               'int_member_tier_periods', 'fct_order_tiers', 'fct_member_points_ledger',
+               'int_member_lifecycle_snapshots']) }}
 {% endmacro %}
 
 
 {#- What int_member_states (or, history=true, fct_member_activity_history) recomputes in a
-    daily run (a dict: state, cutoff, the SQL of the earliest evaluation date every member
-    is recomputed from), or none for all of it: no member-keyed state, or a month spine
-    that starts elsewhere than the rows kept (the first kept order moved). The cutoff is
-    the earlier of the previous and the current as_of_date, less its day before and the
-    audiences' lookback: every evaluation date but the month ends lies on or after it. -#}
+    daily run (dated_member_scope): the cutoff is the earlier of the previous and the current
+    as_of_date, less its day before and the audiences' lookback, so that every evaluation
+    date but the month ends lies on or after it. -#}
 {% macro member_state_scope(history=false) %}
     {% if not execute %}
         {{ return(none) }}
     {% endif %}
-    {% set state = member_analytics.member_keyed_state(['members', 'behavior_events', 'service_events', 'points_events']) %}
-    {% if state is none %}
-        {{ return(none) }}
-    {% endif %}
-    {% set cutoff = member_analytics.add_days(
-        "least(cast('" ~ state.as_of_date ~ "' as date), " ~ member_analytics.as_of_date() ~ ")",
-        '-(1 + ' ~ member_analytics.audience_var('activity_drop_lookback_days') ~ ')') %}
-    {% set cutoff = "cast('" ~ run_query("select cast(" ~ cutoff ~ " as " ~ dbt.type_string() ~ ")").columns[0].values()[0]
-        ~ "' as date)" %}
     {#- the month ends kept must start where the spine does (the history: where the member
         state's month ends from the members' start do) -#}
     {% if history %}
@@ -410,6 +400,45 @@
         {% set spine = "select evaluation_date as kept_date from " ~ ref('int_member_evaluation_dates')
             ~ " where is_history_snapshot_date" %}
     {% endif %}
+    {{ return(member_analytics.dated_member_scope(
+        '1 + ' ~ member_analytics.audience_var('activity_drop_lookback_days'), kept, spine)) }}
+{% endmacro %}
+
+
+{#- What int_member_lifecycle_snapshots recomputes in a daily run (dated_member_scope): a
+    member's stage at a month end reads only their own data, so the cutoff is the earlier of
+    the previous and the current as_of_date (the as_of_date row and the month ends passed
+    since lie on or after it). -#}
+{% macro lifecycle_snapshot_scope() %}
+    {% if not execute %}
+        {{ return(none) }}
+    {% endif %}
+    {{ return(member_analytics.dated_member_scope(none,
+        "select snapshot_date as kept_date from " ~ this,
+        "select evaluation_date as kept_date from " ~ ref('int_member_evaluation_dates') ~ " where is_history_snapshot_date")) }}
+{% endmacro %}
+
+
+{#- What a member-keyed model dated by evaluation or snapshot date recomputes in a daily run
+    (a dict: state, cutoff, the SQL of the earliest date every member is recomputed from),
+    or none for all of it: no member-keyed state, or a month spine that starts elsewhere
+    than the rows kept (`kept` and `spine`: queries of one column kept_date; the first kept
+    order moved). The cutoff is the earlier of the previous and the current as_of_date, less
+    `days_before` (SQL, or none). -#}
+{% macro dated_member_scope(days_before, kept, spine) %}
+    {% if not execute %}
+        {{ return(none) }}
+    {% endif %}
+    {% set state = member_analytics.member_keyed_state(['members', 'behavior_events', 'service_events', 'points_events']) %}
+    {% if state is none %}
+        {{ return(none) }}
+    {% endif %}
+    {% set cutoff = "least(cast('" ~ state.as_of_date ~ "' as date), " ~ member_analytics.as_of_date() ~ ")" %}
+    {% if days_before is not none %}
+        {% set cutoff = member_analytics.add_days(cutoff, '-(' ~ days_before ~ ')') %}
+    {% endif %}
+    {% set cutoff = "cast('" ~ run_query("select cast(" ~ cutoff ~ " as " ~ dbt.type_string() ~ ")").columns[0].values()[0]
+        ~ "' as date)" %}
     {% set spine_kept = run_query(
         "select (select min(kept_date) from (" ~ kept ~ ") as kept where kept_date < " ~ cutoff ~ ")"
         ~ " = (select min(kept_date) from (" ~ spine ~ ") as spine where kept_date < " ~ cutoff ~ ")").columns[0].values()[0] %}
@@ -427,8 +456,17 @@
 {% endmacro %}
 
 
-{#- A filter of int_member_states' member dates: true on a full build, else the date on or
-    after the cutoff or the member changed (member_state_scope). -#}
+{#- pre-hook of int_member_lifecycle_snapshots: delete the rows a daily run recomputes
+    (lifecycle_snapshot_scope), or every row. -#}
+{% macro delete_lifecycle_snapshots() %}
+    {{ return(member_analytics.delete_recomputed_rows(
+        member_analytics.lifecycle_snapshot_scope, [], member_analytics.in_member_state_scope,
+        {'date_column': 'snapshot_date'}, 'recomputes the changed members and every member from {cutoff}')) }}
+{% endmacro %}
+
+
+{#- A filter of a dated member-keyed model's member dates: true on a full build, else the
+    date on or after the cutoff or the member changed (dated_member_scope). -#}
 {% macro in_member_state_scope(scope, date_column, relation_alias) -%}
     {%- if scope is none -%}
     true

@@ -31,7 +31,8 @@ MEMBER_KEYED = ("intermediate.int_orders_valued", "marts.fct_orders", "marts.fct
                 "intermediate.int_member_visit_days", "intermediate.int_member_states", "marts.fct_member_activity_history",
                 "intermediate.int_member_rfm_scored",
                 "intermediate.int_member_tier_states", "marts.fct_member_points_ledger",
-                "intermediate.int_member_tier_periods", "marts.fct_order_tiers")
+                "intermediate.int_member_tier_periods", "marts.fct_order_tiers",
+                "intermediate.int_member_lifecycle_snapshots")
 SELECTION = ("--select", *TABLES, "+rpt_incremental_runs")
 # models and seeds (the member state upstream of rpt_incremental_runs reads seeds), no tests
 RUN = ("build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")

@@ -2,7 +2,7 @@
 -- (int_orders_valued.is_valid_purchase, as fct_orders publishes it: refunds
 -- dated up to as_of_date applied): the purchase days the lifecycle rule counts
 -- (docs/decisions/0012), computed once for fct_member_lifecycle and
--- fct_member_lifecycle_history.
+-- int_member_lifecycle_snapshots.
 with
 
 orders as (

@@ -2,6 +2,10 @@
 -- programme, every upgrade and downgrade, every lapse and return, with the
 -- tiers before and after (docs/decisions/0030). The opening events of the
 -- periods in fct_member_tier_history.
+-- A view on DuckDB like the history it projects (docs/decisions/0121, 0133; a
+-- table on Spark): every row carries the build's as_of_date, so a table would be
+-- rewritten whole by every daily run.
+{{ config(materialized=member_analytics.history_view_materialization()) }}
 with
 
 history as (
