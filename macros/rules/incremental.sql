@@ -15,10 +15,27 @@
 
 
 {#- The config of a member-keyed model: incremental (append) where the engine can delete a
-    member's rows, its pre-hook `member_analytics.<pre_hook>` deleting what it recomputes. -#}
-{% macro member_keyed_config(pre_hook) %}
-    {{ return({'materialized': member_analytics.incremental_materialization(), 'incremental_strategy': 'append',
-               'on_schema_change': 'fail', 'pre_hook': '{{ member_analytics.' ~ pre_hook ~ ' }}'}) }}
+    member's rows, its pre-hook `member_analytics.<pre_hook>` deleting what it recomputes;
+    with post_hook, `member_analytics.<post_hook>` after the append. -#}
+{% macro member_keyed_config(pre_hook, post_hook=none) %}
+    {% set config = {'materialized': member_analytics.incremental_materialization(), 'incremental_strategy': 'append',
+                     'on_schema_change': 'fail', 'pre_hook': '{{ member_analytics.' ~ pre_hook ~ ' }}'} %}
+    {% if post_hook is not none %}
+        {% do config.update({'post_hook': '{{ member_analytics.' ~ post_hook ~ ' }}'}) %}
+    {% endif %}
+    {{ return(config) }}
+{% endmacro %}
+
+
+{#- post-hook of a member-keyed mart whose rows carry the build's as_of_date: in a daily
+    run, the rows of the members it did not recompute take the new date (their other
+    columns do not depend on it). -#}
+{% macro refresh_as_of_date() %}
+    {% if not execute or not is_incremental() %}
+        {{ return('select 1') }}
+    {% endif %}
+    {{ return('update ' ~ this ~ ' set as_of_date = ' ~ member_analytics.as_of_date()
+        ~ ' where as_of_date <> ' ~ member_analytics.as_of_date()) }}
 {% endmacro %}
 
 
@@ -293,10 +310,10 @@
 
 
 {#- pre-hook: delete every row of the changed members of the model `changes` (the state of
-    incremental_state, or with `tables` of member_keyed_state). -#}
-{% macro delete_changed_members(tables=none, changes='int_incremental_changed_members') %}
+    incremental_state, or with `tables` of member_keyed_state(tables, unkeyed)). -#}
+{% macro delete_changed_members(tables=none, changes='int_incremental_changed_members', unkeyed=[]) %}
     {% set scope_macro, scope_args = (member_analytics.incremental_state, []) if tables is none
-        else (member_analytics.member_keyed_state, [tables]) %}
+        else (member_analytics.member_keyed_state, [tables, unkeyed]) %}
     {{ return(member_analytics.delete_recomputed_rows(scope_macro, scope_args, member_analytics.is_changed_member,
                                                       {'changes': changes})) }}
 {% endmacro %}
@@ -353,20 +370,24 @@
 {#- The state to build a member-keyed model on (incremental_state), or none when the
     change ledger cannot say which members changed in one of `tables`: no ledger (a
     first daily run after an upgrade), or a table staged in full since the marts were
-    last built (a snapshot file that changed, a changed rule): then every member is
-    recomputed. -#}
-{% macro member_keyed_state(tables) %}
+    last built (a snapshot file that changed, a changed rule), or any change at all to one
+    of `unkeyed` (tables whose rows name no member, such as products): then every member
+    is recomputed. -#}
+{% macro member_keyed_state(tables, unkeyed=[]) %}
     {% set state = member_analytics.incremental_state() %}
     {% set ledger = member_analytics.staged_changes_since(state) %}
     {% if ledger is none %}
         {{ return(none) }}
     {% endif %}
-    {% set names = [] %}
+    {% set names, unkeyed_names = ["''"], ["''"] %}
     {% for table_name in tables %}
         {% do names.append(member_analytics.string_literal(table_name)) %}
     {% endfor %}
-    {% set full = run_query("select count(*) from " ~ ledger ~ " where change_side = 'full' and table_name in ("
-        ~ names | join(', ') ~ ")").columns[0].values()[0] %}
+    {% for table_name in unkeyed %}
+        {% do unkeyed_names.append(member_analytics.string_literal(table_name)) %}
+    {% endfor %}
+    {% set full = run_query("select count(*) from " ~ ledger ~ " where (change_side = 'full' and table_name in ("
+        ~ names | join(', ') ~ ")) or table_name in (" ~ unkeyed_names | join(', ') ~ ")").columns[0].values()[0] %}
     {{ return(state if full == 0 else none) }}
 {% endmacro %}
 
@@ -377,7 +398,7 @@
     {{ return(['int_orders_valued', 'fct_orders', 'fct_order_items', 'int_member_visit_days', 'int_member_states',
                'fct_member_activity_history', 'int_member_rfm_scored', 'int_member_tier_states',
                'int_member_tier_periods', 'fct_order_tiers', 'fct_member_points_ledger',
-               'int_member_lifecycle_snapshots']) }}
+               'int_member_lifecycle_snapshots', 'fct_member_category_preferences', 'fct_member_purchase_profile']) }}
 {% endmacro %}
 
 

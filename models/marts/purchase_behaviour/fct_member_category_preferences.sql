@@ -3,11 +3,23 @@
 -- member's spend and orders, and the category's rank by spend (ties: category
 -- key ascending). Products without a category are grouped as `unknown`, which
 -- counts in the shares but is never ranked (docs/decisions/0051).
+--
+-- Member-keyed, incremental on DuckDB (docs/decisions/0134): a member's rows read
+-- only their own valid purchase lines and the catalogue, so a daily run deletes
+-- and recomputes the changed members (int_incremental_changed_members: those
+-- whose orders or lines changed, and the holders of orders the moving as_of_date
+-- brings in or out) and every member when the catalogue changed; the post-hook
+-- gives the other members' rows the build's as_of_date.
+-- depends_on: {{ ref('int_incremental_changed_members') }}
+{{ config(**member_analytics.member_keyed_config(
+    'delete_changed_members(["order_items"], unkeyed=["products"])', 'refresh_as_of_date()')) }}
+{%- set state = member_analytics.member_keyed_state(['order_items'], ['products']) if is_incremental() else none %}
+{%- do member_analytics.require_incremental_selection(state) %}
 with
 
 order_items as (
-    select * from {{ ref('fct_order_items') }}
-    where is_valid_purchase
+    select order_items.* from {{ ref('fct_order_items') }} as order_items
+    where order_items.is_valid_purchase and {{ member_analytics.is_changed_member(state, 'order_items') }}
 ),
 
 products as (

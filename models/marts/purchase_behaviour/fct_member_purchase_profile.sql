@@ -5,16 +5,27 @@
 -- of the member's net spend on order lines) and how much discount they take
 -- (the mean over orders of discount ÷ (paid + discount))
 -- (docs/decisions/0051).
+--
+-- Member-keyed, incremental on DuckDB (docs/decisions/0134): a member's row reads
+-- only their own valid purchases and the catalogue, so a daily run deletes and
+-- recomputes the changed members (int_incremental_changed_members) and every
+-- member when the catalogue changed; the post-hook gives the other members' rows
+-- the build's as_of_date.
+-- depends_on: {{ ref('int_incremental_changed_members') }}
+{{ config(**member_analytics.member_keyed_config(
+    'delete_changed_members(["order_items"], unkeyed=["products"])', 'refresh_as_of_date()')) }}
+{%- set state = member_analytics.member_keyed_state(['order_items'], ['products']) if is_incremental() else none %}
+{%- do member_analytics.require_incremental_selection(state) %}
 with
 
 orders as (
-    select * from {{ ref('fct_orders') }}
-    where is_valid_purchase
+    select orders.* from {{ ref('fct_orders') }} as orders
+    where orders.is_valid_purchase and {{ member_analytics.is_changed_member(state, 'orders') }}
 ),
 
 order_items as (
-    select * from {{ ref('fct_order_items') }}
-    where is_valid_purchase
+    select order_items.* from {{ ref('fct_order_items') }} as order_items
+    where order_items.is_valid_purchase and {{ member_analytics.is_changed_member(state, 'order_items') }}
 ),
 
 products as (
