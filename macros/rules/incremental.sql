@@ -407,9 +407,6 @@
     as_of_date, less its day before and the audiences' lookback, so that every evaluation
     date but the month ends lies on or after it. -#}
 {% macro member_state_scope(history=false) %}
-    {% if not execute %}
-        {{ return(none) }}
-    {% endif %}
     {#- the month ends kept must start where the spine does (the history: where the member
         state's month ends from the members' start do) -#}
     {% if history %}
@@ -418,8 +415,7 @@
             ~ " where is_history_snapshot_date and evaluation_date >= membership_start_date" %}
     {% else %}
         {% set kept = "select evaluation_date as kept_date from " ~ this ~ " where is_history_snapshot_date" %}
-        {% set spine = "select evaluation_date as kept_date from " ~ ref('int_member_evaluation_dates')
-            ~ " where is_history_snapshot_date" %}
+        {% set spine = none %}
     {% endif %}
     {{ return(member_analytics.dated_member_scope(
         '1 + ' ~ member_analytics.audience_var('activity_drop_lookback_days'), kept, spine)) }}
@@ -431,24 +427,24 @@
     the previous and the current as_of_date (the as_of_date row and the month ends passed
     since lie on or after it). -#}
 {% macro lifecycle_snapshot_scope() %}
-    {% if not execute %}
-        {{ return(none) }}
-    {% endif %}
-    {{ return(member_analytics.dated_member_scope(none,
-        "select snapshot_date as kept_date from " ~ this,
-        "select evaluation_date as kept_date from " ~ ref('int_member_evaluation_dates') ~ " where is_history_snapshot_date")) }}
+    {{ return(member_analytics.dated_member_scope(none, "select snapshot_date as kept_date from " ~ this)) }}
 {% endmacro %}
 
 
 {#- What a member-keyed model dated by evaluation or snapshot date recomputes in a daily run
-    (a dict: state, cutoff, the SQL of the earliest date every member is recomputed from),
-    or none for all of it: no member-keyed state, or a month spine that starts elsewhere
-    than the rows kept (`kept` and `spine`: queries of one column kept_date; the first kept
-    order moved). The cutoff is the earlier of the previous and the current as_of_date, less
+    (a dict of the state and the cutoff, the SQL of the earliest date every member is
+    recomputed from), or none for all of it: no member-keyed state, or a month spine that
+    starts elsewhere than the rows kept (`kept` and `spine`: queries of one column
+    kept_date, spine none for int_member_evaluation_dates' month ends; the first kept order
+    moved). The cutoff is the earlier of the previous and the current as_of_date, less
     `days_before` (SQL, or none). -#}
-{% macro dated_member_scope(days_before, kept, spine) %}
+{% macro dated_member_scope(days_before, kept, spine=none) %}
     {% if not execute %}
         {{ return(none) }}
+    {% endif %}
+    {% if spine is none %}
+        {% set spine = "select evaluation_date as kept_date from " ~ ref('int_member_evaluation_dates')
+            ~ " where is_history_snapshot_date" %}
     {% endif %}
     {% set state = member_analytics.member_keyed_state(['members', 'behavior_events', 'service_events', 'points_events']) %}
     {% if state is none %}
