@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -30,7 +31,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .core import generate
-from .writer import COLUMNS, TableWriters, schema
+from .writer import COLUMNS, ROW_GROUP, TableWriters, schema
 
 # The column that dates a row of each table (order_items: its order's).
 DAY_COLUMN = {"orders": "ordered_at", "behavior_events": "occurred_at", "service_events": "occurred_at",
@@ -42,9 +43,48 @@ REFUND_TIME = "10:30:00"
 def _read(path: Path, file_format: str, table: str) -> pa.Table:
     if file_format == "parquet":
         return pq.read_table(path).cast(schema(table))
-    types = {name: pa.string() for name in COLUMNS[table]}
-    return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types,
-                                                                     strings_can_be_null=True))
+    return pacsv.read_csv(path, convert_options=_csv_options(table))
+
+
+def _csv_options(table: str) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(column_types={name: pa.string() for name in COLUMNS[table]},
+                                strings_can_be_null=True)
+
+
+def _batches(path: Path, file_format: str, table: str, batch_rows: int) -> Iterator[pa.Table]:
+    """The rows of one sample file in order, a batch at a time (at most `batch_rows` rows for
+    Parquet; CSV in the reader's blocks): at the large scale the behaviour events alone do not
+    fit in memory as one table (reading every table whole was killed at 24 GB)."""
+    if file_format == "parquet":
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_rows):
+            yield pa.Table.from_batches([batch]).cast(schema(table))
+        return
+    with pacsv.open_csv(path, convert_options=_csv_options(table)) as reader:
+        for batch in reader:
+            yield pa.Table.from_batches([batch], schema=schema(table))
+
+
+class _Grouped:
+    """Rows of one table added in batches of any size and written in chunks of exactly
+    `ROW_GROUP` rows (the last one shorter), each as one contiguous chunk (the Parquet
+    writer's pages follow the chunks it is given), so a file's bytes do not depend on how
+    its input was read."""
+
+    def __init__(self, writers: TableWriters, table: str):
+        self.writers, self.table, self.pending, self.count = writers, table, [], 0
+
+    def add(self, rows: pa.Table) -> None:
+        self.pending.append(rows)
+        self.count += rows.num_rows
+        while self.count >= ROW_GROUP:
+            rows = pa.concat_tables(self.pending).combine_chunks()
+            self.writers.write(self.table, rows.slice(0, ROW_GROUP))
+            self.pending, self.count = [rows.slice(ROW_GROUP)], rows.num_rows - ROW_GROUP
+
+    def close(self) -> None:
+        if self.count:
+            self.writers.write(self.table, pa.concat_tables(self.pending).combine_chunks())
+        self.pending, self.count = [], 0
 
 
 def _day(values: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -79,41 +119,46 @@ def _late_refunds(orders: pa.Table, last_day: str, count: int, lookback_days: in
 
 
 def generate_days(out_dir: Path, scale: str = "tiny", seed: int = 42, file_format: str = "parquet",
-                  as_of_date: str = "2026-11-18", late_refunds: int = 5, lookback_days: int = 30) -> dict:
+                  as_of_date: str = "2026-11-18", late_refunds: int = 5, lookback_days: int = 30,
+                  batch_rows: int = ROW_GROUP) -> dict:
     """Write `out_dir/day_1/` (as of as_of_date - 1) and `out_dir/day_2/` (as of as_of_date,
-    with `late_refunds` old orders refunded that day) and `out_dir/days.json`; return the latter."""
+    with `late_refunds` old orders refunded that day) and `out_dir/days.json`; return the latter.
+    Only the orders are held in memory whole; every other table is split `batch_rows` rows at a
+    time (the files do not depend on it)."""
     out_dir = Path(out_dir)
     sample = out_dir / "sample"
     truth = generate(sample, scale=scale, seed=seed, file_format=file_format, as_of_date=as_of_date)
     last_day = truth["as_of_date"]
-    tables = {table: _read(sample / f"{table}.{file_format}", file_format, table) for table in COLUMNS}
 
-    earlier: dict[str, pa.Table] = {}
-    for table, column in DAY_COLUMN.items():
-        earlier[table] = tables[table].filter(pc.fill_null(pc.not_equal(_day(tables[table][column]), last_day), True))
-    orders_of_day = tables["orders"].filter(pc.fill_null(pc.equal(_day(tables["orders"]["ordered_at"]), last_day),
-                                                         False))
-    day_keys = pc.binary_join_element_wise(orders_of_day["shop_id"], orders_of_day["order_id"], "|")
-    item_keys = pc.binary_join_element_wise(tables["order_items"]["shop_id"], tables["order_items"]["order_id"], "|")
-    earlier["order_items"] = tables["order_items"].filter(
-        pc.invert(pc.fill_null(pc.is_in(item_keys, value_set=day_keys.unique()), False)))
-
-    refunds = _late_refunds(tables["orders"], last_day, late_refunds, lookback_days,
-                            np.random.default_rng([seed, 91]))
-    later = dict(tables, orders=pa.concat_tables([tables["orders"], refunds]))
-
-    for name, data in (("day_1", earlier), ("day_2", later)):
-        with TableWriters(out_dir / name, file_format) as writers:
-            for table in COLUMNS:
-                writers.write(table, data[table])
+    with TableWriters(out_dir / "day_1", file_format) as earlier, \
+            TableWriters(out_dir / "day_2", file_format) as later:
+        orders = _read(sample / f"orders.{file_format}", file_format, "orders")
+        refunds = _late_refunds(orders, last_day, late_refunds, lookback_days, np.random.default_rng([seed, 91]))
+        orders_of_day = orders.filter(pc.fill_null(pc.equal(_day(orders["ordered_at"]), last_day), False))
+        day_keys = pc.binary_join_element_wise(orders_of_day["shop_id"], orders_of_day["order_id"], "|").unique()
+        del orders, orders_of_day
+        for table in COLUMNS:
+            grouped = {"day_1": _Grouped(earlier, table), "day_2": _Grouped(later, table)}
+            for rows in _batches(sample / f"{table}.{file_format}", file_format, table, batch_rows):
+                if table == "order_items":
+                    keys = pc.binary_join_element_wise(rows["shop_id"], rows["order_id"], "|")
+                    kept = pc.invert(pc.fill_null(pc.is_in(keys, value_set=day_keys), False))
+                else:
+                    kept = pc.fill_null(pc.not_equal(_day(rows[DAY_COLUMN[table]]), last_day), True)
+                grouped["day_1"].add(rows.filter(kept))
+                grouped["day_2"].add(rows)
+            if table == "orders":
+                grouped["day_2"].add(refunds.cast(schema(table)))
+            for writer in grouped.values():
+                writer.close()
     shutil.rmtree(sample)
     previous_day = (dt.date.fromisoformat(last_day) - dt.timedelta(days=1)).isoformat()
     days = {
         "scale": scale, "seed": seed, "file_format": file_format,
         "day_1": {"folder": "day_1", "as_of_date": previous_day,
-                  "rows": {table: earlier[table].num_rows for table in COLUMNS}},
+                  "rows": dict(earlier.rows)},
         "day_2": {"folder": "day_2", "as_of_date": last_day,
-                  "rows": {table: later[table].num_rows for table in COLUMNS}},
+                  "rows": dict(later.rows)},
         "late_refunds": [{"shop_id": row["shop_id"], "order_id": row["order_id"], "member_id": row["member_id"],
                           "ordered_at": row["ordered_at"]} for row in refunds.to_pylist()],
         "lookback_days": lookback_days,
