@@ -15,9 +15,12 @@
 {{ config(**member_analytics.member_keyed_config('delete_member_states()')) }}
 {%- set scope = member_analytics.member_state_scope() if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(scope.state if scope else none) %}
-{#- the joins of visit days to dates: all visit days to the recent dates, and in a daily run
-    the changed members' visit days to the earlier dates -#}
-{%- set last_visit_joins = [('visit_days', 'recent_dates')] + ([('changed_visit_days', 'earlier_dates')] if scope else []) %}
+{#- the members' dates: every member at the recent dates, and in a daily run the changed
+    members at the earlier dates (the second item: whether only the changed members); and the
+    joins of visit days to those dates -#}
+{%- set date_sets = [('recent_dates', false)] + ([('earlier_dates', true)] if scope else []) %}
+{%- set last_visit_joins = [('recent_visit_days', 'recent_dates'), ('changed_visit_days', 'earlier_dates')]
+    if scope else [('visit_days', 'recent_dates')] %}
 {%- set activity_window = member_analytics.validated_number('member_analytics__activity__window_days') %}
 {%- set loyalty_window = member_analytics.validated_number('member_analytics__loyalty__window_days') %}
 {%- set revenue_days = member_analytics.audience_var('revenue_days') %}
@@ -60,6 +63,19 @@ changed_visit_days as (
     select * from visit_days
     where {{ member_analytics.is_changed_member(scope.state, 'visit_days') }}
 ),
+
+-- a daily run: the visit days that can count at a date from the cutoff on, as the last
+-- visit (the next visit is after the cutoff, or none) or in the activity window (on or
+-- after the window's start at the cutoff): implied by the joins below, so the recent
+-- dates are joined to each member's last visit day before the cutoff and the visit days
+-- near and after it, not to every visit day ever
+recent_visit_days as (
+    select * from visit_days
+    where
+        visit_days.next_visit_date is null
+        or visit_days.next_visit_date > {{ scope.cutoff }}
+        or visit_days.visit_date >= {{ member_analytics.trailing_window_start(scope.cutoff, activity_window) }}
+),
 {%- endif %}
 
 levels as (
@@ -67,23 +83,26 @@ levels as (
 ),
 
 member_dates as (
-    select
-        members.shop_id,
-        members.member_id,
-        evaluation_dates.evaluation_date,
-        evaluation_dates.is_history_snapshot_date,
-        evaluation_dates.is_as_of_date,
-        evaluation_dates.is_day_before_as_of_date,
-        evaluation_dates.is_lookback_date,
-        evaluation_dates.is_as_of_date or evaluation_dates.is_day_before_as_of_date as has_purchase_measures,
-        {{ member_analytics.membership_start_date('members') }} as membership_start_date,
-        members.first_seen_date,
-        evaluation_dates.lookback_date
-    from members
-    cross join evaluation_dates
-    where
-        (evaluation_dates.is_as_of_date or evaluation_dates.evaluation_date >= members.first_seen_date)
-        and {{ member_analytics.in_member_state_scope(scope, 'evaluation_dates.evaluation_date', 'members') }}
+    {%- for dates, changed_only in date_sets %}
+        select
+            members.shop_id,
+            members.member_id,
+            evaluation_dates.evaluation_date,
+            evaluation_dates.is_history_snapshot_date,
+            evaluation_dates.is_as_of_date,
+            evaluation_dates.is_day_before_as_of_date,
+            evaluation_dates.is_lookback_date,
+            evaluation_dates.is_as_of_date or evaluation_dates.is_day_before_as_of_date as has_purchase_measures,
+            {{ member_analytics.membership_start_date('members') }} as membership_start_date,
+            members.first_seen_date,
+            evaluation_dates.lookback_date
+        from members
+        cross join {{ dates }} as evaluation_dates
+        where
+            (evaluation_dates.is_as_of_date or evaluation_dates.evaluation_date >= members.first_seen_date)
+            and {{ member_analytics.is_changed_member(scope.state if changed_only else none, 'members') }}
+        {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 -- the last visit on or before a date: the visit whose interval to the next
