@@ -143,34 +143,15 @@
 {%- endmacro %}
 
 
-{#- The CTEs of the items' repurchase cycles, from relations of valid order lines and products:
-    item_days (item_purchase_days), item_gaps (the days since the member's previous purchase day
-    of the item, and which purchase day of the member's it is), gap_histogram and gap_cumulative
-    (per item: how many gaps of each length, and their running count) and item_cycles (per item:
-    repeat members, gaps, the median and mean gap). The median comes from the histogram (the
-    first length whose running count reaches the middle ranks), not from a grouped quantile, which
-    spills tens of gigabytes at the large scale. With day_before (a date expression), every figure
-    also as it stood on that day (purchase days up to it): the columns *_day_before. -#}
-{% macro item_repurchase_cycle_ctes(order_items, products, day_before=none) -%}
-item_days as (
-    {{ member_analytics.item_purchase_days(order_items, products) }}
-),
-
-item_gaps as (
-    select
-        shop_id,
-        cycle_level,
-        item_id,
-        ordered_date,
-        {{ dbt.datediff(
-            'lag(ordered_date) over (partition by shop_id, cycle_level, item_id, member_id order by ordered_date)',
-            'ordered_date', 'day') }} as gap_days,
-        row_number() over (
-            partition by shop_id, cycle_level, item_id, member_id order by ordered_date
-        ) as purchase_day_number
-    from item_days
-),
-
+{#- The CTEs of the items' repurchase cycles, from a relation of the members' purchase days of
+    each item with the days since the previous one (fct_audience_item_purchase_days):
+    gap_histogram and gap_cumulative (per item: how many gaps of each length, and their running
+    count) and item_cycles (per item: repeat members, gaps, the median and mean gap). The
+    median comes from the histogram (the first length whose running count reaches the middle
+    ranks), not from a grouped quantile, which spills tens of gigabytes at the large scale. With
+    day_before (a date expression), every figure also as it stood on that day (purchase days up
+    to it): the columns *_day_before. -#}
+{% macro item_repurchase_cycle_ctes(item_days, day_before=none) -%}
 gap_histogram as (
     select
         shop_id,
@@ -181,11 +162,11 @@ gap_histogram as (
         -- a member's second purchase day of the item: one per repeat member
         count(case when purchase_day_number = 2 then 1 end) as repeat_members
         {%- if day_before is not none %},
-        count(case when ordered_date <= {{ day_before }} then 1 end) as gaps_day_before,
-        count(case when purchase_day_number = 2 and ordered_date <= {{ day_before }} then 1 end)
+        count(case when purchase_date <= {{ day_before }} then 1 end) as gaps_day_before,
+        count(case when purchase_day_number = 2 and purchase_date <= {{ day_before }} then 1 end)
             as repeat_members_day_before
         {%- endif %}
-    from item_gaps
+    from {{ item_days }}
     where gap_days is not null
     group by shop_id, cycle_level, item_id, gap_days
 ),

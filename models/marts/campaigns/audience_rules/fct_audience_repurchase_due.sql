@@ -13,31 +13,27 @@
 
 with
 
-order_items as (
-    select * from {{ ref('fct_order_items') }}
-    where is_valid_purchase
+-- each member's last purchase day of each item (fct_audience_item_purchase_days),
+-- by as_of_date and by the day before: the purchase days end on as_of_date, so by
+-- the day before it is the last one, or the one before it when the last is
+-- as_of_date itself
+member_items as (
+    select
+        shop_id,
+        cycle_level,
+        item_id,
+        member_id,
+        purchase_date as last_purchase_date,
+        case
+            when purchase_date <= {{ day_before }} then purchase_date
+            else previous_purchase_date
+        end as last_purchase_date_day_before
+    from {{ ref('fct_audience_item_purchase_days') }}
+    where is_last_purchase_day
 ),
 
 products as (
     select * from {{ ref('dim_products') }}
-),
-
-item_days as (
-    {{ member_analytics.item_purchase_days('order_items', 'products') }}
-),
-
--- each member's last purchase day of each item, by as_of_date and by the day before
-member_items as (
-    select
-        item_days.shop_id,
-        item_days.cycle_level,
-        item_days.item_id,
-        item_days.member_id,
-        max(item_days.ordered_date) as last_purchase_date,
-        max(case when item_days.ordered_date <= {{ day_before }} then item_days.ordered_date end)
-            as last_purchase_date_day_before
-    from item_days
-    group by item_days.shop_id, item_days.cycle_level, item_days.item_id, item_days.member_id
 ),
 
 item_cycles as (
