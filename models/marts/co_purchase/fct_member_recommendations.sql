@@ -10,9 +10,17 @@
 -- (docs/decisions/0022).
 with
 
-order_items as (
-    select * from {{ ref('fct_order_items') }}
-    where is_valid_purchase
+-- each product a member bought (valid purchases up to as_of_date), once: their
+-- last purchase day of it (audience_rules.fct_audience_item_purchase_days, the
+-- purchase days stored by member; docs/decisions/0135)
+bought as (
+    select
+        shop_id,
+        member_id,
+        item_id as product_id,
+        purchase_date as last_purchase_date
+    from {{ ref('fct_audience_item_purchase_days') }}
+    where cycle_level = 'product' and is_last_purchase_day
 ),
 
 product_recommendations as (
@@ -33,32 +41,15 @@ sellable_products as (
     where is_in_catalog
 ),
 
-dated as (
-    select
-        *,
-        {{ member_analytics.as_of_date() }} as as_of_date
-    from order_items
-),
-
-bought as (
-    select distinct
-        shop_id,
-        member_id,
-        product_id
-    from dated
-    where ordered_date <= as_of_date
-),
-
+-- the products bought in the recent days: their last purchase day is in them
 recent as (
-    select distinct
+    select
         shop_id,
         member_id,
         product_id
-    from dated
-    where
-        ordered_date <= as_of_date
-        and ordered_date > cast({{ dbt.dateadd(
-            'day', '-' ~ member_analytics.co_purchase_var('recent_purchase_days'), 'as_of_date') }} as date)
+    from bought
+    where last_purchase_date > {{ member_analytics.add_days(
+        member_analytics.as_of_date(), '-' ~ member_analytics.co_purchase_var('recent_purchase_days')) }}
 ),
 
 -- Each product's top "bought later" products, like its "also bought" list,
