@@ -4,8 +4,9 @@
 -- and the days since it, which purchase day of the member's it is, and whether
 -- it is the member's latest. Read by the items' repurchase cycles
 -- (fct_audience_item_cycles) and the repurchase_due audience
--- (fct_audience_repurchase_due), which computed these days each on its own
--- (docs/decisions/0122, 0135).
+-- (fct_audience_repurchase_due), which computed these days each on its own,
+-- and by the member recommendations (the products a member bought, and when
+-- last: fct_member_recommendations) (docs/decisions/0122, 0135).
 --
 -- Member-keyed, incremental on DuckDB (docs/decisions/0134, 0135): a member's
 -- rows read only their own valid purchase lines and the catalogue, so a daily

@@ -133,49 +133,94 @@ activity as (
         and member_states.membership_start_date <= member_states.evaluation_date
 ),
 
--- the top category by net spend (ties: category key), as in
--- fct_member_category_preferences, cut at each day
-category_spend as (
+-- the top category by net spend (ties: category key). On as_of_date it is
+-- fct_member_category_preferences' first (same lines, same ranking), and so it
+-- is on the day before for a member with no valid line on as_of_date itself:
+-- the lines up to the day before are then all of them. Only the members who
+-- bought on as_of_date are cut again from their lines up to the day before.
+category_preferences as (
+    select * from {{ ref('fct_member_category_preferences') }}
+    where spend_rank = 1
+),
+
+todays_buyers as (
+    select distinct
+        shop_id,
+        member_id
+    from order_items
+    where ordered_date = {{ member_analytics.as_of_date() }}
+),
+
+day_before_category_spend as (
     select
         order_items.shop_id,
         order_items.member_id,
-        evaluation_days.evaluation_date,
         coalesce(products.category, 'unknown') as category,
         products.category is not null as has_category,
         sum(order_items.net_amount) as net_amount
     from order_items
-    inner join evaluation_days
-        on order_items.ordered_date <= evaluation_days.evaluation_date
+    inner join todays_buyers
+        on
+            order_items.shop_id = todays_buyers.shop_id
+            and order_items.member_id = todays_buyers.member_id
     left join products
         on
             order_items.shop_id = products.shop_id
             and order_items.product_id = products.product_id
+    where order_items.ordered_date < {{ member_analytics.as_of_date() }}
     group by
-        order_items.shop_id, order_items.member_id, evaluation_days.evaluation_date,
+        order_items.shop_id, order_items.member_id,
         coalesce(products.category, 'unknown'), products.category is not null
 ),
 
-category_ranked as (
+day_before_category_ranked as (
     select
         *,
-        sum(net_amount) over (partition by shop_id, member_id, evaluation_date) as member_net_amount,
+        sum(net_amount) over (partition by shop_id, member_id) as member_net_amount,
         row_number() over (
-            partition by shop_id, member_id, evaluation_date, has_category
+            partition by shop_id, member_id, has_category
             order by net_amount desc, category asc
         ) as spend_rank
-    from category_spend
+    from day_before_category_spend
 ),
 
 top_categories as (
     select
         shop_id,
         member_id,
-        evaluation_date,
+        {{ member_analytics.as_of_date() }} as evaluation_date,
+        category as top_category,
+        share_of_spend as top_category_share_of_spend
+    from category_preferences
+
+    union all
+
+    select
+        shop_id,
+        member_id,
+        {{ member_analytics.add_days(member_analytics.as_of_date(), -1) }} as evaluation_date,
+        category as top_category,
+        share_of_spend as top_category_share_of_spend
+    from category_preferences
+    where
+        not exists (
+            select 1 from todays_buyers
+            where
+                todays_buyers.shop_id = category_preferences.shop_id
+                and todays_buyers.member_id = category_preferences.member_id
+        )
+
+    union all
+
+    select
+        shop_id,
+        member_id,
+        {{ member_analytics.add_days(member_analytics.as_of_date(), -1) }} as evaluation_date,
         category as top_category,
         case
             when member_net_amount > 0 then cast(net_amount as double) / cast(member_net_amount as double)
         end as top_category_share_of_spend
-    from category_ranked
+    from day_before_category_ranked
     where has_category and spend_rank = 1
 ),
 
