@@ -334,3 +334,40 @@ def test_scores_equal_lifetimes(shop):
     theirs_clv = fitters["gg"].customer_lifetime_value(fitters["mbg"], theirs["frequency"], theirs["recency"],
                                                        theirs["T"], theirs["monetary_value"])  # MBG/NBD purchases
     assert _rel(btyd.customer_lifetime_value(mbg, gg, f, r, T, m, purchase_model="mbgnbd"), theirs_clv) < RTOL
+
+
+def test_euler_transform_only_where_the_series_is_infinite_and_each_horizon_once():
+    """The expected purchases compute Euler's transform only where ln 2F1 is infinite, and the
+    discounted value predicts each monthly horizon once: both give exactly the values of the
+    plain forms (the transform computed everywhere and chosen; two predictions per month), on
+    members whose series overflow (thousands of repeat days, a century's horizon)."""
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.poisson(1.5, 500), rng.integers(0, 3000, 500), [0, 1, 2999]]).astype(float)
+    T = np.concatenate([rng.uniform(30, 700, 500), rng.uniform(1, 40000, 500), [1.0, 36500.0, 36500.0]])
+    t_x = np.where(x > 0, T * rng.uniform(0, 1, x.size), 0.0)
+    spend = rng.uniform(10, 300, x.size)
+    params = btyd.BetaGeoParams(r=0.8, alpha=120.0, a=0.9, b=3.0)
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+
+    def plain_expected(t):
+        with np.errstate(all="ignore"):
+            _a, _b, _c, _z = r + x, b + x, a + b + x - 1, t / (alpha + T + t)
+            ln_hyp = np.log(btyd.hyp2f1(_a, _b, _c, _z))
+            ln_alt = np.log(btyd.hyp2f1(_c - _a, _c - _b, _c, _z)) + (_c - _a - _b) * np.log(1 - _z)
+            ln_hyp = np.where(np.isinf(ln_hyp), ln_alt, ln_hyp)
+            second = 1 - np.exp(ln_hyp + (r + x) * np.log((alpha + T) / (alpha + t + T)))
+            odds_dead = np.where(x > 0, (a / (b + x - 1)) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0.0)
+            return ((a + b + x - 1) / (a - 1) * second) / (1 + odds_dead)
+
+    for t in (30, 365, 36500):
+        with np.errstate(all="ignore"):
+            overflowing = np.isinf(np.log(btyd.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))))
+        if t == 36500:
+            assert overflowing.sum() > 100  # the transform's branch is exercised
+        assert np.array_equal(btyd.bgnbd_conditional_expected_purchases(params, t, x, t_x, T), plain_expected(t),
+                              equal_nan=True)
+    plain_value = np.zeros(x.size)
+    for i in np.arange(1, 13) * 30:
+        plain_value += spend * (plain_expected(i) - plain_expected(i - 30)) / (1 + 0.01) ** (i / 30)
+    assert np.array_equal(btyd.discounted_value(params, spend, x, t_x, T, time=12, discount_rate=0.01), plain_value,
+                          equal_nan=True)

@@ -284,10 +284,16 @@ def bgnbd_conditional_expected_purchases(params: BetaGeoParams, t, frequency, re
     t, x, t_x, T = _arrays(t, frequency, recency, T)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     with np.errstate(all="ignore"):
-        _a, _b, _c, _z = r + x, b + x, a + b + x - 1, t / (alpha + T + t)
-        ln_hyp_term = np.log(hyp2f1(_a, _b, _c, _z))
-        ln_hyp_term_alt = np.log(hyp2f1(_c - _a, _c - _b, _c, _z)) + (_c - _a - _b) * np.log(1 - _z)
-        ln_hyp_term = np.where(np.isinf(ln_hyp_term), ln_hyp_term_alt, ln_hyp_term)
+        _a, _b, _c, _z = np.broadcast_arrays(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
+        ln_hyp_term = np.asarray(np.log(hyp2f1(_a, _b, _c, _z)))
+        # the transform only where the series is infinite (elementwise: the same values as
+        # computing it everywhere and choosing; hyp2f1 is most of a forecast's time)
+        infinite = np.isinf(ln_hyp_term)
+        if infinite.any():
+            ln_hyp_term = ln_hyp_term.copy()
+            _ai, _bi, _ci, _zi = _a[infinite], _b[infinite], _c[infinite], _z[infinite]
+            ln_hyp_term[infinite] = (np.log(hyp2f1(_ci - _ai, _ci - _bi, _ci, _zi))
+                                     + (_ci - _ai - _bi) * np.log(1 - _zi))
         first_term = (a + b + x - 1) / (a - 1)
         second_term = 1 - np.exp(ln_hyp_term + (r + x) * np.log((alpha + T) / (alpha + t + T)))
         odds_dead = np.where(x > 0, (a / (b + x - 1)) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0.0)
@@ -344,10 +350,15 @@ def discounted_value(purchase_params: BetaGeoParams, expected_spend, frequency, 
     predict = _PURCHASE_MODELS[purchase_model]
     factor = CLV_PERIOD_FACTOR[freq]
     value = np.zeros(x.shape, dtype=float)
+    # each horizon predicted once: a month's "up to t - factor" is the month before's "up to t"
+    # (for freq "D", whose factor is an integer, the same t and so the same bits as predicting
+    # it twice; for a fractional factor t may differ by an ulp from lifetimes')
+    previous = predict(purchase_params, 0 * factor, x, t_x, T)
     for i in np.arange(1, int(time) + 1) * factor:
-        expected_number_of_transactions = (predict(purchase_params, i, x, t_x, T)
-                                           - predict(purchase_params, i - factor, x, t_x, T))
+        current = predict(purchase_params, i, x, t_x, T)
+        expected_number_of_transactions = current - previous
         value += (spend * expected_number_of_transactions) / (1 + discount_rate) ** (i / factor)
+        previous = current
     return value
 
 
