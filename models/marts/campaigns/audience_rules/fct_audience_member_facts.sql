@@ -184,6 +184,10 @@ day_before_category_ranked as (
     from day_before_category_spend
 ),
 
+-- The preferences are read in two branches, one per day, rather than cross joined
+-- with evaluation_days under an OR with the NOT EXISTS: DuckDB 2.0.0 fails such a
+-- cross product with the two days at the large scale (docs/decisions/0128), and the
+-- OR would test every row against today's buyers on both days.
 top_categories as (
     select
         shop_id,
