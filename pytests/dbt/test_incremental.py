@@ -45,32 +45,22 @@ class DailyHome(DbtProject):
 
 
 @pytest.fixture(scope="module")
-def day_1_published(tmp_path_factory, tiny_days) -> Path:
-    """The published warehouse after the night of day 1 (a first, full build of day 1
-    through write-audit-publish). Write-audit-publish keeps no state outside this file
-    (the next run copies it to its working copy), so the daily runs of day 2 below
-    start from a copy of it instead of each building day 1 again."""
+def daily_run(tmp_path_factory, tiny_days) -> tuple[DailyHome, subprocess.CompletedProcess, dict, dict]:
+    """The nights of day 1 and day 2 in one home, both delivered as folders of loads
+    (docs/decisions/0117): day 1 as monthly backfill loads, built in full through
+    write-audit-publish; day 2 as the same loads plus one daily load per table (an empty
+    one for products), a daily run on the warehouse day 1 published. The same two days
+    delivered as snapshot files run daily in
+    test_a_skipped_day_a_killed_run_a_failed_run_and_the_retry_equal_a_full_build (its
+    retry covers both days) and in the order-model runs below. Returns the day-2 home,
+    its run, the days and what days_as_loads delivered."""
     out, days = tiny_days
-    home = tmp_path_factory.mktemp("day_1_published")
-    published = DailyHome(home, out / "day_1")
-    published.wap_build(day_vars(days, "day_1"))
-    return published.warehouse
-
-
-def _home_published_as(home: Path, warehouse: Path) -> None:
-    """`home`'s published warehouse: a copy of `warehouse` (the state a daily run starts from)."""
-    (home / "warehouse").mkdir(parents=True)
-    shutil.copyfile(warehouse, home / "warehouse" / warehouse.name)
-
-
-@pytest.fixture(scope="module")
-def daily_run(tmp_path_factory, tiny_days, day_1_published) -> tuple[DailyHome, subprocess.CompletedProcess, dict]:
-    out, days = tiny_days
-    home = tmp_path_factory.mktemp("daily_run")
-    _home_published_as(home, day_1_published)
-    day_2 = DailyHome(home, out / "day_2")
+    root = tmp_path_factory.mktemp("daily_run")
+    delivered = days_as_loads(out / "day_1", out / "day_2", root / "loads", days["day_2"]["as_of_date"])
+    DailyHome(root / "home", root / "loads" / "day_1").wap_build(day_vars(days, "day_1"))
+    day_2 = DailyHome(root / "home", root / "loads" / "day_2")
     result = day_2.wap_build(day_vars(days, "day_2"))
-    return day_2, result, days
+    return day_2, result, days, delivered
 
 
 _MARTS = {mart.name: mart for mart in public_marts()}
@@ -87,7 +77,7 @@ def test_the_day_2_load_adds_a_day_and_refunds_old_orders(tiny_days):
 @pytest.mark.parametrize("name", sorted(_MARTS))
 def test_daily_run_equals_a_full_build(name, daily_run, tiny_day2_full_build):
     mart = _MARTS[name]
-    project, _, _ = daily_run
+    project, _, _, _ = daily_run
     with duckdb.connect() as connection:
         connection.execute(f"attach '{project.warehouse}' as daily (read_only)")
         connection.execute(f"attach '{tiny_day2_full_build.warehouse}' as full_build (read_only)")
@@ -166,7 +156,7 @@ def _assert_public_marts_equal(daily: DbtProject, full: DbtProject) -> None:
 
 
 def test_daily_run_was_incremental_and_counted_the_late_change(daily_run):
-    project, result, days = daily_run
+    project, result, days, _ = daily_run
     runs = project.query("select build_number, is_incremental_build, number_of_changed_orders, "
                          "number_of_changed_members, number_of_late_changes, lookback_days "
                          "from audit.rpt_incremental_runs order by build_number")
@@ -184,7 +174,7 @@ def test_daily_run_was_incremental_and_counted_the_late_change(daily_run):
 
 
 def test_the_late_refund_is_applied(daily_run):
-    project, _, days = daily_run
+    project, _, days, _ = daily_run
     for refund in days["late_refunds"]:
         status, refunded = project.query(
             "select status, refunded_amount = gross_amount from marts.fct_orders "
@@ -192,25 +182,14 @@ def test_the_late_refund_is_applied(daily_run):
         assert (status, refunded) == ("refunded", True)
 
 
-def test_a_daily_run_on_folders_of_loads_equals_a_full_build(tmp_path, tiny_days, tiny_day2_full_build):
-    """The same two days delivered as folders of loads (docs/decisions/0117): day 1 as
-    monthly backfill loads, day 2 as the same loads plus one daily load per table (an
-    empty one for products). The daily run equals the full build of the day-2 snapshot,
-    and the delivery log holds exactly the day's loads."""
-    out, days = tiny_days
-    delivered = days_as_loads(out / "day_1", out / "day_2", tmp_path / "loads", days["day_2"]["as_of_date"])
+def test_the_daily_run_logged_exactly_the_days_loads(daily_run):
+    """The delivery log of the daily run on loads (daily_run) holds exactly the day's
+    loads, one per table with its rows (an empty one for products); its marts equal the
+    full build's (test_daily_run_equals_a_full_build)."""
+    project, result, days, delivered = daily_run
     assert delivered["products"]["daily"] == 0 and delivered["orders"]["daily"] > len(days["late_refunds"])
-    DailyHome(tmp_path / "home", tmp_path / "loads" / "day_1").wap_build(day_vars(days, "day_1"))
-    project = DailyHome(tmp_path / "home", tmp_path / "loads" / "day_2")
-    result = project.wap_build(day_vars(days, "day_2"))
     report = json.loads((project.home / "reports" / "build" / "last_build.json").read_text())
     assert report["mode"] == "incremental" and report["outcome"] == "published", result.stdout[-3000:]
-    with duckdb.connect() as connection:
-        connection.execute(f"attach '{project.warehouse}' as daily (read_only)")
-        connection.execute(f"attach '{tiny_day2_full_build.warehouse}' as full_build (read_only)")
-        differences = {name: sql_differences(connection, mart, f"full_build.{mart.schema}.{name}",
-                                             f"daily.{mart.schema}.{name}") for name, mart in _MARTS.items()}
-    assert {name: found for name, found in differences.items() if set(found.values()) != {0}} == {}
     log = project.query("select build_number, table_name, load_path, delivery, row_count from audit.rpt_raw_loads"
                         " where build_number = 2 order by table_name")
     day = days["day_2"]["as_of_date"]
@@ -229,6 +208,8 @@ def test_a_daily_run_on_folders_of_loads_equals_a_full_build(tmp_path, tiny_days
 
 ORDER_MODELS = ["--select", "+rpt_incremental_runs", "+assert_orders_match_kept_raw_orders",
                 "--indirect-selection", "cautious", *NO_UNIT_TESTS]
+# the same on folders of loads, with the delivery log they read and write
+ORDER_MODELS_ON_LOADS = [*ORDER_MODELS[:2], "rpt_raw_loads", *ORDER_MODELS[2:]]
 
 
 def _raw_variant(source: Path, target: Path, orders_sql: str) -> Path:
@@ -380,7 +361,7 @@ def test_a_late_load_and_a_redelivered_load(tmp_path, tiny_days):
             f" from read_parquet('{redelivered}')) to '{tmp_path / 'rewritten.parquet'}' (format parquet)")
     shutil.move(tmp_path / "rewritten.parquet", redelivered)
     assert held_back > 0
-    args = [*ORDER_MODELS[:2], "rpt_raw_loads", *ORDER_MODELS[2:]]
+    args = ORDER_MODELS_ON_LOADS
     day_1, _ = _order_build(tmp_path / "day_1", loads / "day_1", days["day_1"]["as_of_date"], args=args)
     daily, _ = _order_build(tmp_path / "daily", loads / "day_2", days["day_2"]["as_of_date"],
                             from_warehouse=day_1.warehouse, args=args)
@@ -394,16 +375,16 @@ def test_a_late_load_and_a_redelivered_load(tmp_path, tiny_days):
                           (f"orders/daily/{days['day_2']['as_of_date']}.parquet", "new")])
 
 
-def test_as_of_date_going_back_a_day(tmp_path, tiny_days, daily_run):
+def test_as_of_date_going_back_a_day(tmp_path, daily_run):
     """Day 2's data rebuilt for the day before (a re-run for an earlier report date), on
     the warehouse the daily run of day 2 published (daily_run: built incrementally on
     day 1, the same raw data and vars)."""
-    out, days = tiny_days
-    day_2, _, _ = daily_run
+    day_2, _, days, _ = daily_run
     assert _last_run(day_2)["is_incremental_build"] is True
-    back, _ = _order_build(tmp_path / "back", out / "day_2", days["day_1"]["as_of_date"],
-                           from_warehouse=day_2.warehouse)
-    full, _ = _order_build(tmp_path / "full", out / "day_2", days["day_1"]["as_of_date"])
+    back, _ = _order_build(tmp_path / "back", day_2.raw_path, days["day_1"]["as_of_date"],
+                           from_warehouse=day_2.warehouse, args=ORDER_MODELS_ON_LOADS)
+    full, _ = _order_build(tmp_path / "full", day_2.raw_path, days["day_1"]["as_of_date"],
+                           args=ORDER_MODELS_ON_LOADS)
     assert _last_run(back)["is_incremental_build"] is True
     assert str(_last_run(back)["as_of_date"]) == days["day_1"]["as_of_date"]
     _assert_same_orders(back, full)
@@ -565,7 +546,7 @@ def test_member_states_of_daily_runs_on_loads_equal_full_builds(tmp_path, tiny_d
     shutil.copytree(loads / "day_1", raw)
     late = sorted((raw / "behavior_events" / "backfill").glob("*.parquet"))[-5]
     late.unlink()
-    args = [*ORDER_MODELS[:2], "rpt_raw_loads", *ORDER_MODELS[2:]]
+    args = ORDER_MODELS_ON_LOADS
     day_1, _ = _order_build(tmp_path / "day_1", raw, days["day_1"]["as_of_date"], args=args)
 
     for table in (loads / "day_2").iterdir():
@@ -635,7 +616,7 @@ def test_a_daily_run_after_a_full_refresh_stays_incremental(tmp_path, tiny_days)
     days_as_loads(out / "day_1", out / "day_2", loads, days["day_2"]["as_of_date"])
     raw = tmp_path / "raw"
     shutil.copytree(loads / "day_1", raw)
-    args = [*ORDER_MODELS[:2], "rpt_raw_loads", *ORDER_MODELS[2:]]
+    args = ORDER_MODELS_ON_LOADS
     project, _ = _order_build(tmp_path / "home", raw, days["day_1"]["as_of_date"], args=args)
     _order_build(tmp_path / "home", raw, days["day_1"]["as_of_date"], args=[*args, "--full-refresh"])
     assert project.query("select distinct build_number from landing.staged_changes") == [(1,)]
