@@ -1,9 +1,10 @@
 -- One row per shop and member with at least one kept favourite, add-to-cart
 -- or favourite-the-shop event on or before as_of_date: the interest that
--- makes a member who never bought `potential` (fct_member_lifecycle).
+-- makes a member who never bought `potential` (the lifecycle snapshots, whose
+-- as_of_date rows fct_member_lifecycle publishes).
 --
--- A table, not a view: the lifecycle snapshots, the current lifecycle and the
--- audience facts read it, and as a view each scanned every behaviour event again.
+-- A table, not a view: the lifecycle snapshots and the audience facts read it,
+-- and as a view each scanned every behaviour event again.
 {{ config(materialized='table') }}
 with
 
