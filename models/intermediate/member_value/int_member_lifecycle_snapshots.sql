@@ -2,18 +2,18 @@
 -- end from the month the member was first seen, and as_of_date for every member):
 -- the member's lifecycle stage at that date, and at their previous snapshot.
 -- fct_member_lifecycle_history publishes every row, adding the build's as_of_date
--- (docs/decisions/0125, 0133).
+-- (docs/decisions/0125, 0133); fct_member_lifecycle the as_of_date rows (0136).
 --
 -- The stage at a date is fct_member_lifecycle's rule evaluated at that date
 -- (docs/decisions/0012), with what is known at as_of_date: valid purchases
 -- (int_member_purchase_days: refunds dated up to as_of_date applied, as for
--- fct_member_lifecycle's entry dates) and interest events on or before the
+-- the stage runs' entry dates) and interest events on or before the
 -- date. Buyers by purchase days: loyal (at least loyal_min_purchase_days in
 -- the loyal window ending on the date), repeat (two or more), new (one,
 -- within the new-buyer window), sleeping (one, longer ago); non-buyers
 -- potential (a favourite or cart), else registered.
 --
--- Set-based, like fct_member_lifecycle: a purchase day adds one to both counts
+-- Set-based, like the stage runs: a purchase day adds one to both counts
 -- on its day and leaves the loyal window loyal_window_days later; running sums
 -- over each member's count changes and snapshot dates (one pass, the snapshots
 -- carried through it) give the counts at every snapshot, without pairing
