@@ -1,7 +1,8 @@
 -- fct_member_lifecycle's stage_entered_date is the first day of the member's
--- last unbroken run in the current stage, evaluated day by day by its own
--- query. The history must agree: every snapshot on or after that day shows the
--- current stage (docs/decisions/0125).
+-- last unbroken run in the current stage, evaluated on every candidate day by
+-- int_member_lifecycle_stage_runs, apart from the snapshots (docs/decisions/0136).
+-- The history must agree: every snapshot on or after that day shows the current
+-- stage (docs/decisions/0125).
 with
 
 current_stages as (

@@ -1,7 +1,10 @@
 -- The as_of_date row of fct_member_lifecycle_history is fct_member_lifecycle:
--- the same members, and the same stage, rule, counts and dates. The history
--- evaluates the lifecycle rule at every snapshot in its own set-based query;
--- this proves it is the current mart's rule (docs/decisions/0125).
+-- the same members, and the same stage, rule, counts and dates. Since
+-- docs/decisions/0136 the current mart takes the stage, rule and counts from the
+-- snapshots' as_of_date rows, so this checks its joins (every member once, the
+-- entry and purchase dates beside them); the rule itself is checked by the
+-- snapshots' and the stage runs' unit tests and, the two computed apart, by
+-- assert_lifecycle_history_agrees_with_entry_dates (docs/decisions/0125).
 with
 
 current_stages as (
