@@ -256,6 +256,23 @@ def test_wap_command_passes_the_vars_as_strings(tmp_path):
     assert folder.build_log.parent == tmp_path / "small"  # the log outlives the deleted wap/ folder
 
 
+def test_daily_benchmark_clears_the_homes_targets_but_keeps_their_warehouses(tmp_path):
+    """A reused home's target/ (a partial parse naming another checkout's seeds) goes; the
+    warehouses, logs and the reused days stay."""
+    from member_analytics.benchmark import daily
+
+    kept = [tmp_path / "daily" / "warehouse" / "member_analytics.duckdb", tmp_path / "full" / "build.log",
+            tmp_path / "raw" / "days.json", tmp_path / "loads" / "day_2" / "orders" / "daily" / "x.parquet"]
+    stale = [tmp_path / home / "target" / "partial_parse.msgpack" for home in ("daily", "full")]
+    for path in kept + stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    daily._clear_targets(tmp_path)
+    assert [path.exists() for path in kept] == [True] * len(kept)
+    assert not (tmp_path / "daily" / "target").exists() and not (tmp_path / "full" / "target").exists()
+    daily._clear_targets(tmp_path / "nothing-here")  # a first run: no homes yet
+
+
 def _peers_compared(summary: dict, rfm_seconds: float | None) -> dict:
     runs = [{"peer": "rfm", "mart": "fct_member_rfm", "status": "ok", "seconds": rfm_seconds, "read_seconds": None},
             {"peer": "pairs", "mart": "fct_product_pairs", "status": "ok", "seconds": 55.0, "read_seconds": None}]

@@ -63,6 +63,13 @@ def _differences(daily: Path, full: Path) -> dict[str, int]:
     return {name: sum(found.values()) for name, _, found in compare_builds(full, daily, also=())}
 
 
+def _clear_targets(out: Path) -> None:
+    """Remove dbt's target folders of the two homes: a reused home's partial parse may hold
+    the paths of another checkout (its seeds, macros), which dbt would read again."""
+    for home in ("daily", "full"):
+        shutil.rmtree(out / home / "target", ignore_errors=True)
+
+
 def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False, reuse_data: bool = False) -> dict:
     """Generate, run the four builds, compare; write out/daily_run.json and return it.
     With reuse_data, the days (and loads) an earlier run of the same scale and seed left
@@ -88,6 +95,7 @@ def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False, reuse
         delivered = out / "loads" / "delivered"
         shutil.copytree(raw / "day_1", delivered)
     generation = time.perf_counter() - started
+    _clear_targets(out)
     day_1, _ = _wap(out / "daily", delivered, days["day_1"]["as_of_date"], full_refresh=True)
     if as_loads:
         for daily_load in sorted((raw / "day_2").glob("*/daily/*")):
