@@ -399,7 +399,7 @@
                'fct_member_activity_history', 'int_member_rfm_scored', 'int_member_tier_states',
                'int_member_tier_periods', 'fct_order_tiers', 'fct_member_points_ledger',
                'int_member_lifecycle_snapshots', 'int_member_lifecycle_stage_runs', 'fct_member_category_preferences',
-               'fct_member_purchase_profile', 'fct_audience_item_purchase_days', 'fct_member_traits']) }}
+               'fct_member_purchase_profile', 'fct_audience_item_purchase_days']) }}
 {% endmacro %}
 
 

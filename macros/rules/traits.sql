@@ -40,7 +40,7 @@
 
 
 {#- The declared traits, in trait_order, each checked (a compile error naming the trait
-    and the column otherwise): [{name, aggregation, source_table, kind, window_days}]. Empty while dbt parses, in unit
+    and the column otherwise): [{name, aggregation, source_table, kind}]. Empty while dbt parses, in unit
     tests and before the seed is loaded. -#}
 {% macro declared_traits() %}
     {#- (no seed table: compiled outside a run, e.g. by sqlfluff's templater; or a unit
@@ -99,8 +99,7 @@
                 ~ " or empty for all history") }}
         {% endif %}
         {% do traits.append({'name': name, 'aggregation': row[5], 'source_table': row[2],
-                             'kind': member_analytics.trait_value_kind(row[5]),
-                             'window_days': none if row[6] is none else row[6] | int}) %}
+                             'kind': member_analytics.trait_value_kind(row[5])}) %}
     {% endfor %}
     {{ return(traits) }}
 {% endmacro %}
@@ -120,107 +119,3 @@
         cast(coalesce(max(case when {{ match }} then {{ traits_relation }}.number_value end), 0) as bigint)
     {%- endif -%}
 {%- endmacro %}
-
-
-{#- The sources fct_member_traits reads, each as (the seed sources it serves, source_table,
-    relation, event type, product, date, amount, condition): only those some declared trait
-    counts (all of them without declared traits). Every source in one shape; amount is the
-    net amount (orders, order lines) or the signed points (points). -#}
-{% macro trait_event_sources(declared) %}
-    {% set null_string = 'cast(null as ' ~ dbt.type_string() ~ ')' %}
-    {% set behaviour_events = '(select shop_id, member_id, event_type, product_id, cast(occurred_at as date) as event_date'
-        ~ ' from ' ~ ref('stg_shop__behavior_events') ~ " where row_status = 'kept') as behaviour_events" %}
-    {% set sources = [
-        (['orders'], "'orders'", ref('fct_orders'), null_string, null_string, 'ordered_date', 'net_amount',
-         'is_valid_purchase'),
-        (['order_items'], "'order_items'", ref('fct_order_items'), null_string, 'product_id', 'ordered_date',
-         'net_amount', 'is_valid_purchase'),
-        (['visits'], "'visits'", ref('int_member_visit_days'), null_string, null_string, 'visit_date', 'null', 'true'),
-        (['favourites', 'carts'], "case event_type when 'favorite' then 'favourites' else 'carts' end",
-         behaviour_events, 'event_type', 'product_id', 'event_date', 'null', "event_type in ('favorite', 'cart')"),
-        (['behaviour_events'], "'behaviour_events'", behaviour_events, 'event_type', 'product_id', 'event_date',
-         'null', 'true'),
-        (['service_events'], "'service_events'", ref('fct_service_events'), 'event_type', 'product_id',
-         'occurred_date', 'null', 'true'),
-        (['points'], "'points'", ref('fct_member_points_ledger'), 'movement_type', null_string, 'movement_date',
-         'points', 'true'),
-    ] %}
-    {% set used = declared | map(attribute='source_table') | list %}
-    {% set read = [] %}
-    {% for source in sources if not used or source[0] | select('in', used) | list %}
-        {% do read.append(source) %}
-    {% endfor %}
-    {{ return(read) }}
-{% endmacro %}
-
-
-{#- The raw tables whose changes fct_member_traits reads through its sources: when the change
-    ledger cannot name the members of one of them, a daily run recomputes every member
-    (member_keyed_state; the orders' changes are found by value, the catalogue is unkeyed). -#}
-{% macro trait_changed_tables() %}
-    {{ return(['members', 'order_items', 'behavior_events', 'service_events', 'points_events']) }}
-{% endmacro %}
-
-
-{#- The members whose traits a daily run recomputes (SQL: shop_id, member_id, possibly
-    repeated), for the state of member_keyed_state: the changed members
-    (int_incremental_changed_members), and the members with an event of a source that time
-    alone moves into or out of a trait: dated on or after the earliest changed date
-    (incremental_changed_after: the window's end moved), or between the starts of a
-    trait's window at the previous and at the current as_of_date (its start moved). -#}
-{% macro trait_recomputed_members(state, declared) -%}
-    {%- set lower = "least(cast('" ~ state.as_of_date ~ "' as date), " ~ member_analytics.as_of_date() ~ ")" -%}
-    {%- set upper = "greatest(cast('" ~ state.as_of_date ~ "' as date), " ~ member_analytics.as_of_date() ~ ")" -%}
-    select
-        shop_id,
-        member_id
-    from {{ ref('int_incremental_changed_members') }}
-    {%- for serves, source_table, relation, event_type, product_id, event_date, amount, condition
-        in member_analytics.trait_event_sources(declared) %}
-    union all
-    select
-        shop_id,
-        member_id
-    from {{ relation }}
-    where
-        member_id is not null
-        and {{ condition }}
-        and (
-            {{ event_date }} >= {{ member_analytics.incremental_changed_after(state) }}
-            {%- for window_days in declared | selectattr('source_table', 'in', serves)
-                | map(attribute='window_days') | reject('none') | unique | sort %}
-            or (
-                {{ event_date }} >= {{ member_analytics.trailing_window_start(lower, window_days) }}
-                and {{ event_date }} < {{ member_analytics.trailing_window_start(upper, window_days) }}
-            )
-            {%- endfor %}
-        )
-    {%- endfor %}
-{%- endmacro %}
-
-
-{#- A filter: true for the members whose traits a daily run recomputes (trait_recomputed_members),
-    always true on a full build (state none). -#}
-{% macro is_trait_recomputed_member(state, relation_alias, declared=none) -%}
-    {%- if state is none -%}
-    true
-    {%- else -%}
-    exists (
-        select 1
-        from ({{ member_analytics.trait_recomputed_members(
-            state, member_analytics.declared_traits() if declared is none else declared) }}) as recomputed_members
-        where
-            recomputed_members.shop_id = {{ relation_alias }}.shop_id
-            and recomputed_members.member_id = {{ relation_alias }}.member_id
-    )
-    {%- endif -%}
-{%- endmacro %}
-
-
-{#- pre-hook of fct_member_traits: delete the rows of the members a daily run recomputes
-    (is_trait_recomputed_member), or every row. -#}
-{% macro delete_trait_members() %}
-    {{ return(member_analytics.delete_recomputed_rows(
-        member_analytics.member_keyed_state, [member_analytics.trait_changed_tables(), ['products']],
-        member_analytics.is_trait_recomputed_member)) }}
-{% endmacro %}

@@ -241,7 +241,7 @@ MEMBER_KEYED = ["intermediate.int_orders_valued", "marts.fct_order_items", "inte
                 "intermediate.int_member_tier_periods", "marts.fct_order_tiers",
                 "intermediate.int_member_lifecycle_snapshots", "intermediate.int_member_lifecycle_stage_runs",
                 "marts.fct_member_category_preferences", "marts.fct_member_purchase_profile",
-                "audience_rules.fct_audience_item_purchase_days", "marts.fct_member_traits"]
+                "audience_rules.fct_audience_item_purchase_days"]
 
 
 def _assert_same_orders(daily: DbtProject, full: DbtProject) -> None:
@@ -448,8 +448,7 @@ def test_a_build_without_fct_orders_keeps_the_state(tmp_path, tiny_days, day_1_o
     assert ("int_orders_valued, fct_orders, fct_order_items, int_member_visit_days, int_member_states,"
             " fct_member_activity_history, int_member_rfm_scored, int_member_tier_states, int_member_tier_periods,"
             " fct_order_tiers, fct_member_points_ledger, int_member_lifecycle_snapshots, int_member_lifecycle_stage_runs,"
-            " fct_member_category_preferences, fct_member_purchase_profile, fct_audience_item_purchase_days,"
-            " fct_member_traits"
+            " fct_member_category_preferences, fct_member_purchase_profile, fct_audience_item_purchase_days"
             " not in this build's selection") in result.stdout
     runs = project.query("select build_number, as_of_date from audit.rpt_incremental_runs")
     assert [(number, str(as_of)) for number, as_of in runs] == [(1, days["day_1"]["as_of_date"])]

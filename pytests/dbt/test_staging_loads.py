@@ -34,7 +34,7 @@ MEMBER_KEYED = ("intermediate.int_orders_valued", "marts.fct_orders", "marts.fct
                 "intermediate.int_member_tier_periods", "marts.fct_order_tiers",
                 "intermediate.int_member_lifecycle_snapshots", "intermediate.int_member_lifecycle_stage_runs",
                 "marts.fct_member_category_preferences", "marts.fct_member_purchase_profile",
-                "audience_rules.fct_audience_item_purchase_days", "marts.fct_member_traits")
+                "audience_rules.fct_audience_item_purchase_days")
 SELECTION = ("--select", *TABLES, "+rpt_incremental_runs")
 # models and seeds (the member state upstream of rpt_incremental_runs reads seeds), no tests
 RUN = ("build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")

@@ -7,10 +7,10 @@
 -- member_keyed_models: the valued orders, the order marts, the visit days, the
 -- member state and activity history, the RFM snapshots, the tier chain, the
 -- points ledger, the lifecycle snapshots and stage runs, the category preferences
--- and purchase profiles, the members' purchase days of each item, the traits): a
--- build that does not rebuild all of them (a --select without one) appends nothing,
--- so the next daily run still starts from the dates they were last built for and
--- the change ledger keeps the changes since.
+-- and purchase profiles, the members' purchase days of each item): a build that does not
+-- rebuild all of them (a --select without one) appends nothing, so the next daily run still
+-- starts from the dates they were last built for and the change ledger keeps the
+-- changes since.
 -- depends_on: {{ ref('int_member_visit_days') }}, {{ ref('int_member_states') }}, {{ ref('fct_order_items') }}
 -- depends_on: {{ ref('int_orders_valued') }}, {{ ref('fct_member_activity_history') }}
 -- depends_on: {{ ref('int_member_tier_states') }}, {{ ref('fct_member_points_ledger') }}
@@ -18,7 +18,6 @@
 -- depends_on: {{ ref('int_member_lifecycle_snapshots') }}, {{ ref('int_member_lifecycle_stage_runs') }}
 -- depends_on: {{ ref('fct_member_category_preferences') }}
 -- depends_on: {{ ref('fct_member_purchase_profile') }}, {{ ref('fct_audience_item_purchase_days') }}
--- depends_on: {{ ref('fct_member_traits') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

@@ -2,24 +2,13 @@
 -- with at least one matching event in the trait's window: the trait's value as of
 -- as_of_date (docs/decisions/0124). Every trait is computed by the same SQL: the
 -- events of the seven source tables in one shape (member, date, amount, event type,
--- product and category; macro trait_event_sources), matched to the traits of their
--- source, filtered by event type, category and window, then aggregated by the trait's
--- aggregation. A trait is added by a row of the seed, no SQL.
---
--- Member-keyed, incremental on DuckDB (docs/decisions/0137): a member's rows read only
--- their own events and the catalogue, so a daily run deletes and recomputes the changed
--- members and the members with an event that the moving as_of_date brings into or out
--- of a trait's window (macro trait_recomputed_members), and every member when the
--- catalogue changed or the change ledger cannot name the members of a source; the
--- post-hook gives the other members' rows the build's as_of_date.
--- depends_on: {{ ref('int_incremental_changed_members') }}
-{{ config(**member_analytics.member_keyed_config('delete_trait_members()', 'refresh_as_of_date()')) }}
+-- product and category), matched to the traits of their source, filtered by event
+-- type, category and window, then aggregated by the trait's aggregation. A trait
+-- is added by a row of the seed, no SQL.
 {#- checks the seed at compile time (a clear error naming the trait and the column), and
     reads only the sources some trait counts (all of them when compiled without the seed) -#}
 {%- set declared = member_analytics.declared_traits() %}
-{%- set state = member_analytics.member_keyed_state(member_analytics.trait_changed_tables(), ['products'])
-    if is_incremental() else none %}
-{%- do member_analytics.require_incremental_selection(state) %}
+{%- set used_sources = declared | map(attribute='source_table') | list %}
 
 with
 
@@ -46,10 +35,42 @@ as_of as (
     select {{ member_analytics.as_of_date() }} as as_of_date
 ),
 
--- every source in one shape (macro trait_event_sources); nothing after as_of_date
-all_events as (
-    {% for serves, source_table, relation, event_type, product_id, event_date, amount, condition
-        in member_analytics.trait_event_sources(declared) %}
+behaviour_events as (
+    select
+        shop_id,
+        member_id,
+        event_type,
+        product_id,
+        cast(occurred_at as date) as event_date
+    from {{ ref('stg_shop__behavior_events') }}
+    where row_status = 'kept'
+),
+
+-- every source in one shape; amount is the net amount (orders, order lines) or the
+-- signed points (points); nothing after as_of_date
+{#- (the sources it serves, source_table, relation, event type, product, date, amount, condition) -#}
+{%- set null_string = 'cast(null as ' ~ dbt.type_string() ~ ')' %}
+{%- set sources = [
+    (['orders'], "'orders'", ref('fct_orders'), null_string, null_string, 'ordered_date', 'net_amount',
+     'is_valid_purchase'),
+    (['order_items'], "'order_items'", ref('fct_order_items'), null_string, 'product_id', 'ordered_date',
+     'net_amount', 'is_valid_purchase'),
+    (['visits'], "'visits'", ref('int_member_visit_days'), null_string, null_string, 'visit_date', 'null', 'true'),
+    (['favourites', 'carts'], "case event_type when 'favorite' then 'favourites' else 'carts' end",
+     'behaviour_events', 'event_type', 'product_id', 'event_date', 'null', "event_type in ('favorite', 'cart')"),
+    (['behaviour_events'], "'behaviour_events'", 'behaviour_events', 'event_type', 'product_id', 'event_date',
+     'null', 'true'),
+    (['service_events'], "'service_events'", ref('fct_service_events'), 'event_type', 'product_id',
+     'occurred_date', 'null', 'true'),
+    (['points'], "'points'", ref('fct_member_points_ledger'), 'movement_type', null_string, 'movement_date',
+     'points', 'true'),
+] %}
+{%- set read_sources = [] %}
+{%- for source in sources if not used_sources or source[0] | select('in', used_sources) | list %}
+    {%- do read_sources.append(source) %}
+{%- endfor %}
+events as (
+    {% for serves, source_table, relation, event_type, product_id, event_date, amount, condition in read_sources %}
         select
             {{ source_table }} as source_table,
             shop_id,
@@ -62,12 +83,6 @@ all_events as (
         where {{ condition }}
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
-),
-
--- in a daily run, only the recomputed members' events
-events as (
-    select * from all_events
-    where {{ member_analytics.is_trait_recomputed_member(state, 'all_events', declared) }}
 ),
 
 -- each event paired with the traits it counts for: same source, one of the trait's
