@@ -4,14 +4,14 @@
 -- fct_member_lifecycle_history publishes every row, adding the build's as_of_date
 -- (docs/decisions/0125, 0133); fct_member_lifecycle the as_of_date rows (0136).
 --
--- The stage at a date is fct_member_lifecycle's rule evaluated at that date
--- (docs/decisions/0012), with what is known at as_of_date: valid purchases
--- (int_member_purchase_days: refunds dated up to as_of_date applied, as for
--- the stage runs' entry dates) and interest events on or before the
--- date. Buyers by purchase days: loyal (at least loyal_min_purchase_days in
--- the loyal window ending on the date), repeat (two or more), new (one,
--- within the new-buyer window), sleeping (one, longer ago); non-buyers
--- potential (a favourite or cart), else registered.
+-- The stage at a date is the lifecycle rule (macro lifecycle_buyer_stage, as in
+-- the stage runs) evaluated at that date (docs/decisions/0012), with what is
+-- known at as_of_date: valid purchases (int_member_purchase_days: refunds dated
+-- up to as_of_date applied, as for the stage runs' entry dates) and interest
+-- events on or before the date. Buyers by purchase days: loyal (at least
+-- loyal_min_purchase_days in the loyal window ending on the date), repeat (two or
+-- more), new (one, within the new-buyer window), sleeping (one, longer ago);
+-- non-buyers potential (a favourite or cart), else registered.
 --
 -- Set-based, like the stage runs: a purchase day adds one to both counts
 -- on its day and leaves the loyal window loyal_window_days later; running sums
