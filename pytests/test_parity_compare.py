@@ -51,6 +51,14 @@ def test_missing_and_extra_rows_are_reported():
     assert "keys only in the first build" in problems[1]
 
 
+def test_an_empty_extract_is_reported_as_missing_rows_whatever_its_columns():
+    for empty in (pd.DataFrame(), _frame().iloc[:0]):
+        problems = compare(MART, _frame(), empty)
+        assert problems[0] == "fct_example: 3 rows vs 0 rows"
+        assert problems[1].startswith("fct_example: 3 keys only in the first build")
+        assert len(problems) == 2
+
+
 def test_public_marts_are_found_with_their_keys():
     marts = {mart.name: mart for mart in public_marts()}
     assert marts["fct_orders"].key == ("shop_id", "order_id")

@@ -151,6 +151,8 @@ def compare(mart: Mart, left: pd.DataFrame, right: pd.DataFrame, limit: int = 20
 def _rows_by_key(frame: pd.DataFrame, key: list[str], columns: tuple[str, ...]) -> dict[tuple, tuple]:
     """{normalised key: the normalised values of `columns`} for every row of `frame` (a
     later row with the same key replaces an earlier one)."""
+    if frame.empty:  # no rows (an empty Spark table is read back without columns too)
+        return {}
     key_at = [frame.columns.get_loc(column) for column in key]
     column_at = [frame.columns.get_loc(column) for column in columns]
     rows = {}
