@@ -31,10 +31,6 @@ traits as (
     select * from {{ ref('member_traits') }}
 ),
 
-as_of as (
-    select {{ member_analytics.as_of_date() }} as as_of_date
-),
-
 behaviour_events as (
     select
         shop_id,
@@ -85,6 +81,8 @@ events as (
     {% endfor %}
 ),
 
+-- as_of_date is written where it is used (the macro), not cross-joined from a
+-- one-row CTE (docs/decisions/0138).
 -- each event paired with the traits it counts for: same source, one of the trait's
 -- event types (a space-separated list) and its category when it names them, inside
 -- its window (window_days days up to and including as_of_date; empty: all history)
@@ -99,7 +97,6 @@ matched as (
         events.product_id,
         products.category
     from events
-    cross join as_of
     inner join traits
         on events.source_table = traits.source_table
     left join products
@@ -107,10 +104,10 @@ matched as (
             events.shop_id = products.shop_id
             and events.product_id = products.product_id
     where
-        events.event_date <= as_of.as_of_date
+        events.event_date <= {{ member_analytics.as_of_date() }}
         and (
             traits.window_days is null
-            or events.event_date >= {{ member_analytics.trailing_window_start('as_of.as_of_date', 'traits.window_days') }}
+            or events.event_date >= {{ member_analytics.trailing_window_start(member_analytics.as_of_date(), 'traits.window_days') }}
         )
         and (
             traits.event_type is null
@@ -215,7 +212,7 @@ final as (
             when valued.date_value is not null then cast(valued.date_value as {{ dbt.type_string() }})
             else valued.text_value
         end as trait_value,
-        as_of.as_of_date
+        {{ member_analytics.as_of_date() }} as as_of_date
     from valued
     inner join traits
         on valued.trait_name = traits.trait_name
@@ -223,7 +220,6 @@ final as (
         on
             valued.shop_id = members.shop_id
             and valued.member_id = members.member_id
-    cross join as_of
     -- a mode over events none of which names a category (or product) has no value
     where valued.aggregation not in ('most_frequent_category', 'most_frequent_product') or valued.text_value is not null
 )

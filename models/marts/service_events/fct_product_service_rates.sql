@@ -17,18 +17,15 @@ service_events as (
     select * from {{ ref('fct_service_events') }}
 ),
 
-as_of as (
-    select {{ member_analytics.as_of_date() }} as as_of_date
-),
-
+-- as_of_date written where it is used (the macro), not cross-joined from a one-row
+-- CTE (docs/decisions/0138)
 product_orders as (
     select
         order_items.shop_id,
         order_items.product_id,
         count(distinct order_items.order_id) as number_of_orders
     from order_items
-    cross join as_of
-    where order_items.ordered_date <= as_of.as_of_date
+    where order_items.ordered_date <= {{ member_analytics.as_of_date() }}
     group by order_items.shop_id, order_items.product_id
 ),
 

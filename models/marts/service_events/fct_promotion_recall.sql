@@ -25,10 +25,9 @@ members as (
     select * from {{ ref('dim_members') }}
 ),
 
-as_of as (
-    select {{ member_analytics.as_of_date() }} as as_of_date
-),
-
+-- as_of_date written where it is used (the macro), not cross-joined from a one-row
+-- CTE: DuckDB then sees how few windows pass and joins the 4 M behaviour events to
+-- them by a nested loop instead of sorting the events (docs/decisions/0138)
 windows as (
     select
         promotion_windows.promotion_id,
@@ -44,10 +43,9 @@ windows as (
             'promotion_windows.promotion_date'
         ) }} as date) as return_period_end_date
     from promotion_windows
-    cross join as_of
     where
         cast({{ dbt.dateadd('day', 'promotion_windows.promotion_days - 1', 'promotion_windows.promotion_date') }} as date)
-        <= as_of.as_of_date
+        <= {{ member_analytics.as_of_date() }}
 ),
 
 interest as (
@@ -107,7 +105,7 @@ final as (
         cast(coalesce(return_period_purchases.number_of_purchases, 0) as int) as number_of_return_period_purchases,
         cast(coalesce(return_period_purchases.net_revenue, 0) as decimal(38, 2)) as return_period_net_revenue,
         return_period_purchases.member_id is not null as has_bought_in_return_period,
-        windows.return_period_end_date <= as_of.as_of_date as is_return_period_complete,
+        windows.return_period_end_date <= {{ member_analytics.as_of_date() }} as is_return_period_complete,
         coalesce(members.is_marketing_opt_out, false) as is_marketing_opt_out,
         interest.first_interest_date,
         interest.last_interest_date,
@@ -116,7 +114,6 @@ final as (
         windows.return_period_start_date,
         windows.return_period_end_date
     from interest
-    cross join as_of
     inner join windows
         on interest.promotion_id = windows.promotion_id
     left join window_buyers

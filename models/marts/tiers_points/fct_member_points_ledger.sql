@@ -49,10 +49,9 @@ lapses as (
     where states.term_end_date is not null and {{ member_analytics.is_ledger_member(state, 'states') }}
 ),
 
-as_of as (
-    select {{ member_analytics.as_of_date() }} as as_of_date
-),
-
+-- as_of_date written where it is used (the macro), not cross-joined from a one-row
+-- CTE: with that join in the plan, a daily run's query built the ledger members'
+-- filter hash table on every order instead of on the members (docs/decisions/0138)
 purchases as (
     select
         orders.shop_id,
@@ -61,17 +60,16 @@ purchases as (
         orders.ordered_date,
         orders.ordered_at,
         orders.gross_amount,
-        {{ member_analytics.refund_as_of_columns('orders', 'as_of.as_of_date') }},
+        {{ member_analytics.refund_as_of_columns('orders', member_analytics.as_of_date()) }},
         greatest(coalesce(orders.refunded_at, orders.updated_at, orders.ordered_at), orders.ordered_at) as refunded_at,
         coalesce(members.birth_month = month(orders.ordered_date), false) as is_birthday_month
     from orders
-    cross join as_of
     left join members
         on
             orders.shop_id = members.shop_id
             and orders.member_id = members.member_id
     where
-        orders.ordered_date <= as_of.as_of_date
+        orders.ordered_date <= {{ member_analytics.as_of_date() }}
         and orders.gross_amount > 0
         and {{ member_analytics.is_counting_order('orders.status', 'orders.gross_amount') }}
 ),
@@ -107,8 +105,7 @@ requests as (
             else count(*) over (partition by points_events.shop_id, points_events.request_id)
         end as request_rows
     from points_events
-    cross join as_of
-    where cast(points_events.occurred_at as date) <= as_of.as_of_date
+    where cast(points_events.occurred_at as date) <= {{ member_analytics.as_of_date() }}
 ),
 
 movements as (
