@@ -292,7 +292,8 @@
 {#- The pre-hook of a member-keyed model: the statement deleting what a daily run recomputes.
     Nothing outside an incremental build; every row when scope_macro(*scope_args) gives no
     scope; else the rows of filter_macro(scope, relation_alias=<the model>, **filter_kwargs),
-    logging `message` with {cutoff} replaced by the scope's cutoff. -#}
+    logging `message` with {cutoff} replaced by the scope's cutoff and {new_dates} by its
+    new_dates (member_state_dates), if any. -#}
 {% macro delete_recomputed_rows(scope_macro, scope_args, filter_macro, filter_kwargs={}, message=none) %}
     {% if not execute or not is_incremental() %}
         {{ return('select 1') }}
@@ -302,7 +303,9 @@
         {{ return('delete from ' ~ this) }}
     {% endif %}
     {% if message is not none %}
-        {% do log("member_analytics: " ~ this.identifier ~ " " ~ message | replace('{cutoff}', scope.cutoff), info=true) %}
+        {% set new_dates = scope.get('new_dates', []) | map('replace', "cast('", '') | map('replace', "' as date)", '') | join(', ') %}
+        {% do log("member_analytics: " ~ this.identifier ~ " " ~ message | replace('{cutoff}', scope.cutoff)
+            | replace('{new_dates}', new_dates or 'none'), info=true) %}
     {% endif %}
     {{ return('delete from ' ~ this ~ ' where '
         ~ filter_macro(scope, relation_alias=this.identifier, **filter_kwargs)) }}
@@ -406,7 +409,9 @@
 {#- What int_member_states (or, history=true, fct_member_activity_history) recomputes in a
     daily run (dated_member_scope): the cutoff is the earlier of the previous and the current
     as_of_date, less its day before and the audiences' lookback, so that every evaluation
-    date but the month ends lies on or after it. -#}
+    date but the month ends lies on or after it. For int_member_states the scope also names
+    the evaluation dates from the cutoff on whose stored rows the unchanged members keep
+    (kept_dates) and those every member is computed at (new_dates): member_state_dates. -#}
 {% macro member_state_scope(history=false) %}
     {#- the month ends kept must start where the spine does (the history: where the member
         state's month ends from the members' start do) -#}
@@ -418,9 +423,54 @@
         {% set kept = "select evaluation_date as kept_date from " ~ this ~ " where is_history_snapshot_date" %}
         {% set spine = none %}
     {% endif %}
-    {{ return(member_analytics.dated_member_scope(
-        '1 + ' ~ member_analytics.audience_var('activity_drop_lookback_days'), kept, spine)) }}
+    {% set scope = member_analytics.dated_member_scope(
+        '1 + ' ~ member_analytics.audience_var('activity_drop_lookback_days'), kept, spine) %}
+    {% if scope is not none and not history %}
+        {% do scope.update(member_analytics.member_state_dates(scope.cutoff)) %}
+    {% endif %}
+    {{ return(scope) }}
 {% endmacro %}
+
+
+{#- The evaluation dates from the cutoff on, split by what a daily run of int_member_states
+    does at them (docs/decisions/0139): a dict of two lists of date literals (SQL). A
+    member's state at a date reads only the member's own data up to that date, so the
+    unchanged members keep their stored rows at a date of the spine that is stored with
+    the rows it needs now (kept_dates): stored as the as_of_date if it is the as_of_date
+    now (only the as_of_date has a row for a member not yet seen), and with purchase
+    measures if it needs them now. Every member is computed at the other dates
+    (new_dates): the new as_of_date and its lookback date on an ordinary day. Read before
+    the pre-hook deletes anything. -#}
+{% macro member_state_dates(cutoff) %}
+    {% set dates = run_query(
+        "select cast(spine.evaluation_date as " ~ dbt.type_string() ~ ") as evaluation_date,"
+        ~ " coalesce(stored.evaluation_date is not null"
+        ~ " and (stored.was_as_of_date or not spine.is_as_of_date)"
+        ~ " and (stored.had_purchase_measures or not (spine.is_as_of_date or spine.is_day_before_as_of_date)),"
+        ~ " false) as is_kept"
+        ~ " from " ~ ref('int_member_evaluation_dates') ~ " as spine"
+        ~ " left join (select evaluation_date,"
+        ~ " max(case when is_as_of_date then 1 else 0 end) = 1 as was_as_of_date,"
+        ~ " max(case when has_purchase_measures then 1 else 0 end) = 1 as had_purchase_measures"
+        ~ " from " ~ this ~ " where evaluation_date >= " ~ cutoff ~ " group by evaluation_date) as stored"
+        ~ " on spine.evaluation_date = stored.evaluation_date"
+        ~ " where spine.evaluation_date >= " ~ cutoff ~ " order by 1") %}
+    {% set split = {'kept_dates': [], 'new_dates': []} %}
+    {% for row in dates.rows %}
+        {% do split['kept_dates' if row[1] else 'new_dates'].append("cast('" ~ row[0] ~ "' as date)") %}
+    {% endfor %}
+    {{ return(split) }}
+{% endmacro %}
+
+
+{#- `date_column in (dates)` for a list of date literals (SQL); false for none. -#}
+{% macro is_in_dates(date_column, dates) -%}
+    {%- if dates | length == 0 -%}
+    false
+    {%- else -%}
+    {{ date_column }} in ({{ dates | join(', ') }})
+    {%- endif -%}
+{%- endmacro %}
 
 
 {#- What int_member_lifecycle_snapshots recomputes in a daily run (dated_member_scope): a
@@ -468,9 +518,64 @@
     rows a daily run recomputes (member_state_scope), or every row. -#}
 {% macro delete_member_states(history=false) %}
     {{ return(member_analytics.delete_recomputed_rows(
-        member_analytics.member_state_scope, [history], member_analytics.in_member_state_scope,
-        {'date_column': 'snapshot_date' if history else 'evaluation_date'},
-        'recomputes the changed members and every member from {cutoff}')) }}
+        member_analytics.member_state_scope, [history],
+        member_analytics.in_member_state_scope if history else member_analytics.is_recomputed_member_state,
+        {'date_column': 'snapshot_date'} if history else {},
+        'recomputes the changed members and every member from {cutoff}' if history
+        else 'recomputes the changed members, and every member at the new dates from {cutoff}: {new_dates}')) }}
+{% endmacro %}
+
+
+{#- The filter of int_member_states' rows a daily run deletes (docs/decisions/0139): every
+    row of the changed members; from the cutoff on, the rows at a date that is not kept
+    (member_state_dates), and at a kept date that is no longer the as_of_date, the rows of
+    members not yet seen then. -#}
+{% macro is_recomputed_member_state(scope, relation_alias) -%}
+    ({{ member_analytics.is_changed_member(scope.state, relation_alias) }}
+    or (
+        evaluation_date >= {{ scope.cutoff }}
+        and (
+            not {{ member_analytics.is_in_dates('evaluation_date', scope.kept_dates) }}
+            or (evaluation_date <> {{ member_analytics.as_of_date() }}
+                and not coalesce(evaluation_date >= first_seen_date, false))
+        )
+    ))
+{%- endmacro %}
+
+
+{#- post-hook of int_member_states: in a daily run, the rows the unchanged members keep
+    take their date's roles from int_member_evaluation_dates (a date's roles move with
+    as_of_date), and lose the purchase measures a date without them has (docs/decisions/
+    0139); rows that already agree are not touched. Every date from the cutoff on, or every
+    row without a scope. -#}
+{% macro refresh_member_state_roles() %}
+    {% if not execute or not is_incremental() %}
+        {{ return('select 1') }}
+    {% endif %}
+    {% set scope = member_analytics.member_state_scope() %}
+    {% set has_measures = 'dates.is_as_of_date or dates.is_day_before_as_of_date' %}
+    {% set roles = ['is_history_snapshot_date', 'is_as_of_date', 'is_day_before_as_of_date', 'is_lookback_date'] %}
+    {% set measures = ['loyalty_level', 'valid_purchases', 'purchases_in_loyalty_window',
+                       'purchase_days_in_loyalty_window', 'net_revenue_in_loyalty_window', 'recent_net_revenue',
+                       'days_since_last_purchase', 'first_purchase_date', 'last_purchase_date'] %}
+    {% set assignments = [] %}
+    {% set differences = [] %}
+    {% for role in roles %}
+        {% do assignments.append(role ~ ' = dates.' ~ role) %}
+        {% do differences.append('states.' ~ role ~ ' <> dates.' ~ role) %}
+    {% endfor %}
+    {% do assignments.append('lookback_date = dates.lookback_date') %}
+    {% do differences.append('states.lookback_date is distinct from dates.lookback_date') %}
+    {% do assignments.append('has_purchase_measures = ' ~ has_measures) %}
+    {% do differences.append('states.has_purchase_measures <> (' ~ has_measures ~ ')') %}
+    {% for measure in measures %}
+        {% do assignments.append(measure ~ ' = case when ' ~ has_measures ~ ' then states.' ~ measure ~ ' end') %}
+    {% endfor %}
+    {{ return('update ' ~ this ~ ' as states set ' ~ assignments | join(', ')
+        ~ ' from ' ~ ref('int_member_evaluation_dates') ~ ' as dates'
+        ~ ' where states.evaluation_date = dates.evaluation_date'
+        ~ (' and states.evaluation_date >= ' ~ scope.cutoff if scope is not none else '')
+        ~ ' and (' ~ differences | join(' or ') ~ ')') }}
 {% endmacro %}
 
 

@@ -260,6 +260,15 @@ def _assert_same_orders(daily: DbtProject, full: DbtProject) -> None:
     assert set(differences.values()) == {0}, differences
 
 
+def _member_state_new_dates(stdout: str) -> list[str]:
+    """The dates a daily run computed int_member_states at for every member, as its
+    pre-hook logs them (docs/decisions/0139); fails when the line is missing."""
+    marker = "int_member_states recomputes the changed members, and every member at the new dates from "
+    line = next(line for line in stdout.splitlines() if marker in line)
+    listed = line.split(marker, 1)[1].split(": ", 1)[1].strip()
+    return [] if listed == "none" else listed.split(", ")
+
+
 def _last_run(project: DbtProject) -> dict:
     columns = ["build_number", "is_incremental_build", "number_of_changed_orders", "number_of_changed_members",
                "as_of_date"]
@@ -587,7 +596,11 @@ def test_member_states_of_daily_runs_on_loads_equal_full_builds(tmp_path, tiny_d
                        f" where shop_id = '{shop}' and member_id = '{taker}' and request_id = '{request}'")[0][0] == 1
     assert daily.query("select count(*) from marts.fct_member_points_ledger"
                        f" where shop_id = '{shop}' and member_id = '{owner}' and request_id = '{request}'")[0][0] == 0
-    assert "int_member_states recomputes the changed members and every member from" in result.stdout
+    # every member is computed only at the dates not stored before: the new as_of_date and
+    # its lookback date; the day before and the other recent dates keep their rows
+    as_of = date.fromisoformat(days["day_2"]["as_of_date"])
+    assert _member_state_new_dates(result.stdout) == [
+        str(date.fromordinal(as_of.toordinal() - 30)), str(as_of)]
     assert "fct_member_activity_history recomputes the changed members and every member from" in result.stdout
     run = _last_run(daily)
     everyone = daily.query("select count(*) from intermediate.int_members_unified")[0][0]
@@ -603,7 +616,14 @@ def test_member_states_of_daily_runs_on_loads_equal_full_builds(tmp_path, tiny_d
 
     back, result = _order_build(tmp_path / "back", raw, days["day_1"]["as_of_date"],
                                 from_warehouse=daily.warehouse, args=args)
-    assert "int_member_states recomputes the changed members and every member from" in result.stdout
+    # as_of_date a day back: the new as_of_date was stored as the day before, not as the
+    # as_of_date (no rows for members not yet seen then), its day before and that day's
+    # lookback date were not stored: new; the as_of_date's lookback date and the month end
+    # keep their rows
+    back_as_of = date.fromisoformat(days["day_1"]["as_of_date"])
+    assert _member_state_new_dates(result.stdout) == [
+        str(date.fromordinal(back_as_of.toordinal() - 31)), str(date.fromordinal(back_as_of.toordinal() - 1)),
+        str(back_as_of)]
     full_back, _ = _order_build(tmp_path / "full_back", raw, days["day_1"]["as_of_date"])
     _assert_same_orders(back, full_back)
 
@@ -624,6 +644,6 @@ def test_a_daily_run_after_a_full_refresh_stays_incremental(tmp_path, tiny_days)
     for table in (loads / "day_2").iterdir():
         shutil.copytree(table / "daily", raw / table.name / "daily")
     _, result = _order_build(tmp_path / "home", raw, days["day_2"]["as_of_date"], args=args)
-    assert "int_member_states recomputes the changed members and every member from" in result.stdout
+    assert "int_member_states recomputes the changed members, and every member at the new dates from" in result.stdout
     assert _last_run(project)["build_number"] == 2
     assert project.query("select distinct change_side from landing.staged_changes where change_side = 'full'") == []

@@ -129,7 +129,7 @@ def test_a_build_stages_only_what_the_loads_changed(tmp_path, tiny_raw):
     # the new load, the copied item's load and the loads holding items of the removed orders
     assert 2 <= reads["stg_shop__order_items"][0] <= 8, reads
     # the member state built on the change ledger: the changed members and the recent dates
-    assert "int_member_states recomputes the changed members and every member from" in second
+    assert "int_member_states recomputes the changed members, and every member at the new dates from" in second
 
     fresh = DbtProject(tmp_path / "fresh", raw)
     fresh.dbt(*RUN, *SELECTION, vars=vars)

@@ -7,16 +7,19 @@
 -- Every trailing window is `trailing_window_start(date, days) <= day <= date`.
 -- Set-based: visit intervals, window days and orders are range-joined to the
 -- few evaluation dates, never a member × day table.
--- Incremental on DuckDB (docs/decisions/0119): a daily run recomputes every row of
--- the changed members and every member's rows from the state cutoff on (the
--- earliest date a moving as_of_date, its day before or their lookback days can
--- reach: member_state_scope); the month ends before it stand for the others.
+-- Incremental on DuckDB (docs/decisions/0119, 0139): a daily run recomputes every
+-- row of the changed members, and every member's rows at the new dates from the
+-- state cutoff on (the earliest date a moving as_of_date, its day before or their
+-- lookback days can reach: member_state_scope), the dates not stored before with
+-- the rows and measures they need (on an ordinary day the new as_of_date and its
+-- lookback date). The other rows stand, the recent ones taking their date's roles
+-- (post-hook refresh_member_state_roles).
 -- depends_on: {{ ref('int_incremental_changed_members') }}, {{ ref('int_as_of_date') }}
-{{ config(**member_analytics.member_keyed_config('delete_member_states()')) }}
+{{ config(**member_analytics.member_keyed_config('delete_member_states()', 'refresh_member_state_roles()')) }}
 {%- set scope = member_analytics.member_state_scope() if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(scope.state if scope else none) %}
 {#- the members' dates: every member at the recent dates, and in a daily run the changed
-    members at the earlier dates (the second item: whether only the changed members); and the
+    members at the other dates (the second item: whether only the changed members); and the
     joins of visit days to those dates -#}
 {%- set date_sets = [('recent_dates', false)] + ([('earlier_dates', true)] if scope else []) %}
 {%- set last_visit_joins = [('recent_visit_days', 'recent_dates'), ('changed_visit_days', 'earlier_dates')]
@@ -44,19 +47,26 @@ evaluation_dates as (
 ),
 
 -- the dates every member's state is computed at: all of them, or in a daily run
--- those from the cutoff on
+-- the new dates from the cutoff on (member_state_dates)
 recent_dates as (
     select * from evaluation_dates
     {%- if scope %}
-    where evaluation_date >= {{ scope.cutoff }}
+    where {{ member_analytics.is_in_dates('evaluation_date', scope.new_dates) }}
     {%- endif %}
 ),
 {%- if scope %}
 
--- a daily run: the earlier dates, for the changed members only
+-- a daily run: the other dates (before the cutoff, or kept), for the changed members only
 earlier_dates as (
     select * from evaluation_dates
-    where evaluation_date < {{ scope.cutoff }}
+    where not {{ member_analytics.is_in_dates('evaluation_date', scope.new_dates) }}
+),
+
+-- the changed members' valid purchases (read from the model, not from the orders CTE:
+-- a CTE read twice is materialised)
+changed_orders as (
+    select * from {{ ref('int_orders_valued') }} as orders
+    where orders.is_valid_purchase and {{ member_analytics.is_changed_member(scope.state, 'orders') }}
 ),
 
 changed_visit_days as (
@@ -142,24 +152,28 @@ window_visits as (
 ),
 
 -- valid purchases up to each date that has purchase measures, flagged when
--- in the loyalty window and in the audiences' revenue window ending on it
+-- in the loyalty window and in the audiences' revenue window ending on it: every
+-- member's at the recent dates, and in a daily run the changed members' at the others
 dated_purchases as (
-    select
-        orders.shop_id,
-        orders.member_id,
-        evaluation_dates.evaluation_date,
-        orders.ordered_date,
-        orders.net_amount,
-        orders.ordered_date
-        >= {{ member_analytics.trailing_window_start('evaluation_dates.evaluation_date', loyalty_window) }}
-            as is_in_loyalty_window,
-        orders.ordered_date
-        >= {{ member_analytics.trailing_window_start('evaluation_dates.evaluation_date', revenue_days) }}
-            as is_in_revenue_window
-    from orders
-    inner join evaluation_dates
-        on orders.ordered_date <= evaluation_dates.evaluation_date
-    where evaluation_dates.is_as_of_date or evaluation_dates.is_day_before_as_of_date
+    {%- for purchases, dates in [('orders', 'recent_dates')] + ([('changed_orders', 'earlier_dates')] if scope else []) %}
+        select
+            orders.shop_id,
+            orders.member_id,
+            evaluation_dates.evaluation_date,
+            orders.ordered_date,
+            orders.net_amount,
+            orders.ordered_date
+            >= {{ member_analytics.trailing_window_start('evaluation_dates.evaluation_date', loyalty_window) }}
+                as is_in_loyalty_window,
+            orders.ordered_date
+            >= {{ member_analytics.trailing_window_start('evaluation_dates.evaluation_date', revenue_days) }}
+                as is_in_revenue_window
+        from {{ purchases }} as orders
+        inner join {{ dates }} as evaluation_dates
+            on orders.ordered_date <= evaluation_dates.evaluation_date
+        where evaluation_dates.is_as_of_date or evaluation_dates.is_day_before_as_of_date
+        {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 purchases as (
