@@ -58,6 +58,15 @@ def _wap(home: Path, raw: Path, as_of_date: str, full_refresh: bool) -> tuple[fl
     return seconds, report
 
 
+def _run_counts(home: Path) -> tuple:
+    """The changed orders, changed members, late changes and orders of the last build in
+    `home` (its audit.rpt_incremental_runs row)."""
+    with duckdb.connect(str(home / "warehouse" / "member_analytics.duckdb"), read_only=True) as connection:
+        return connection.execute("select number_of_changed_orders, number_of_changed_members, number_of_late_changes,"
+                                  " number_of_orders from audit.rpt_incremental_runs order by build_number desc"
+                                  " limit 1").fetchone()
+
+
 def _differences(daily: Path, full: Path) -> dict[str, int]:
     """Differences per public mart between the daily run and the full build (0: equal)."""
     return {name: sum(found.values()) for name, _, found in compare_builds(full, daily, also=())}
@@ -105,14 +114,13 @@ def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False, reuse
     else:
         delivered = raw / "day_2"
     daily, daily_report = _wap(out / "daily", delivered, days["day_2"]["as_of_date"], full_refresh=False)
+    # the daily run's own counts, read before the run with no new data adds its row
+    run = _run_counts(out / "daily")
     again, again_report = _wap(out / "daily", delivered, days["day_2"]["as_of_date"], full_refresh=False)
+    again_run = _run_counts(out / "daily")
     full, full_report = _wap(out / "full", raw / "day_2", days["day_2"]["as_of_date"], full_refresh=True)
     differences = _differences(out / "daily" / "warehouse" / "member_analytics.duckdb",
                                out / "full" / "warehouse" / "member_analytics.duckdb")
-    with duckdb.connect(str(out / "daily" / "warehouse" / "member_analytics.duckdb"), read_only=True) as connection:
-        run = connection.execute("select number_of_changed_orders, number_of_changed_members, number_of_late_changes,"
-                                 " number_of_orders from audit.rpt_incremental_runs order by build_number desc"
-                                 " limit 1").fetchone()
     result = {
         "scale": scale, "seed": seed, "input": "folders of loads" if as_loads else "snapshot files",
         "generation_seconds": round(generation, 1), "reused_data": reused,
@@ -124,6 +132,7 @@ def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False, reuse
         "no_new_data_run_steps": {step["name"]: round(step["seconds"], 1) for step in again_report["steps"]},
         "full_build_steps": {step["name"]: round(step["seconds"], 1) for step in full_report["steps"]},
         "changed_orders": run[0], "changed_members": run[1], "late_changes": run[2], "orders": run[3],
+        "no_new_data_changed_orders": again_run[0], "no_new_data_changed_members": again_run[1],
         "marts_compared": len(differences), "marts_with_differences": {k: v for k, v in differences.items() if v},
         "load_average": os.getloadavg(),
     }
