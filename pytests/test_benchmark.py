@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import sys
 from collections import Counter
 from decimal import Decimal, InvalidOperation
@@ -271,6 +272,25 @@ def test_daily_benchmark_clears_the_homes_targets_but_keeps_their_warehouses(tmp
     assert [path.exists() for path in kept] == [True] * len(kept)
     assert not (tmp_path / "daily" / "target").exists() and not (tmp_path / "full" / "target").exists()
     daily._clear_targets(tmp_path / "nothing-here")  # a first run: no homes yet
+
+
+def test_daily_benchmark_node_seconds_are_the_builds_models_slowest_first(tmp_path):
+    """The daily benchmark's node times: the models of the home's run_results.json, slowest
+    first (ties by name), and the summed model and data-test seconds; seeds, hooks and
+    unit tests' models are not models."""
+    from member_analytics.benchmark import daily
+
+    results = [("model.member_analytics.int_member_states", 2.794), ("model.member_analytics.fct_orders", 0.5),
+               ("model.member_analytics.dim_members", 0.5), ("test.member_analytics.unique_x", 0.25),
+               ("unit_test.member_analytics.fct_orders.a_case", 0.125), ("seed.member_analytics.tiers", 3.0),
+               ("operation.member_analytics.member_analytics-on-run-start-0", 1.0)]
+    (tmp_path / "target").mkdir()
+    (tmp_path / "target" / "run_results.json").write_text(json.dumps(
+        {"results": [{"unique_id": uid, "execution_time": seconds, "status": "success"} for uid, seconds in results]}))
+    nodes = daily._node_seconds(tmp_path)
+    assert list(nodes["model_seconds"].items()) == [("int_member_states", 2.79), ("dim_members", 0.5),
+                                                    ("fct_orders", 0.5)]
+    assert nodes["summed_model_seconds"] == 3.8 and nodes["summed_test_seconds"] == 0.4
 
 
 def _peers_compared(summary: dict, rfm_seconds: float | None) -> dict:

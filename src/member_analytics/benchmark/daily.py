@@ -11,7 +11,8 @@ test, the Great Expectations suites, publish) in its own home:
 3. day 2 again, a daily run with no new data;
 4. day 2, a full build from scratch in another home (the comparison).
 
-The ratio is (2) / (4), both wall times of the whole command. Then every public
+The ratio is (2) / (4), both wall times of the whole command; the report also gives each
+run's changed orders and members and its dbt build's node times. Then every public
 mart of (3) and (4) is compared (parity.sql_differences: keys both ways, values, doubles
 within the parity tolerance). (1) and (4) pass --full-refresh, so a second run into the
 same folder measures the same builds again instead of building on the first run.
@@ -67,6 +68,21 @@ def _run_counts(home: Path) -> tuple:
                                   " limit 1").fetchone()
 
 
+def _node_seconds(home: Path) -> dict:
+    """The main dbt build's node times of the last build in `home` (its target/
+    run_results.json: write-audit-publish runs the raw profile first, then the build that
+    overwrites it): every model's seconds, slowest first, and the summed model and data-test
+    seconds."""
+    results = json.loads((home / "target" / "run_results.json").read_text())["results"]
+    models = {result["unique_id"].split(".")[-1]: float(result.get("execution_time") or 0.0)
+              for result in results if result["unique_id"].startswith("model.")}
+    tests = sum(float(result.get("execution_time") or 0.0) for result in results
+                if result["unique_id"].startswith(("test.", "unit_test.")))
+    return {"summed_model_seconds": round(sum(models.values()), 1), "summed_test_seconds": round(tests, 1),
+            "model_seconds": {name: round(seconds, 2)
+                              for name, seconds in sorted(models.items(), key=lambda item: (-item[1], item[0]))}}
+
+
 def _differences(daily: Path, full: Path) -> dict[str, int]:
     """Differences per public mart between the daily run and the full build (0: equal)."""
     return {name: sum(found.values()) for name, _, found in compare_builds(full, daily, also=())}
@@ -114,11 +130,12 @@ def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False, reuse
     else:
         delivered = raw / "day_2"
     daily, daily_report = _wap(out / "daily", delivered, days["day_2"]["as_of_date"], full_refresh=False)
-    # the daily run's own counts, read before the run with no new data adds its row
-    run = _run_counts(out / "daily")
+    # the daily run's own counts and node times, read before the run with no new data
+    run, daily_nodes = _run_counts(out / "daily"), _node_seconds(out / "daily")
     again, again_report = _wap(out / "daily", delivered, days["day_2"]["as_of_date"], full_refresh=False)
-    again_run = _run_counts(out / "daily")
+    again_run, again_nodes = _run_counts(out / "daily"), _node_seconds(out / "daily")
     full, full_report = _wap(out / "full", raw / "day_2", days["day_2"]["as_of_date"], full_refresh=True)
+    full_nodes = _node_seconds(out / "full")
     differences = _differences(out / "daily" / "warehouse" / "member_analytics.duckdb",
                                out / "full" / "warehouse" / "member_analytics.duckdb")
     result = {
@@ -134,6 +151,7 @@ def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False, reuse
         "changed_orders": run[0], "changed_members": run[1], "late_changes": run[2], "orders": run[3],
         "no_new_data_changed_orders": again_run[0], "no_new_data_changed_members": again_run[1],
         "marts_compared": len(differences), "marts_with_differences": {k: v for k, v in differences.items() if v},
+        "daily_run_nodes": daily_nodes, "no_new_data_run_nodes": again_nodes, "full_build_nodes": full_nodes,
         "load_average": os.getloadavg(),
     }
     (out / "daily_run.json").write_text(json.dumps(result, indent=1) + "\n")
