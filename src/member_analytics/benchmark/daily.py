@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from member_analytics.benchmark.summary import summarise_build
 from member_analytics.generator.days import generate_days
 from member_analytics.generator.loads import days_as_loads
 from member_analytics.publish.parity import compare_builds
@@ -73,14 +74,11 @@ def _node_seconds(home: Path) -> dict:
     run_results.json: write-audit-publish runs the raw profile first, then the build that
     overwrites it): every model's seconds, slowest first, and the summed model and data-test
     seconds."""
-    results = json.loads((home / "target" / "run_results.json").read_text())["results"]
-    models = {result["unique_id"].split(".")[-1]: float(result.get("execution_time") or 0.0)
-              for result in results if result["unique_id"].startswith("model.")}
-    tests = sum(float(result.get("execution_time") or 0.0) for result in results
-                if result["unique_id"].startswith(("test.", "unit_test.")))
-    return {"summed_model_seconds": round(sum(models.values()), 1), "summed_test_seconds": round(tests, 1),
-            "model_seconds": {name: round(seconds, 2)
-                              for name, seconds in sorted(models.items(), key=lambda item: (-item[1], item[0]))}}
+    summary = summarise_build(json.loads((home / "target" / "run_results.json").read_text()), {}, {})
+    by_type = summary["seconds_by_resource_type"]
+    return {"summed_model_seconds": round(by_type.get("model", 0.0), 1),
+            "summed_test_seconds": round(by_type.get("test", 0.0) + by_type.get("unit_test", 0.0), 1),
+            "model_seconds": {name: round(seconds, 2) for name, seconds in summary["model_seconds"].items()}}
 
 
 def _differences(daily: Path, full: Path) -> dict[str, int]:
