@@ -7,6 +7,7 @@ replaced by a stand-in that records its arguments and writes the working copy.""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,17 @@ from member_analytics.publish.wap import AFTER_RAW_AUDIT, PRODUCTION_SELECTOR, S
 VARS = '{"as_of_date": "2026-11-18"}'
 
 
+class Calls(list):
+    """The dbt argument lists, and the as_of_date each call had in its environment."""
+
+    as_of_dates: list[str | None]
+
+
 @pytest.fixture
 def dbt_calls(tmp_path, monkeypatch) -> list[list[str]]:
     """Run cli.main in tmp_path with a stand-in for dbt; the dbt argument lists it was given."""
-    calls: list[list[str]] = []
+    calls = Calls()
+    calls.as_of_dates = []
     published = tmp_path / "warehouse" / "member_analytics.duckdb"
 
     class Done:
@@ -30,6 +38,7 @@ def dbt_calls(tmp_path, monkeypatch) -> list[list[str]]:
 
     def fake_dbt(args: list[str], env: dict[str, str], target_path: Path | None = None) -> Done:
         calls.append(args)
+        calls.as_of_dates.append(env.get("MEMBER_ANALYTICS_AS_OF_DATE"))
         Path(env["MEMBER_ANALYTICS_DUCKDB_PATH"]).write_bytes(b"")  # the working copy dbt would write
         return Done()
 
@@ -51,12 +60,26 @@ def test_the_selectors_are_named_once():
 
 def test_build_runs_the_production_selector_by_default(dbt_calls):
     assert _build() == 0
-    assert dbt_calls == [["build", "--vars", VARS, "--selector", PRODUCTION_SELECTOR]]
+    # as_of_date goes to dbt by the environment (docs/decisions/0140), the other vars as vars
+    assert dbt_calls == [["build", "--vars", "{}", "--selector", PRODUCTION_SELECTOR]]
+    assert dbt_calls.as_of_dates == ["2026-11-18"]
+
+
+def test_as_of_date_goes_by_the_environment_and_other_vars_stay(dbt_calls, monkeypatch):
+    """A well-formed date (quoted, or a YAML date) leaves the vars for env
+    MEMBER_ANALYTICS_AS_OF_DATE, so a daily run keeps dbt's saved parse; a malformed one
+    stays a var for the macros to reject; no date clears a value left in the shell."""
+    monkeypatch.setenv("MEMBER_ANALYTICS_AS_OF_DATE", "2020-01-01")
+    for given in (["--vars", "{as_of_date: 2026-11-17, max_x: 3}"], ["--vars", '{"as_of_date": "2026-1-17"}'], []):
+        assert cli.main(["build", "--no-quality", *given]) == 0
+        Path(os.environ["MEMBER_ANALYTICS_DUCKDB_PATH"]).unlink()  # the stand-in's empty file
+    assert [call[2] for call in dbt_calls] == ['{"max_x": 3}', '{"as_of_date": "2026-1-17"}', "{}"]
+    assert dbt_calls.as_of_dates == ["2026-11-17", None, None]
 
 
 def test_all_tests_runs_the_suite_selector(dbt_calls, tmp_path):
     assert _build("--all-tests", "--full-refresh") == 0
-    assert dbt_calls == [["build", "--vars", VARS, "--full-refresh", "--selector", SUITE_SELECTOR]]
+    assert dbt_calls == [["build", "--vars", "{}", "--full-refresh", "--selector", SUITE_SELECTOR]]
     report = json.loads((tmp_path / "reports" / "build" / "last_build.json").read_text())
     assert report["outcome"] == "published"
 
@@ -69,7 +92,7 @@ def test_all_tests_runs_the_suite_selector(dbt_calls, tmp_path):
 ])
 def test_the_users_own_selection_is_passed_through_unchanged(dbt_calls, given, expected):
     assert _build(*given) == 0
-    assert dbt_calls == [["build", "--vars", VARS, *expected]]
+    assert dbt_calls == [["build", "--vars", "{}", *expected]]
 
 
 def test_all_tests_with_an_own_selection_is_refused(dbt_calls, capsys):

@@ -1,3 +1,16 @@
+{#- A setting given as a var or, when the var is not set, by an environment variable read
+    while the build executes, never while dbt parses: its value is not part of dbt's
+    saved parse, so a new value does not make dbt parse the project again
+    (docs/decisions/0140). A var set to '' stays ''. -#}
+{% macro var_or_env(name, env_name) %}
+    {% set value = var(name, none) %}
+    {% if value is none %}
+        {% set value = env_var(env_name, '') if execute else '' %}
+    {% endif %}
+    {{ return(value) }}
+{% endmacro %}
+
+
 {#- Vars and arguments that end up in SQL are validated here (docs/decisions/0004); described in _contract__macros.yml. -#}
 
 {% macro validated_path(value, name) %}

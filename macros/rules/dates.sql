@@ -1,8 +1,10 @@
 {#- "Today" and the validity window, as SQL date expressions. -#}
 
-{#- as_of_date: the var when given, else int_as_of_date. -#}
+{#- as_of_date: the var when given, else env MEMBER_ANALYTICS_AS_OF_DATE (var_or_env), else
+    int_as_of_date. -#}
 {% macro as_of_date() %}
-    {% set value = member_analytics.validated_date(var('as_of_date', ''), 'as_of_date') %}
+    {% set value = member_analytics.validated_date(
+        member_analytics.var_or_env('as_of_date', 'MEMBER_ANALYTICS_AS_OF_DATE'), 'as_of_date') %}
     {% if value %}
         {{ return("cast('" ~ value ~ "' as date)") }}
     {% endif %}

@@ -20,28 +20,34 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from member_analytics.publish.wap import as_of_date_by_env
+
 ROOT = Path(__file__).resolve().parents[2]
 # Builds that check answers under other vars or data run models, seeds and data tests, not
 # the unit tests: those test the models' code on fixed inputs, whatever the raw folder holds,
 # and tiny_build runs every one of them (the suite tier) once.
 NO_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
 
-# dbt parses the whole project on every call (about 8 of the 12 s a small run takes here)
-# unless the target folder holds a partial-parse file written under the same vars, the
-# same rendered connection (the DuckDB path and temp folder) and the same env vars of
-# dbt_project.yml (the raw folder). The suite's projects differ in those paths. So within
-# a test worker, DbtProject.dbt runs dbt through one fixed folder (the stage: a symlink,
-# home, pointed at the project's home for the call) and first puts into the project's
-# target folder the partial-parse file of the worker's last call with the same vars.
-# The raw folder is staged too (a symlink, raw) for the projects a test makes for itself
-# (make_project: the bad-input cases, each on its own raw folder), which then share one
-# parse. It is not staged for the projects shared across tests (tiny_build, ...), which
-# reuse the parse of their raw folder: the hook's landing views keep the raw path they
-# were made with, and later reads of a shared warehouse outside the stage (dbt docs
-# generate in test_bi) must find the files there, whatever the stage points at by then.
-# dbt still checks the parse it is given (vars, connection, every file's checksum) and
-# parses again whatever differs. The output comes back with the real paths. Not for
-# Spark calls (the metastore keeps the tables' locations), nor outside pytest.
+# dbt parses the whole project on every call (about 17 of the 23 s a small run takes on a
+# slow machine) unless the target folder holds a partial-parse file written under the
+# same vars and the same rendered connection (the DuckDB path and temp folder). The
+# suite's projects differ in those paths. So within a test worker, DbtProject.dbt runs
+# dbt through one fixed folder (the stage: a symlink, home, pointed at the project's
+# home for the call) and first puts into the project's target folder the partial-parse
+# file of the worker's last call with the same vars. A well-formed as_of_date goes to
+# dbt as env MEMBER_ANALYTICS_AS_OF_DATE, as `member-analytics build` passes it, and the
+# raw folder is env MEMBER_ANALYTICS_RAW_DATA_PATH: both are read as the build runs,
+# not as dbt parses (macro var_or_env, docs/decisions/0140), so calls on other dates and
+# other raw folders share one parse. Any other as_of_date (the hostile-vars cases) stays
+# a var. The raw folder is staged too (a symlink, raw) for the projects a test makes
+# for itself (make_project: the bad-input cases, each on its own raw folder). It is not
+# staged for the projects shared across tests (tiny_build, ...): the hook's landing
+# views keep the raw path they were made with, and later reads of a shared warehouse
+# outside the stage (dbt docs generate in test_bi) must find the files there, whatever
+# the stage points at by then. dbt still checks the parse it is given (vars,
+# connection, every file's checksum) and parses again whatever differs. The output
+# comes back with the real paths. Not for Spark calls (the metastore keeps the tables'
+# locations), nor outside pytest.
 _STAGE: dict[str, Path] = {}
 
 
@@ -91,22 +97,23 @@ class DbtProject:
 
     def dbt(self, *args: str, vars: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
         command = [str(ROOT / "bin" / "dbt"), *args]
+        vars, env = as_of_date_by_env(vars, self.env())
         if vars:
             command += ["--vars", json.dumps(vars)]
         stage = _STAGE.get("folder")
         if stage is None or "spark" in args:
-            result = subprocess.run(command, env=self.env(), capture_output=True, text=True, cwd="/")
+            result = subprocess.run(command, env=env, capture_output=True, text=True, cwd="/")
         else:
             target = args[args.index("--target") + 1] if "--target" in args else ""
-            raw = "staged" if self.stage_raw else str(self.raw_path)
-            result = self._staged(command, stage, json.dumps([vars or {}, target, raw], sort_keys=True))
+            result = self._staged(command, stage, json.dumps([vars or {}, target], sort_keys=True), env)
         if check and result.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
         return result
 
-    def _staged(self, command: list[str], stage: Path, parse_key: str) -> subprocess.CompletedProcess:
-        """Run dbt through the stage (see _STAGE), reusing the worker's last parse under the
-        same vars, target and (unless it is staged) raw folder."""
+    def _staged(self, command: list[str], stage: Path, parse_key: str,
+                env: dict[str, str]) -> subprocess.CompletedProcess:
+        """Run dbt through the stage (see _STAGE) with `env` (self.env() and the call's
+        as_of_date), reusing the worker's last parse under the same vars and target."""
         self.home.mkdir(parents=True, exist_ok=True)
         staged = {str(self.home): stage / "home"}
         if self.stage_raw:
@@ -118,8 +125,8 @@ class DbtProject:
         if saved.exists():
             parse_file.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(saved, parse_file)
-        env = {}
-        for name, value in self.env().items():  # a subclass's env() included
+        env, real_env = {}, env
+        for name, value in real_env.items():  # a subclass's env() included
             for real, link in staged.items():
                 if value == real or value.startswith(real + "/"):
                     value = str(link) + value[len(real):]

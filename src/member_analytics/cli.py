@@ -141,12 +141,17 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _yaml_vars(text: str) -> dict:
+    """The --vars mapping. YAML reads an unquoted 2026-11-18 as a date: it is kept as its
+    text (as dbt's own --vars gives it to the macros), so the build report and the dbt
+    command line can carry it."""
+    import datetime
+
     import yaml
 
     value = yaml.safe_load(text) if text.strip() else {}
     if not isinstance(value, dict):
         raise ValueError(f"{text!r}")
-    return value
+    return {name: var.isoformat() if isinstance(var, datetime.date) else var for name, var in value.items()}
 
 
 def _summary(args: argparse.Namespace) -> int:

@@ -201,6 +201,28 @@ def _dbt(args: list[str], env: dict[str, str], target_path: Path | None = None) 
     return subprocess.CompletedProcess(process.args, process.returncode, "".join(lines), None)
 
 
+AS_OF_DATE_ENV = "MEMBER_ANALYTICS_AS_OF_DATE"
+
+
+def as_of_date_by_env(vars: dict | None, env: dict[str, str]) -> tuple[dict | None, dict[str, str]]:
+    """The vars and environment of a dbt call, with a well-formed as_of_date (YYYY-MM-DD)
+    moved from the vars to env MEMBER_ANALYTICS_AS_OF_DATE.
+
+    dbt parses the whole project again whenever the command line's vars differ from the
+    saved parse's (about 17 s at any scale on this project), and a daily as_of_date
+    always differs; macro var_or_env reads the variable as the build runs, not as dbt
+    parses, so a daily run keeps the saved parse (docs/decisions/0140). Any other
+    as_of_date stays a var, for the macros to reject with their message. The variable is
+    removed from the environment when the vars set no date, so a value left in the
+    caller's shell never decides a build's date unasked."""
+    env = {name: value for name, value in env.items() if name != AS_OF_DATE_ENV}
+    value = (vars or {}).get("as_of_date")
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        vars = {name: var for name, var in (vars or {}).items() if name != "as_of_date"}
+        env[AS_OF_DATE_ENV] = value
+    return vars, env
+
+
 def dbt_build_args(vars_json: str, *, full_refresh: bool = False, select: list[str] | None = None,
                    selector: str | None = None, exclude: list[str] | None = None, all_tests: bool = False,
                    after_raw_audit: bool = False) -> list[str]:
@@ -273,9 +295,10 @@ def build(vars: dict, *, published: Path | None = None, select: list[str] | None
     target_path = Path(os.environ.get("DBT_TARGET_PATH", home / "target"))
     report = BuildReport(str(published), str(working), vars)
     report.mode = "full refresh" if full_refresh or not published.exists() else "incremental"
-    env = dict(os.environ, MEMBER_ANALYTICS_DUCKDB_PATH=str(working))
+    # as_of_date by the environment: a daily date keeps dbt's saved parse (as_of_date_by_env)
+    dbt_vars, env = as_of_date_by_env(vars, dict(os.environ, MEMBER_ANALYTICS_DUCKDB_PATH=str(working)))
     env.setdefault("DBT_PROJECT_DIR", str(home))
-    vars_json = json.dumps(vars, sort_keys=True)
+    vars_json = json.dumps(dbt_vars, sort_keys=True)
 
     def step(name: str, started: float, ok: bool, detail: list[str] | None = None) -> bool:
         report.steps.append(Step(name, ok, time.perf_counter() - started, detail or []))
