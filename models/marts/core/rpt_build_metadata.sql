@@ -12,7 +12,13 @@ with
 final as (
     select
         '{{ project_name }}' as project_name,
-        case when '{{ var("as_of_date", "") }}' = '' then 'latest_valid_order' else 'var' end as as_of_date_source,
+        -- var: given, as the var or as env MEMBER_ANALYTICS_AS_OF_DATE, the way
+        -- member-analytics build passes the var (docs/decisions/0140)
+        case
+            when '{{ member_analytics.var_or_env("as_of_date", "MEMBER_ANALYTICS_AS_OF_DATE") }}' = ''
+                then 'latest_valid_order'
+            else 'var'
+        end as as_of_date_source,
         {{ member_analytics.string_literal(tojson(thresholds, sort_keys=true) | replace("'", "")) }} as thresholds_json,
         {{ member_analytics.as_of_date() }} as as_of_date,
         {{ member_analytics.earliest_valid_date() }} as earliest_valid_date,
