@@ -4,13 +4,11 @@
         {{ return('') }}
     {% endif %}
 
-    {% set raw_path = member_analytics.validated_path(
-        member_analytics.var_or_env('raw_data_path', 'MEMBER_ANALYTICS_RAW_DATA_PATH'), 'raw_data_path') %}
+    {% set raw_path = member_analytics.raw_data_path() %}
     {% do member_analytics.validated_roles(var('member_analytics__bi_reader_roles')) %}
     {% do member_analytics.validated_number('member_analytics__quality__max_rejected_share') %}
     {% set raw_schema = member_analytics.validated_identifier(var('raw_schema', ''), 'raw_schema') %}
-    {% do member_analytics.validated_date(
-        member_analytics.var_or_env('as_of_date', 'MEMBER_ANALYTICS_AS_OF_DATE'), 'as_of_date') %}
+    {% do member_analytics.as_of_date_value() %}
     {% do member_analytics.validated_date(var('member_analytics__validation__earliest_valid_date'), 'member_analytics__validation__earliest_valid_date') %}
     {% do member_analytics.validated_date(var('member_analytics__validation__latest_valid_date', ''), 'member_analytics__validation__latest_valid_date') %}
     {% do member_analytics.shop_time_zone() %}

@@ -11,6 +11,14 @@
 {% endmacro %}
 
 
+{#- The raw folder: var raw_data_path, else env MEMBER_ANALYTICS_RAW_DATA_PATH (var_or_env),
+    validated; '' when neither is set. -#}
+{% macro raw_data_path() %}
+    {{ return(member_analytics.validated_path(
+        member_analytics.var_or_env('raw_data_path', 'MEMBER_ANALYTICS_RAW_DATA_PATH'), 'raw_data_path')) }}
+{% endmacro %}
+
+
 {#- Vars and arguments that end up in SQL are validated here (docs/decisions/0004); described in _contract__macros.yml. -#}
 
 {% macro validated_path(value, name) %}

@@ -1,10 +1,16 @@
 {#- "Today" and the validity window, as SQL date expressions. -#}
 
-{#- as_of_date: the var when given, else env MEMBER_ANALYTICS_AS_OF_DATE (var_or_env), else
-    int_as_of_date. -#}
+{#- The as_of_date given: the var, else env MEMBER_ANALYTICS_AS_OF_DATE (var_or_env),
+    validated; '' when none is given. -#}
+{% macro as_of_date_value() %}
+    {{ return(member_analytics.validated_date(
+        member_analytics.var_or_env('as_of_date', 'MEMBER_ANALYTICS_AS_OF_DATE'), 'as_of_date')) }}
+{% endmacro %}
+
+
+{#- as_of_date: the date given (as_of_date_value), else int_as_of_date. -#}
 {% macro as_of_date() %}
-    {% set value = member_analytics.validated_date(
-        member_analytics.var_or_env('as_of_date', 'MEMBER_ANALYTICS_AS_OF_DATE'), 'as_of_date') %}
+    {% set value = member_analytics.as_of_date_value() %}
     {% if value %}
         {{ return("cast('" ~ value ~ "' as date)") }}
     {% endif %}

@@ -111,8 +111,8 @@ class DbtProject:
         return result
 
     def _staged(self, command: list[str], stage: Path, parse_key: str,
-                env: dict[str, str]) -> subprocess.CompletedProcess:
-        """Run dbt through the stage (see _STAGE) with `env` (self.env() and the call's
+                real_env: dict[str, str]) -> subprocess.CompletedProcess:
+        """Run dbt through the stage (see _STAGE) with `real_env` (self.env() and the call's
         as_of_date), reusing the worker's last parse under the same vars and target."""
         self.home.mkdir(parents=True, exist_ok=True)
         staged = {str(self.home): stage / "home"}
@@ -125,7 +125,7 @@ class DbtProject:
         if saved.exists():
             parse_file.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(saved, parse_file)
-        env, real_env = {}, env
+        env = {}
         for name, value in real_env.items():  # a subclass's env() included
             for real, link in staged.items():
                 if value == real or value.startswith(real + "/"):

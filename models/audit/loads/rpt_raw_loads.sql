@@ -12,8 +12,7 @@
     incremental_strategy='append',
     on_schema_change='fail',
 ) }}
-{%- set raw_path = member_analytics.validated_path(
-    member_analytics.var_or_env('raw_data_path', 'MEMBER_ANALYTICS_RAW_DATA_PATH'), 'raw_data_path') %}
+{%- set raw_path = member_analytics.raw_data_path() %}
 {%- set listed_paths = [] %}
 {#- (no landing view: compiled outside a run, e.g. by sqlfluff's templater) -#}
 {%- if execute and load_relation(source('shop', 'raw_loads')) is not none %}

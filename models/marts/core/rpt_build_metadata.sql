@@ -15,7 +15,7 @@ final as (
         -- var: given, as the var or as env MEMBER_ANALYTICS_AS_OF_DATE, the way
         -- member-analytics build passes the var (docs/decisions/0140)
         case
-            when '{{ member_analytics.var_or_env("as_of_date", "MEMBER_ANALYTICS_AS_OF_DATE") }}' = ''
+            when '{{ member_analytics.as_of_date_value() }}' = ''
                 then 'latest_valid_order'
             else 'var'
         end as as_of_date_source,
