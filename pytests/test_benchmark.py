@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import subprocess
 import sys
 from collections import Counter
 from decimal import Decimal, InvalidOperation
@@ -23,6 +24,7 @@ import pandas as pd
 import pytest
 
 from member_analytics.benchmark import cluster, common, memory, peer_checks, peers, spark_floors
+from member_analytics.benchmark import daily as bench_daily
 from member_analytics.benchmark import events as bench_events
 from member_analytics.benchmark import floors as bench_floors
 from member_analytics.benchmark import report as bench_report
@@ -897,3 +899,27 @@ def test_run_results_from_a_log_cut_short():
     ]
     summary = bench_summary.summarise_build(results, {}, {"rfm": 2.0, "pairs": 4.0})
     assert summary["model_seconds"] == {"fct_member_rfm": 38.47, "fct_x": 0.5}
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="the kernel counts written bytes in /proc/self/io")
+def test_bytes_written_counts_what_a_finished_child_process_wrote(tmp_path):
+    """benchmark-daily's bytes per run (issue 28, item 4): a child that writes 4 MiB, and
+    its own child that writes 2 MiB more, add about 6 MiB."""
+    mounts = [line.split()[1:3] for line in Path("/proc/mounts").read_text().splitlines()]
+    mount = max((m for m in mounts if str(tmp_path).startswith(m[0].rstrip("/") + "/")), key=lambda m: len(m[0]))
+    if mount[1] in ("tmpfs", "ramfs"):
+        pytest.skip(f"{tmp_path} is on {mount[1]}, whose writes never go to a disk")
+    before = bench_daily.bytes_written()
+    script = (f"import subprocess, sys\n"
+              f"open({str(tmp_path / 'a')!r}, 'wb').write(b'x' * (4 << 20))\n"
+              f"subprocess.run([sys.executable, '-c', \"open({str(tmp_path / 'b')!r}, 'wb').write(b'y' * (2 << 20))\"],"
+              f" check=True)\n")
+    subprocess.run([sys.executable, "-c", script], check=True)
+    written = bench_daily.bytes_written() - before
+    assert 6 << 20 <= written < 7 << 20, written
+    # what was deleted before it reached the disk is taken off (the counts of the kernel's format)
+    counts = tmp_path / "io"
+    counts.write_text("rchar: 5\nwchar: 900\nwrite_bytes: 8192\ncancelled_write_bytes: 4096\n")
+    assert bench_daily.bytes_written(counts) == 4096
+    counts.write_text("rchar: 5\n")
+    assert bench_daily.bytes_written(counts) is None

@@ -8,6 +8,9 @@ a minute each) — the publish logic does not depend on how many models run.
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -20,10 +23,19 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from member_analytics.publish.wap import built_incrementally, file_sha256
+from member_analytics.publish.wap import built_incrementally, clone_or_copy
 from .conftest import DbtProject, build_vars
 
 SELECTION = ["+dim_members", "+rpt_row_reconciliation", "rpt_build_metadata"]
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes: the tests' own proof that the published file is unchanged."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class WapHome(DbtProject):
@@ -74,7 +86,8 @@ def test_a_build_that_fails_a_test_is_not_published(published, tiny_build, recor
     assert report["outcome"] == "not published: dbt build failed"
     failures = report["steps"][-1]["detail"]
     assert any("assert_rejected_share_within_bound" in failure for failure in failures), (failures, result.stdout[-3000:])
-    assert file_sha256(published.warehouse) == before == report["published_sha256_after"]
+    assert file_sha256(published.warehouse) == before
+    assert report["published_file_after"] == report["published_file_before"] is not None
     assert published.max_rejected_share() == 0.2
     record_property("reliability", {"figure": "failed test during build",
                                     "result": "published warehouse unchanged (sha256 equal); report names "
@@ -132,6 +145,7 @@ def test_a_reader_holding_the_published_file_does_not_block_the_next_build(publi
         assert result.returncode == 0, result.stdout[-3000:]
         report = published.last_report()
         assert report["outcome"] == "published"
+        assert report["published_file_after"] != report["published_file_before"]  # a new file renamed over it
         assert [step["name"] for step in report["steps"] if step["ok"]] == [
             "copy the published warehouse to the working copy", "profile the raw input (dbt build tag:quality_raw)",
             "audit the raw input (Great Expectations)",
@@ -189,3 +203,25 @@ def test_the_report_mode_follows_the_state_table(tmp_path):
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("insert into audit.rpt_incremental_runs values (3, false)")
     assert built_incrementally(warehouse) is False
+
+
+def test_the_working_copy_is_a_clone_where_the_filesystem_can_share_blocks(tmp_path, monkeypatch):
+    """The daily run's working copy (decision 0141): a clone on a copy-on-write filesystem
+    (XFS with reflink, btrfs), else a copy; either way the same bytes, and what the build
+    writes into it never reaches the published file."""
+    published, working = tmp_path / "published.duckdb", tmp_path / "working.duckdb"
+    published.write_bytes(os.urandom(3 << 20))
+    before = published.read_bytes()
+    assert clone_or_copy(published, working) in ("cloned", "copied")
+    assert working.read_bytes() == before
+    with open(working, "r+b") as handle:
+        handle.seek(1 << 20)
+        handle.write(b"written by the build" * 100)
+    assert published.read_bytes() == before and working.read_bytes() != before
+
+    def cannot_clone(*args):  # ext4, another filesystem than the source's
+        raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+
+    monkeypatch.setattr(fcntl, "ioctl", cannot_clone)
+    assert clone_or_copy(published, working) == "copied"
+    assert working.read_bytes() == before

@@ -12,7 +12,8 @@ test, the Great Expectations suites, publish) in its own home:
 4. day 2, a full build from scratch in another home (the comparison).
 
 The ratio is (2) / (4), both wall times of the whole command; the report also gives each
-run's changed orders and members and its dbt build's node times. Then every public
+run's changed orders and members, its dbt build's node times, the bytes it wrote (the
+working copy included) and the size of the published file it left (issue 28, item 4). Then every public
 mart of (3) and (4) is compared (parity.sql_differences: keys both ways, values, doubles
 within the parity tolerance). (1) and (4) pass --full-refresh, so a second run into the
 same folder measures the same builds again instead of building on the first run.
@@ -38,6 +39,18 @@ from member_analytics.publish.parity import compare_builds
 TARGET_RATIO = 0.1  # issue 28: at the large scale, publishing included
 
 
+def bytes_written(io_counts: Path = Path("/proc/self/io")) -> int | None:
+    """Bytes this process and its finished child processes have sent towards the disk: what
+    they wrote, less what was deleted before it reached the disk (Linux /proc/self/io:
+    write_bytes less cancelled_write_bytes, counted when the pages were written); None where
+    the kernel does not count it. A file cloned rather than copied counts nothing."""
+    try:
+        counts = dict(line.split(":", 1) for line in io_counts.read_text().splitlines())
+        return int(counts["write_bytes"]) - int(counts["cancelled_write_bytes"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def _wap(home: Path, raw: Path, as_of_date: str, full_refresh: bool) -> tuple[float, dict]:
     env = dict(os.environ,
                MEMBER_ANALYTICS_RAW_DATA_PATH=str(raw),
@@ -48,13 +61,18 @@ def _wap(home: Path, raw: Path, as_of_date: str, full_refresh: bool) -> tuple[fl
                DBT_TARGET_PATH=str(home / "target"), DBT_LOG_PATH=str(home / "logs"))
     (home / "warehouse" / "tmp").mkdir(parents=True, exist_ok=True)
     vars = {"as_of_date": as_of_date, "member_analytics__validation__latest_valid_date": "2030-12-31"}
-    started = time.perf_counter()
+    started, written = time.perf_counter(), bytes_written()
     with open(home / "build.log", "a") as log:
         result = subprocess.run([sys.executable, "-m", "member_analytics.cli", "build", "--vars", json.dumps(vars),
                                  *(["--full-refresh"] if full_refresh else [])],
                                 env=env, stdout=log, stderr=subprocess.STDOUT, cwd="/")
     seconds = time.perf_counter() - started
+    after = bytes_written()
     report = json.loads((home / "reports" / "build" / "last_build.json").read_text())
+    # issue 28 item 4: what the run wrote, and the published file it left
+    report["bytes_written"] = after - written if after is not None and written is not None else None
+    published = home / "warehouse" / "member_analytics.duckdb"
+    report["published_file_bytes"] = published.stat().st_size if published.exists() else None
     if result.returncode != 0:
         raise RuntimeError(f"build in {home} failed: {report['outcome']} (see {home / 'build.log'})")
     return seconds, report
@@ -119,7 +137,7 @@ def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False, reuse
         shutil.copytree(raw / "day_1", delivered)
     generation = time.perf_counter() - started
     _clear_targets(out)
-    day_1, _ = _wap(out / "daily", delivered, days["day_1"]["as_of_date"], full_refresh=True)
+    day_1, day_1_report = _wap(out / "daily", delivered, days["day_1"]["as_of_date"], full_refresh=True)
     if as_loads:
         for daily_load in sorted((raw / "day_2").glob("*/daily/*")):
             target = delivered / daily_load.relative_to(raw / "day_2")
@@ -146,6 +164,16 @@ def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False, reuse
         "daily_run_steps": {step["name"]: round(step["seconds"], 1) for step in daily_report["steps"]},
         "no_new_data_run_steps": {step["name"]: round(step["seconds"], 1) for step in again_report["steps"]},
         "full_build_steps": {step["name"]: round(step["seconds"], 1) for step in full_report["steps"]},
+        # issue 28 item 4: bytes written by each run (the copy included) and the published file after it
+        "bytes_written": {"day_1_full_build": day_1_report["bytes_written"], "daily_run": daily_report["bytes_written"],
+                          "no_new_data_run": again_report["bytes_written"], "full_build": full_report["bytes_written"]},
+        "bytes_written_ratio": (round(daily_report["bytes_written"] / full_report["bytes_written"], 3)
+                                if daily_report["bytes_written"] and full_report["bytes_written"] else None),
+        "published_file_bytes": {"day_1_full_build": day_1_report["published_file_bytes"],
+                                 "daily_run": daily_report["published_file_bytes"],
+                                 "no_new_data_run": again_report["published_file_bytes"],
+                                 "full_build": full_report["published_file_bytes"]},
+        "daily_run_working_copy": daily_report["steps"][0]["detail"][0].rsplit("; ", 1)[-1],
         "changed_orders": run[0], "changed_members": run[1], "late_changes": run[2], "orders": run[3],
         "no_new_data_changed_orders": again_run[0], "no_new_data_changed_members": again_run[1],
         "marts_compared": len(differences), "marts_with_differences": {k: v for k, v in differences.items() if v},
