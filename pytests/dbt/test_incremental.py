@@ -22,9 +22,8 @@ import pytest
 
 from member_analytics.generator.loads import days_as_loads
 from member_analytics.publish.parity import public_marts, sql_differences
-from member_analytics.publish.wap import file_sha256
 
-from .conftest import NO_UNIT_TESTS, ROOT, DbtProject, day_vars
+from .conftest import NO_UNIT_TESTS, ROOT, DbtProject, day_vars, file_sha256
 
 pytestmark = pytest.mark.dbt
 

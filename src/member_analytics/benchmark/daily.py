@@ -42,8 +42,9 @@ TARGET_RATIO = 0.1  # issue 28: at the large scale, publishing included
 def bytes_written(io_counts: Path = Path("/proc/self/io")) -> int | None:
     """Bytes this process and its finished child processes have sent towards the disk: what
     they wrote, less what was deleted before it reached the disk (Linux /proc/self/io:
-    write_bytes less cancelled_write_bytes, counted when the pages were written); None where
-    the kernel does not count it. A file cloned rather than copied counts nothing."""
+    write_bytes less cancelled_write_bytes, counted as pages are first written to the page
+    cache); None where the kernel does not count it. A file cloned rather than copied
+    counts nothing."""
     try:
         counts = dict(line.split(":", 1) for line in io_counts.read_text().splitlines())
         return int(counts["write_bytes"]) - int(counts["cancelled_write_bytes"])
@@ -168,7 +169,8 @@ def measure(scale: str, out: Path, seed: int = 42, as_loads: bool = False, reuse
         "bytes_written": {"day_1_full_build": day_1_report["bytes_written"], "daily_run": daily_report["bytes_written"],
                           "no_new_data_run": again_report["bytes_written"], "full_build": full_report["bytes_written"]},
         "bytes_written_ratio": (round(daily_report["bytes_written"] / full_report["bytes_written"], 3)
-                                if daily_report["bytes_written"] and full_report["bytes_written"] else None),
+                                if daily_report["bytes_written"] is not None and full_report["bytes_written"]
+                                else None),
         "published_file_bytes": {"day_1_full_build": day_1_report["published_file_bytes"],
                                  "daily_run": daily_report["published_file_bytes"],
                                  "no_new_data_run": again_report["published_file_bytes"],

@@ -99,17 +99,19 @@ class BuildReport:
 def file_identity(path: Path) -> str | None:
     """Where the file lives and when it was last written (None when it does not exist).
 
-    The same before and after a build exactly when the build neither replaced the file
-    (publishing renames a new file over it: another inode) nor wrote to it (its size or
-    modification time). A stat, not a read: hashing the large warehouse took 10.7-26.7 s,
-    twice per build (docs/decisions/0141)."""
+    Publishing renames a new file over the published one (another inode), and any write to
+    a file moves its status-change time (ctime, which no tool can set back), so the same
+    identity before and after a build means the build neither replaced nor wrote to it.
+    A stat, not a read: hashing the large warehouse took 10.7-26.7 s, twice per build
+    (docs/decisions/0141)."""
     if not path.exists():
         return None
     stat = path.stat()
-    return f"device {stat.st_dev}, inode {stat.st_ino}, {stat.st_size} bytes, modified at {stat.st_mtime_ns} ns"
+    return (f"device {stat.st_dev}, inode {stat.st_ino}, {stat.st_size} bytes, modified at {stat.st_mtime_ns} ns,"
+            f" changed at {stat.st_ctime_ns} ns")
 
 
-FICLONE = 0x40049409  # Linux ioctl: the destination shares the source's blocks (copy-on-write)
+FICLONE = 0x40049409  # Linux ioctl (x86-64, arm64): the target shares the source's blocks; elsewhere it fails: a copy
 
 
 def clone_or_copy(source: Path, target: Path) -> str:
@@ -205,7 +207,8 @@ def _copy_detail(published: Path, full_refresh: bool, how: str | None) -> str:
     if full_refresh:
         return f"full refresh: the working copy starts empty; {size} is replaced only if the build passes"
     method = ("cloned: the filesystem shares its blocks until the build writes them" if how == "cloned"
-              else "copied: the filesystem cannot clone files, so every byte was written")
+              else "copied: the file could not be cloned here (ext4, another filesystem, not Linux), so every byte"
+              " was written")
     return f"{size}: incremental models build on it (the daily run); {method}"
 
 
