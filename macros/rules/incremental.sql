@@ -254,27 +254,42 @@
 {%- endmacro %}
 
 
-{#- A filter: true for the changed members (of the model `changes`). -#}
-{% macro is_changed_member(state, relation_alias, changes='int_incremental_changed_members') -%}
+{#- A filter: true for the rows whose shop_id and `key` are listed in the model `changes`;
+    `true` without state. -#}
+{% macro is_listed_change(state, relation_alias, changes, key) -%}
     {%- if state is none -%}
     true
     {%- else -%}
     exists (
         select 1
-        from {{ ref(changes) }} as changed_members
+        from {{ ref(changes) }} as listed
         where
-            changed_members.shop_id = {{ relation_alias }}.shop_id
-            and changed_members.member_id = {{ relation_alias }}.member_id
+            listed.shop_id = {{ relation_alias }}.shop_id
+            and listed.{{ key }} = {{ relation_alias }}.{{ key }}
     )
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- A daily run of fct_orders must select its change detection and state. -#}
+{#- A filter: true for the changed members (of the model `changes`). -#}
+{% macro is_changed_member(state, relation_alias, changes='int_incremental_changed_members') -%}
+    {{ member_analytics.is_listed_change(state, relation_alias, changes, 'member_id') }}
+{%- endmacro %}
+
+
+{#- A filter: true for the rows of the orders whose row or lines changed (of the model
+    `changes`). -#}
+{% macro is_changed_order(state, relation_alias, changes='int_incremental_changed_item_orders') -%}
+    {{ member_analytics.is_listed_change(state, relation_alias, changes, 'order_id') }}
+{%- endmacro %}
+
+
+{#- A daily run of a member-keyed model must select its change detection and state. -#}
 {% macro require_incremental_selection(state) %}
     {% if execute and state is not none %}
         {% set needed = ['model.member_analytics.int_incremental_changed_orders',
                          'model.member_analytics.int_incremental_changed_order_members',
+                         'model.member_analytics.int_incremental_changed_item_orders',
                          'model.member_analytics.int_incremental_changed_members',
                          'model.member_analytics.rpt_incremental_runs'] %}
         {% set missing = needed | reject('in', selected_resources) | list %}
@@ -319,6 +334,15 @@
         else (member_analytics.member_keyed_state, [tables, unkeyed]) %}
     {{ return(member_analytics.delete_recomputed_rows(scope_macro, scope_args, member_analytics.is_changed_member,
                                                       {'changes': changes})) }}
+{% endmacro %}
+
+
+{#- pre-hook of an order-keyed model: delete every row of the orders whose row or lines
+    changed (int_incremental_changed_item_orders), with the state of
+    member_keyed_state(tables). -#}
+{% macro delete_changed_orders(tables) %}
+    {{ return(member_analytics.delete_recomputed_rows(member_analytics.member_keyed_state, [tables, []],
+                                                      member_analytics.is_changed_order)) }}
 {% endmacro %}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from decimal import Decimal
 
 import duckdb
 import pyarrow as pa
@@ -108,6 +109,14 @@ def test_a_build_stages_only_what_the_loads_changed(tmp_path, tiny_raw):
     items = sorted((raw / "order_items").glob("*.parquet"))
     new_item = _with(_rows(items[20], [0]), "order_id", ["zz-order-1"])
     pq.write_table(pa.concat_tables([new_item, _rows(items[21], [0])]), raw / "order_items" / "zz-new.parquet")
+    # an item load re-delivered with one line's price doubled: its order's row is unchanged,
+    # so only the change ledger names the order whose lines fct_order_items recomputes
+    repriced = pq.read_table(items[22])
+    repriced_order = (repriced.column("shop_id")[0].as_py(), repriced.column("order_id")[0].as_py())
+    for column in ("unit_price", "line_amount"):
+        values = repriced.column(column).to_pylist()
+        repriced = _with(repriced, column, [f"{Decimal(values[0]) * 2:.2f}"] + values[1:])
+    pq.write_table(repriced, items[22])
 
     # members, products, points and service events: a load re-delivered with its first row
     # changed, a new load of copies of two rows of another load, a load removed
@@ -130,6 +139,14 @@ def test_a_build_stages_only_what_the_loads_changed(tmp_path, tiny_raw):
     assert 2 <= reads["stg_shop__order_items"][0] <= 8, reads
     # the member state built on the change ledger: the changed members and the recent dates
     assert "int_member_states recomputes the changed members, and every member at the new dates from" in second
+    # fct_order_items recomputes the changed orders' lines, the repriced order's among them,
+    # not every order of the changed members
+    item_orders = set(project.query("select shop_id, order_id from audit.int_incremental_changed_item_orders"))
+    assert repriced_order in item_orders
+    member_orders = project.query(
+        "select count(*) from marts.fct_orders as orders inner join audit.int_incremental_changed_members as members"
+        " on orders.shop_id = members.shop_id and orders.member_id = members.member_id")[0][0]
+    assert 0 < len(item_orders) < member_orders
 
     fresh = DbtProject(tmp_path / "fresh", raw)
     fresh.dbt(*RUN, *SELECTION, vars=vars)

@@ -1,10 +1,11 @@
 -- One row per member (shop_id, member_id) to recompute in the member-keyed
--- incremental models (docs/decisions/0091, 0119, 0130): every member whose orders
--- changed (int_incremental_changed_order_members); every member whose rows staging
--- replaced or staged again since the marts were last built (the change ledger
--- landing.staged_changes: members, events, points, service events, and the
--- holders of orders whose items changed); and every member with an event dated
--- on or after the earlier of the previous and the current dates (as for orders).
+-- incremental models (docs/decisions/0091, 0119, 0130, 0142): the holders of every
+-- order whose row or lines changed (int_incremental_changed_item_orders: the
+-- members of int_incremental_changed_order_members and the holders of orders whose
+-- items changed); every member whose rows staging replaced or staged again since
+-- the marts were last built (the change ledger landing.staged_changes: members,
+-- events, points, service events); and every member with an event dated on or
+-- after the earlier of the previous and the current dates (as for orders).
 -- Empty without state.
 -- depends_on: {{ ref('stg_shop__members') }}, {{ ref('stg_shop__order_items') }}, {{ ref('stg_shop__orders') }}
 -- depends_on: {{ ref('stg_shop__behavior_events') }}, {{ ref('stg_shop__service_events') }}
@@ -14,28 +15,18 @@
 
 with
 
-order_members as (
+-- the orders whose row or lines changed
+item_orders as (
     select
         shop_id,
-        member_id
-    from {{ ref('int_incremental_changed_order_members') }}
-),
-
-{%- if ledger is not none %}
-
--- the orders whose lines changed: their holders
-item_changed_orders as (
-    select distinct
-        shop_id,
         order_id
-    from {{ ledger }}
-    where table_name = 'order_items' and order_id is not null
+    from {{ ref('int_incremental_changed_item_orders') }}
 ),
 
-item_order_members as (
-    {{ member_analytics.changed_order_holders('item_changed_orders') }}
+-- their holders: the members whose orders changed and those whose order lines did
+order_members as (
+    {{ member_analytics.changed_order_holders('item_orders') }}
 ),
-{%- endif %}
 
 {% if state is not none %}
 -- events dated on or after the earlier date: the ones a moving as_of_date or a
@@ -59,13 +50,6 @@ final as (
         shop_id,
         member_id
     from order_members
-    {%- if ledger is not none %}
-    union
-    select
-        shop_id,
-        member_id
-    from item_order_members
-    {%- endif %}
     {%- if state is not none %}
     union
     select

@@ -7,11 +7,12 @@
 --
 -- One window pass over the lines (the line numbers with the order's totals on
 -- one sort; docs/decisions/0112), then the floored cents' sum grouped by order.
--- Incremental on DuckDB (docs/decisions/0119): a daily run deletes the lines of
--- the changed members (whose orders or order lines changed) and appends all
--- their lines recomputed.
--- depends_on: {{ ref('int_incremental_changed_members') }}
-{{ config(**member_analytics.member_keyed_config('delete_changed_members(["order_items"])')) }}
+-- Incremental on DuckDB (docs/decisions/0119, 0142): a line reads only its own
+-- order's lines and fct_orders row, so a daily run deletes the lines of the orders
+-- whose row or lines changed (int_incremental_changed_item_orders) and appends
+-- those orders' lines recomputed; every line when order_items was staged in full.
+-- depends_on: {{ ref('int_incremental_changed_item_orders') }}
+{{ config(**member_analytics.member_keyed_config('delete_changed_orders(["order_items"])')) }}
 {%- set state = member_analytics.member_keyed_state(['order_items']) if is_incremental() else none %}
 {%- do member_analytics.require_incremental_selection(state) %}
 with
@@ -23,7 +24,7 @@ order_items as (
 
 orders as (
     select orders.* from {{ ref('fct_orders') }} as orders
-    where {{ member_analytics.is_changed_member(state, 'orders') }}
+    where {{ member_analytics.is_changed_order(state, 'orders') }}
 ),
 
 -- the lines of an order, numbered; the order's line totals ride on the same
