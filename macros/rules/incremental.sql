@@ -297,7 +297,7 @@
             {% do exceptions.raise_compiler_error(
                 "member_analytics: " ~ model.name ~ " is built incrementally (a daily run) but its change detection and state are not all"
                 ~ " selected (missing: " ~ (missing | map('replace', 'model.member_analytics.', '') | join(', '))
-                ~ "). Select them too (--select +" ~ model.name ~ " rpt_incremental_runs) or rebuild " ~ model.name ~ " in full"
+                ~ "). Select them too (--select +" ~ model.name ~ " +rpt_incremental_runs) or rebuild " ~ model.name ~ " in full"
                 ~ " (--full-refresh); docs/decisions/0091.") %}
         {% endif %}
     {% endif %}

@@ -130,23 +130,39 @@ def test_a_build_stages_only_what_the_loads_changed(tmp_path, tiny_raw):
         pq.write_table(_rows(middle[1], [0, 1]), raw / name / "zz-copies.parquet")
         middle[2].unlink()
 
+    # every line the first build wrote is marked (no model reads order_item_id): the next
+    # build must write again the lines of the orders it lists, and no other line
+    with duckdb.connect(str(project.warehouse)) as connection:
+        connection.execute("update marts.fct_order_items set order_item_id = order_item_id || '~kept'")
+
     second = project.dbt(*RUN, *SELECTION, vars=vars).stdout
     reads = _reads(second)
     # the new, changed and late loads, plus the few that hold other rows of their keys
     assert 3 <= reads["stg_shop__behavior_events"][0] <= 8, reads
     assert 1 <= reads["stg_shop__orders"][0] <= 4, reads
-    # the new load, the copied item's load and the loads holding items of the removed orders
+    # the new load, the copied item's load, the repriced load and the loads holding items
+    # of the removed orders
     assert 2 <= reads["stg_shop__order_items"][0] <= 8, reads
     # the member state built on the change ledger: the changed members and the recent dates
     assert "int_member_states recomputes the changed members, and every member at the new dates from" in second
-    # fct_order_items recomputes the changed orders' lines, the repriced order's among them,
-    # not every order of the changed members
+    # fct_order_items rewrote the lines of the orders whose row or lines changed, the
+    # repriced order's among them, each order's lines all or none; and kept the other lines
+    # of the changed members (recomputed by order, not by member: docs/decisions/0142)
     item_orders = set(project.query("select shop_id, order_id from audit.int_incremental_changed_item_orders"))
     assert repriced_order in item_orders
-    member_orders = project.query(
-        "select count(*) from marts.fct_orders as orders inner join audit.int_incremental_changed_members as members"
-        " on orders.shop_id = members.shop_id and orders.member_id = members.member_id")[0][0]
-    assert 0 < len(item_orders) < member_orders
+    lines = project.query("select shop_id, order_id, count(*) filter (where order_item_id like '%~kept'), count(*)"
+                          " from marts.fct_order_items group by shop_id, order_id")
+    assert all(kept in (0, total) for _, _, kept, total in lines)
+    rewritten = {(shop, order) for shop, order, kept, _ in lines if kept == 0}
+    assert repriced_order in rewritten
+    assert rewritten == item_orders & {(shop, order) for shop, order, _, _ in lines}
+    kept_of_changed_members = project.query(
+        "select count(*) from marts.fct_order_items as lines inner join audit.int_incremental_changed_members as members"
+        " on lines.shop_id = members.shop_id and lines.member_id = members.member_id"
+        " where lines.order_item_id like '%~kept'")[0][0]
+    assert kept_of_changed_members > 0
+    with duckdb.connect(str(project.warehouse)) as connection:
+        connection.execute("update marts.fct_order_items set order_item_id = replace(order_item_id, '~kept', '')")
 
     fresh = DbtProject(tmp_path / "fresh", raw)
     fresh.dbt(*RUN, *SELECTION, vars=vars)
